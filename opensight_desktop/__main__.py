@@ -1,0 +1,3 @@
+from opensight_desktop.launcher import main
+
+raise SystemExit(main())

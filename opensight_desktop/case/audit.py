@@ -1,0 +1,176 @@
+"""The audit log: every change to a case, each entry chained to the previous by SHA-256.
+
+entry_hash = SHA-256 of the canonical JSON of (seq, ts_utc, user, host, app_version,
+action, item_id, details, prev_hash). The first entry chains to 64 zeros. The case row
+keeps the head (last seq and hash), so deleting the newest entries is detectable too.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from opensight_desktop import __version__
+from opensight_desktop.case.models import AuditEntry, CaseInfo
+from opensight_desktop.timeutil import iso_utc, utc_now
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (containers, some service accounts)
+        return "unknown"
+
+
+def current_host() -> str:
+    return socket.gethostname() or "unknown"
+
+
+def entry_digest(
+    *,
+    seq: int,
+    ts_utc: str,
+    user: str,
+    host: str,
+    app_version: str,
+    action: str,
+    item_id: int | None,
+    details: str,
+    prev_hash: str,
+) -> str:
+    payload = canonical_json(
+        {
+            "seq": seq,
+            "ts_utc": ts_utc,
+            "user": user,
+            "host": host,
+            "app_version": app_version,
+            "action": action,
+            "item_id": item_id,
+            "details": details,
+            "prev_hash": prev_hash,
+        }
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def append(
+    session: Session, action: str, details: dict[str, Any] | None = None, item_id: int | None = None
+) -> AuditEntry:
+    """Add one entry in the caller's write transaction (committed with the change it records)."""
+    case = session.get(CaseInfo, 1)
+    if case is None:
+        raise RuntimeError("case_info row missing")
+    seq = case.audit_head_seq + 1
+    entry = AuditEntry(
+        seq=seq,
+        ts_utc=iso_utc(utc_now()),
+        user=current_user(),
+        host=current_host(),
+        app_version=__version__,
+        action=action,
+        item_id=item_id,
+        details=canonical_json(details or {}),
+        prev_hash=case.audit_head_hash,
+    )
+    entry.entry_hash = entry_digest(
+        seq=entry.seq,
+        ts_utc=entry.ts_utc,
+        user=entry.user,
+        host=entry.host,
+        app_version=entry.app_version,
+        action=entry.action,
+        item_id=entry.item_id,
+        details=entry.details,
+        prev_hash=entry.prev_hash,
+    )
+    session.add(entry)
+    case.audit_head_seq = seq
+    case.audit_head_hash = entry.entry_hash
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    entries: int
+    head_hash: str
+    ok: bool
+    # The first entry (by sequence number) where the chain breaks, and why.
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def check_chain(session: Session) -> ChainCheck:
+    """Recompute every link; report the first entry that was edited, removed or inserted."""
+    case = session.get(CaseInfo, 1)
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(2000):
+        count += 1
+        if entry.seq != expected_seq:
+            return ChainCheck(
+                count,
+                expected_prev,
+                False,
+                expected_seq,
+                f"entry {expected_seq} is missing (next entry found is {entry.seq})",
+            )
+        if entry.prev_hash != expected_prev:
+            return ChainCheck(
+                count,
+                expected_prev,
+                False,
+                entry.seq,
+                f"entry {entry.seq} does not link to entry {entry.seq - 1} "
+                "(an earlier entry was altered or removed)",
+            )
+        digest = entry_digest(
+            seq=entry.seq,
+            ts_utc=entry.ts_utc,
+            user=entry.user,
+            host=entry.host,
+            app_version=entry.app_version,
+            action=entry.action,
+            item_id=entry.item_id,
+            details=entry.details,
+            prev_hash=entry.prev_hash,
+        )
+        if digest != entry.entry_hash:
+            return ChainCheck(
+                count,
+                expected_prev,
+                False,
+                entry.seq,
+                f"entry {entry.seq} ({entry.action}) was altered after it was written",
+            )
+        expected_prev = entry.entry_hash
+        expected_seq += 1
+    if case is not None and (case.audit_head_seq != count or case.audit_head_hash != expected_prev):
+        return ChainCheck(
+            count,
+            expected_prev,
+            False,
+            count + 1,
+            f"the log ends at entry {count} but the case records "
+            f"{case.audit_head_seq} entries (newest entries removed)",
+        )
+    return ChainCheck(count, expected_prev, True)
+
+
+def details_of(entry: AuditEntry) -> dict[str, Any]:
+    loaded = json.loads(entry.details)
+    return loaded if isinstance(loaded, dict) else {"value": loaded}

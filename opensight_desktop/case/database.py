@@ -1,0 +1,116 @@
+"""SQLite connections for a case file: pragmas, transactions, and a cheap header check.
+
+pysqlite's own transaction handling does not wrap DDL and begins lazily; we switch it off
+(``isolation_level=None``) and emit BEGIN ourselves, as SQLAlchemy's SQLite docs advise,
+so that a schema upgrade is one real transaction. Writers use BEGIN IMMEDIATE: they take
+the write lock up front and wait for it (busy timeout) instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+
+from opensight_desktop.errors import CaseFileError
+
+# "OSDC" in the SQLite header's application_id field marks a file as an OpenSight case.
+APPLICATION_ID = 0x4F534443
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 15000
+
+
+def check_header(path: Path) -> None:
+    """Reject what is plainly not an intact case file, reading 100 bytes and nothing else."""
+    if not path.exists():
+        raise CaseFileError(f"case file not found: {path}")
+    if not path.is_file():
+        raise CaseFileError(f"not a case file (it is a folder or special file): {path}")
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise CaseFileError(f"cannot read case file {path}: {exc.strerror or exc}") from exc
+    if not header:
+        raise CaseFileError(f"not a case file (the file is empty): {path}")
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        raise CaseFileError(f"not an OpenSight case file (not an SQLite database): {path}")
+    app_id = int.from_bytes(header[68:72], "big")
+    if app_id != APPLICATION_ID:
+        raise CaseFileError(
+            f"not an OpenSight case file (an SQLite database of another application): {path}"
+        )
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    wal = path.with_name(path.name + "-wal")
+    # With no write-ahead log holding pages, the file must be as long as its header says.
+    if pages and not wal.exists() and size < pages * page_size:
+        raise CaseFileError(
+            f"case file is damaged (truncated: {size} bytes of {pages * page_size}): {path}. "
+            "Restore it from a backup copy; this file is left as it is."
+        )
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        uri = "file:" + quote(os.fspath(path)) + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a commit that returned is on disk even after a power cut (evidence records).
+        conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def make_engine(path: Path, *, readonly: bool = False, immediate: bool = False) -> Engine:
+    engine = create_engine(
+        "sqlite://", creator=lambda: _connect(path, readonly), poolclass=NullPool
+    )
+    begin_sql = "BEGIN IMMEDIATE" if immediate and not readonly else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql(begin_sql)
+
+    return engine
+
+
+def init_new_file(path: Path) -> None:
+    """Create an empty database whose header already says "OpenSight case".
+
+    The id is written before WAL mode is switched on so that it lands in the main file
+    at once (in WAL mode it would sit in the log until the next checkpoint).
+    """
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("PRAGMA page_size = 4096")
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+
+
+def friendly_sqlite_error(path: Path, exc: BaseException) -> CaseFileError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return CaseFileError(f"case file is in use by another program or window: {path}")
+    if "readonly" in text or "read-only" in text:
+        return CaseFileError(f"case file or its folder is read-only: {path}")
+    if "disk is full" in text or "SQLITE_FULL" in text:
+        return CaseFileError(f"the disk holding the case file is full: {path}")
+    if "malformed" in text or "not a database" in text or "disk I/O" in text:
+        return CaseFileError(
+            f"case file is damaged ({text}): {path}. Restore it from a backup copy; "
+            "this file is left as it is."
+        )
+    return CaseFileError(f"case file could not be used ({text}): {path}")

@@ -1,0 +1,318 @@
+"""Headless command line (contract: shared DESIGN.md section 5).
+
+Exit status: 0 success; 1 completed but some items failed (the summary says which);
+2 usage error or unusable input (one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from opensight_desktop import APP_NAME, __version__
+from opensight_desktop.errors import OpenSightError
+from opensight_desktop.logs import setup_logging
+from opensight_desktop.progress import Progress
+
+log = logging.getLogger("opensight_desktop.cli")
+
+EXIT_OK, EXIT_ITEMS_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise OpenSightError(message)
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _safe(text: str) -> str:
+    """Paths may hold newlines or control characters; print them escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def _human_bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+class _ProgressLine:
+    """A self-overwriting progress line on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self._width = 0
+
+    def __call__(self, progress: Progress) -> None:
+        if not self.enabled:
+            return
+        total = f"/{progress.total}" if progress.total else ""
+        eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s else ""
+        line = f"{progress.job}: {progress.done}{total} ({progress.rate:.1f}/s{eta})"
+        self._width = max(self._width, len(line))
+        sys.stderr.write("\r" + line.ljust(self._width))
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled and self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            sys.stderr.flush()
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def cmd_case_new(args: argparse.Namespace) -> int:
+    from opensight_desktop.case.store import Case
+
+    offset = None
+    if args.utc_offset is not None:
+        offset = _parse_offset(args.utc_offset)
+    with Case.create(
+        args.case,
+        number=args.number,
+        title=args.title,
+        examiner=args.examiner,
+        agency=args.agency,
+        description=args.description,
+        tz_name=args.timezone,
+        tz_offset_minutes=offset,
+    ) as case:
+        _out(f"Created case {case.summary().number} in {_safe(str(case.path))}")
+    return EXIT_OK
+
+
+def _parse_offset(text: str) -> int:
+    import re
+
+    match = re.fullmatch(r"(?:UTC)?([+-])(\d{1,2})(?::?(\d{2}))?", text.strip())
+    if not match:
+        raise OpenSightError(f"--utc-offset must look like +02:00 or -05:30, not {text!r}")
+    sign = 1 if match.group(1) == "+" else -1
+    minutes = int(match.group(2)) * 60 + int(match.group(3) or 0)
+    if minutes > 14 * 60:
+        raise OpenSightError(f"--utc-offset out of range: {text}")
+    return sign * minutes
+
+
+def cmd_case_info(args: argparse.Namespace) -> int:
+    from opensight_desktop.case.store import Case
+    from opensight_desktop.timeutil import fixed_zone, format_offset, iso_seconds
+
+    with Case.open(args.case) as case:
+        s = case.summary()
+        if case.upgraded:
+            _out(
+                f"(case file upgraded from schema {case.upgraded.from_revision} to "
+                f"{case.upgraded.to_revision}; backup copy: {case.upgraded.backup})"
+            )
+        local = s.created_utc.astimezone(fixed_zone(s.tz_offset_minutes))
+        rows = [
+            ("Case number", s.number),
+            ("Title", s.title),
+            ("Examiner", s.examiner),
+            ("Agency", s.agency or "-"),
+            ("Description", s.description or "-"),
+            (
+                "Created",
+                f"{iso_seconds(local)} ({s.tz_name}, {format_offset(s.tz_offset_minutes)})",
+            ),
+            ("Case file", str(s.path)),
+            ("Schema version", s.schema_revision),
+            ("Evidence items", str(s.items)),
+            *[(f"  {status}", str(count)) for status, count in sorted(s.items_by_status.items())],
+            ("Evidence files", f"{s.files} (including exact duplicates)"),
+            ("Import sessions", str(s.import_sessions)),
+            ("Detector results", str(s.detection_results)),
+            ("Audit log entries", str(s.audit_entries)),
+        ]
+        width = max(len(label) for label, _ in rows)
+        for label, value in rows:
+            _out(f"{label.ljust(width)}  {_safe(value)}")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from opensight_desktop.case.store import Case
+    from opensight_desktop.pipeline.import_job import ImportJob
+
+    line = _ProgressLine()
+    with Case.open(args.case) as case:
+        number = case.summary().number
+        job = ImportJob(
+            case, args.paths, recursive=not args.no_recursive, workers=args.workers, progress=line
+        )
+        try:
+            summary = job.run()
+        finally:
+            line.close()
+    _out(
+        f"Import into case {_safe(number)}: {summary.state} in {summary.elapsed_s:.1f} s "
+        f"(session {summary.session_id})"
+    )
+    rows = [
+        ("files examined", summary.files_seen, f"{_human_bytes(summary.bytes_read)} hashed"),
+        ("new items", summary.imported, "hashed (MD5, SHA-1, SHA-256), decoded, thumbnailed"),
+        ("duplicates", summary.duplicates, "same SHA-256 as an item already in the case"),
+        ("already in case", summary.already_present, "same path, size and time as before"),
+        ("skipped", summary.skipped, ""),
+        ("errors", summary.errors, "recorded as items with status 'error'"),
+    ]
+    for label, count, note in rows:
+        _out(f"  {label:<16}{count:>7}   {note}".rstrip())
+        if label == "skipped":
+            for reason, n in summary.skip_reasons.most_common():
+                _out(f"      {n:>6} x {_safe(reason)}")
+        if label == "errors":
+            for path, reason in summary.error_examples:
+                _out(f"      {_safe(path)}: {_safe(reason)}")
+            hidden = summary.errors - len(summary.error_examples)
+            if hidden > 0:
+                _out(f"      ... and {hidden} more (see `export` for all)")
+    return EXIT_ITEMS_FAILED if summary.errors else EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from opensight_desktop.case.store import Case
+    from opensight_desktop.report.export import export_case
+
+    with Case.open(args.case) as case:
+        count = export_case(case, args.format, args.output)
+    _out(f"Exported {count} items as {args.format.upper()} to {_safe(str(Path(args.output)))}")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from opensight_desktop.case.integrity import verify_case
+    from opensight_desktop.case.store import Case
+
+    line = _ProgressLine()
+    with Case.open(args.case) as case:
+        try:
+            report = verify_case(case, progress=line)
+        finally:
+            line.close()
+    _out(
+        f"Evidence files: {report.files_checked} checked, {report.files_ok} unchanged"
+        + (
+            f", {report.files_unverifiable} unreadable at import (no hash to compare)"
+            if report.files_unverifiable
+            else ""
+        )
+    )
+    for problem in report.file_problems:
+        _out(
+            f"  {problem.kind.upper()}: {_safe(problem.path)} (item {problem.item_id}): "
+            f"{problem.detail}"
+        )
+    chain = report.chain
+    assert chain is not None
+    if chain.ok:
+        _out(f"Audit log: {chain.entries} entries, chain intact (head {chain.head_hash})")
+    else:
+        _out(f"Audit log: BROKEN at entry {chain.first_bad_seq}: {chain.problem}")
+    if report.record_problems:
+        _out(f"Evidence records: {len(report.record_problems)} problem(s)")
+        for problem in report.record_problems[:50]:
+            _out(f"  {problem}")
+    else:
+        _out("Evidence records: hashes match the audit log")
+    _out(f"Database structure: {report.database_check}")
+    _out("Result: " + ("VERIFIED" if report.ok else "PROBLEMS FOUND"))
+    return EXIT_OK if report.ok else EXIT_ITEMS_FAILED
+
+
+# -- parser ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=APP_NAME,
+        description="OpenSight Desktop: image-forensics case tool. "
+        "Run with no arguments (or `gui [CASE]`) for the desktop application.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    case = commands.add_parser("case", help="create a case or show what it holds")
+    case_commands = case.add_subparsers(dest="case_command", metavar="ACTION", parser_class=_Parser)
+    new = case_commands.add_parser("new", help="create a new case file")
+    new.add_argument("case", metavar="CASE", help="path of the case file to create")
+    new.add_argument("--number", required=True, help="case number")
+    new.add_argument("--title", required=True)
+    new.add_argument("--examiner", required=True)
+    new.add_argument("--agency", default="")
+    new.add_argument("--description", default="")
+    new.add_argument("--timezone", help="examiner's time-zone name (default: this machine's)")
+    new.add_argument(
+        "--utc-offset", help="examiner's UTC offset, e.g. +01:00 (default: this machine's)"
+    )
+    new.set_defaults(handler=cmd_case_new)
+    info = case_commands.add_parser("info", help="show the case and its counts")
+    info.add_argument("case", metavar="CASE")
+    info.set_defaults(handler=cmd_case_info)
+
+    imp = commands.add_parser("import", help="import image files and folders as evidence")
+    imp.add_argument("case", metavar="CASE")
+    imp.add_argument("paths", metavar="PATH", nargs="+")
+    imp.add_argument(
+        "--no-recursive",
+        action="store_true",
+        help="only the files directly inside the given folders",
+    )
+    imp.add_argument("--workers", type=int, default=None, help=argparse.SUPPRESS)
+    imp.set_defaults(handler=cmd_import)
+
+    exp = commands.add_parser("export", help="export the case as JSON or CSV")
+    exp.add_argument("case", metavar="CASE")
+    exp.add_argument("--format", required=True, choices=["json", "csv"])
+    exp.add_argument("-o", "--output", required=True, metavar="OUT")
+    exp.set_defaults(handler=cmd_export)
+
+    ver = commands.add_parser("verify", help="re-hash evidence and check the audit chain")
+    ver.add_argument("case", metavar="CASE")
+    ver.set_defaults(handler=cmd_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    log_file = setup_logging()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(args_list)
+        handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return handler(args)
+    except OpenSightError as exc:
+        print(f"{APP_NAME}: error: {_safe(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(
+            f"{APP_NAME}: interrupted; what was finished is saved, run the command again "
+            "to continue",
+            file=sys.stderr,
+        )
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        log.exception("unexpected error running %s", args_list)
+        where = f" Details are in {log_file}." if log_file else ""
+        print(
+            f"{APP_NAME}: internal error: {type(exc).__name__}: {_safe(str(exc))}.{where}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE

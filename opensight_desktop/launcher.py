@@ -1,0 +1,20 @@
+"""Process entry point: the GUI with no arguments or ``gui [CASE]``, else the headless CLI.
+
+This is the only module that knows both front ends; the CLI itself stays Qt-free.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] == "gui":
+        from opensight_desktop.gui.app import run_gui
+
+        case = args[1] if len(args) > 1 else None
+        return run_gui(case)
+    from opensight_desktop.cli import main as cli_main
+
+    return cli_main(args)

@@ -1,0 +1,383 @@
+"""Batch import of files and folders into a case.
+
+Worker threads read, hash, sniff and decode (``evidence.ingest``); this thread alone
+writes the case, in batches of one transaction each, in walk order. A batch that was
+committed is complete (items, files, thumbnails and their audit entries together), so a
+killed import loses at most the batch in flight, and running it again picks up there:
+files already recorded under the same path, size and modification time are not re-read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from opensight_desktop.case import audit
+from opensight_desktop.case.models import (
+    STATUS_ERROR,
+    STATUS_IMPORTED,
+    EvidenceFile,
+    EvidenceItem,
+    ImportSession,
+    SkippedFile,
+    Thumbnail,
+)
+from opensight_desktop.case.store import Case
+from opensight_desktop.errors import UsageError
+from opensight_desktop.evidence.ingest import ERROR, IMAGE, SKIP, Ingested, ingest
+from opensight_desktop.evidence.walk import FoundFile, Unusable, display_path, walk
+from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
+from opensight_desktop.timeutil import utc_now
+
+BATCH_ITEMS = 100
+BATCH_SECONDS = 1.0
+ERROR_EXAMPLES = 50
+
+
+@dataclass
+class ImportSummary:
+    session_id: int
+    state: str = "running"
+    files_seen: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    already_present: int = 0
+    skipped: int = 0
+    errors: int = 0
+    bytes_read: int = 0
+    elapsed_s: float = 0.0
+    skip_reasons: Counter[str] = field(default_factory=Counter)
+    error_examples: list[tuple[str, str]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "files_seen": self.files_seen,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "already_present": self.already_present,
+            "skipped": self.skipped,
+            "errors": self.errors,
+        }
+
+
+@dataclass(frozen=True)
+class _Known:
+    item_id: int
+    size: int | None
+    mtime_ns: int | None
+    hashed: bool
+
+
+class ImportJob:
+    def __init__(
+        self,
+        case: Case,
+        paths: list[str],
+        *,
+        recursive: bool = True,
+        workers: int | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        if not paths:
+            raise UsageError("nothing to import: give at least one file or folder")
+        self.case = case
+        self.paths = [os.path.abspath(p) for p in paths]
+        if not any(os.path.lexists(p) for p in self.paths):
+            raise UsageError("no such file or folder: " + ", ".join(map(display_path, self.paths)))
+        self.recursive = recursive
+        self.workers = workers or max(1, min(4, os.cpu_count() or 1))
+        self.cancel = cancel or CancelToken()
+        self._throttle = Throttle(progress)
+        self._pending: list[Ingested | Unusable] = []
+        self._last_flush = time.monotonic()
+        self._known: dict[bytes, _Known] = {}
+        self._total: int | None = None
+        self._done = 0
+
+    # -- public --------------------------------------------------------------------------
+
+    def run(self) -> ImportSummary:
+        summary = ImportSummary(session_id=self._start())
+        self.summary = summary
+        self._load_known()
+        if self._throttle.active:
+            self._total = sum(isinstance(e, FoundFile) for e in walk(self.paths, self.recursive))
+        in_flight: deque[Future[Ingested]] = deque()
+        max_in_flight = self.workers * 4
+        try:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="import") as pool:
+                try:
+                    for entry in walk(self.paths, self.recursive):
+                        if self.cancel.cancelled:
+                            break
+                        if isinstance(entry, Unusable):
+                            self._collect(entry)
+                            continue
+                        summary.files_seen += 1
+                        if self._unchanged(entry):
+                            summary.already_present += 1
+                            self._done += 1
+                            self._report()
+                            continue
+                        in_flight.append(pool.submit(ingest, entry.path))
+                        while len(in_flight) >= max_in_flight or (
+                            in_flight and in_flight[0].done()
+                        ):
+                            self._collect(in_flight.popleft().result())
+                finally:
+                    # On cancel or interruption: drop what has not started, keep what is done.
+                    if self.cancel.cancelled or sys.exc_info()[0] is not None:
+                        for future in in_flight:
+                            future.cancel()
+                    for future in in_flight:
+                        if not future.cancelled():
+                            self._collect(future.result())
+            self._flush()
+        except KeyboardInterrupt:
+            self._flush()
+            self._finish("cancelled")
+            raise
+        except BaseException:
+            with contextlib.suppress(Exception):  # the original error is the one to report
+                self._finish("failed")
+            raise
+        self._finish("cancelled" if self.cancel.cancelled else "completed")
+        return summary
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _start(self) -> int:
+        with self.case.write() as session:
+            # A session left "running" belongs to an import that was killed.
+            stale = session.scalars(
+                select(ImportSession.id).where(ImportSession.state == "running")
+            ).all()
+            if stale:
+                session.execute(
+                    update(ImportSession)
+                    .where(ImportSession.id.in_(stale))
+                    .values(state="interrupted")
+                )
+                audit.append(session, "import.marked_interrupted", {"sessions": list(stale)})
+            record = ImportSession(
+                started_utc=utc_now(),
+                state="running",
+                sources=[display_path(p) for p in self.paths],
+                recursive=self.recursive,
+                user=audit.current_user(),
+                host=audit.current_host(),
+            )
+            session.add(record)
+            session.flush()
+            audit.append(
+                session,
+                "import.started",
+                {"session": record.id, "sources": record.sources, "recursive": self.recursive},
+            )
+            return record.id
+
+    def _load_known(self) -> None:
+        with self.case.read() as session:
+            rows = session.execute(
+                select(
+                    EvidenceFile.path_raw,
+                    EvidenceFile.item_id,
+                    EvidenceFile.size_bytes,
+                    EvidenceFile.mtime_ns,
+                    EvidenceItem.sha256,
+                ).join(EvidenceItem, EvidenceItem.id == EvidenceFile.item_id)
+            )
+            for path_raw, item_id, size, mtime_ns, sha256 in rows:
+                self._known[path_raw] = _Known(item_id, size, mtime_ns, sha256 is not None)
+
+    def _unchanged(self, found: FoundFile) -> bool:
+        known = self._known.get(os.fsencode(found.path))
+        return (
+            known is not None
+            and known.hashed
+            and known.size == found.stat.st_size
+            and known.mtime_ns == found.stat.st_mtime_ns
+        )
+
+    def _collect(self, result: Ingested | Unusable) -> None:
+        self._pending.append(result)
+        if isinstance(result, Ingested):
+            self._done += 1
+        if (
+            len(self._pending) >= BATCH_ITEMS
+            or time.monotonic() - self._last_flush >= BATCH_SECONDS
+        ):
+            self._flush()
+        self._report()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        with self.case.write() as session:
+            for result in batch:
+                if isinstance(result, Unusable):
+                    self._store_skip(session, result.path, result.reason)
+                elif result.outcome == SKIP:
+                    self._store_skip(session, result.path, result.reason or "skipped")
+                else:
+                    self._store(session, result)
+            record = session.get(ImportSession, self.summary.session_id)
+            assert record is not None
+            for key, value in self.summary.counts().items():
+                setattr(record, key, value)
+        self._last_flush = time.monotonic()
+
+    def _store_skip(self, session: Session, path: str, reason: str) -> None:
+        self.summary.skipped += 1
+        self.summary.skip_reasons[reason] += 1
+        session.add(
+            SkippedFile(
+                import_session_id=self.summary.session_id,
+                path=display_path(path),
+                path_raw=os.fsencode(path),
+                reason=reason,
+            )
+        )
+
+    def _store(self, session: Session, result: Ingested) -> None:
+        summary = self.summary
+        path_raw = os.fsencode(result.path)
+        summary.bytes_read += result.size or 0
+        if result.outcome == ERROR and len(summary.error_examples) < ERROR_EXAMPLES:
+            summary.error_examples.append((display_path(result.path), result.reason or "error"))
+        known = self._known.get(path_raw)
+        if result.digests is None:
+            summary.errors += 1
+            if known is None:
+                self._new_item(session, result, path_raw)
+            return
+        existing = session.scalar(
+            select(EvidenceItem).where(EvidenceItem.sha256 == result.digests.sha256)
+        )
+        if existing is not None:
+            if any(f.path_raw == path_raw for f in existing.files):
+                summary.already_present += 1
+                return
+            summary.duplicates += 1
+            location = self._file_record(result, path_raw, existing.id, duplicate=True)
+            session.add(location)
+            self._known[path_raw] = _Known(existing.id, result.size, result.mtime_ns, True)
+            audit.append(
+                session,
+                "item.duplicate_found",
+                {
+                    "path": location.path,
+                    "sha256": result.digests.sha256,
+                    "session": summary.session_id,
+                },
+                item_id=existing.id,
+            )
+            return
+        if result.outcome == ERROR:
+            summary.errors += 1
+        else:
+            summary.imported += 1
+        self._new_item(session, result, path_raw)
+
+    def _new_item(self, session: Session, result: Ingested, path_raw: bytes) -> None:
+        digests, facts = result.digests, result.facts
+        item = EvidenceItem(
+            sha256=digests.sha256 if digests else None,
+            sha1=digests.sha1 if digests else None,
+            md5=digests.md5 if digests else None,
+            size_bytes=result.size,
+            status=STATUS_IMPORTED if result.outcome == IMAGE else STATUS_ERROR,
+            error=result.reason if result.outcome == ERROR else None,
+            format=facts.format if facts else result.sniffed,
+            width=facts.width if facts else None,
+            height=facts.height if facts else None,
+            mode=facts.mode if facts else None,
+            frames=facts.frames if facts else None,
+            added_utc=utc_now(),
+            import_session_id=self.summary.session_id,
+        )
+        session.add(item)
+        session.flush()
+        location = self._file_record(result, path_raw, item.id, duplicate=False)
+        session.add(location)
+        if result.thumbnail is not None:
+            thumb = result.thumbnail
+            session.add(
+                Thumbnail(item_id=item.id, width=thumb.width, height=thumb.height, jpeg=thumb.jpeg)
+            )
+        self._known[path_raw] = _Known(item.id, result.size, result.mtime_ns, digests is not None)
+        audit.append(
+            session,
+            "item.added",
+            {
+                "path": location.path,
+                "size_bytes": result.size,
+                "md5": item.md5,
+                "sha1": item.sha1,
+                "sha256": item.sha256,
+                "status": item.status,
+                "error": item.error,
+                "session": self.summary.session_id,
+            },
+            item_id=item.id,
+        )
+
+    def _file_record(
+        self, result: Ingested, path_raw: bytes, item_id: int, duplicate: bool
+    ) -> EvidenceFile:
+        return EvidenceFile(
+            item_id=item_id,
+            import_session_id=self.summary.session_id,
+            path=display_path(result.path),
+            path_raw=path_raw,
+            file_name=display_path(os.path.basename(result.path)),
+            size_bytes=result.size,
+            mtime_ns=result.mtime_ns,
+            ctime_ns=result.ctime_ns,
+            atime_ns=result.atime_ns,
+            is_duplicate=duplicate,
+            added_utc=utc_now(),
+        )
+
+    def _finish(self, state: str) -> None:
+        summary = self.summary
+        summary.state = state
+        summary.elapsed_s = self._throttle.elapsed()
+        with self.case.write() as session:
+            record = session.get(ImportSession, summary.session_id)
+            assert record is not None
+            for key, value in summary.counts().items():
+                setattr(record, key, value)
+            record.state = state
+            record.finished_utc = utc_now()
+            audit.append(
+                session,
+                f"import.{state}",
+                {
+                    "session": summary.session_id,
+                    **summary.counts(),
+                    "skip_reasons": dict(summary.skip_reasons),
+                },
+            )
+        self._report(force=True)
+
+    def _report(self, force: bool = False) -> None:
+        summary = self.summary
+        done = self._done
+
+        def make(elapsed: float) -> Progress:
+            return Progress(
+                "import", done, self._total, elapsed, message=summary.state, counts=summary.counts()
+            )
+
+        self._throttle(make, force=force)

@@ -1,0 +1,159 @@
+"""JSON and CSV exports of a case, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from opensight_desktop.case import audit
+from opensight_desktop.case.models import CaseInfo
+from opensight_desktop.case.store import Case
+from opensight_desktop.errors import UsageError
+from opensight_desktop.fileio import atomic_output
+from opensight_desktop.report.records import EXPORT_SCHEMA, app_record, case_record, item_records
+from opensight_desktop.timeutil import iso_utc, utc_now
+
+CSV_COLUMNS = [
+    "id",
+    "path",
+    "file_name",
+    "size_bytes",
+    "md5",
+    "sha1",
+    "sha256",
+    "status",
+    "error",
+    "format",
+    "width",
+    "height",
+    "camera_make",
+    "camera_model",
+    "datetime_original",
+    "software",
+    "orientation",
+    "gps_latitude",
+    "gps_longitude",
+    "probability_fake",
+    "verdict",
+    "model_name",
+    "model_sha256",
+    "device",
+    "analyzed_utc",
+    "flags",
+    "review_state",
+    "tags",
+    "notes",
+    "duplicate_paths",
+]
+
+# Spreadsheet programs run cells starting with these as formulas (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_document(case: Case) -> dict[str, Any]:
+    with case.read() as session:
+        info = session.get(CaseInfo, 1)
+        assert info is not None
+        return {
+            "schema": EXPORT_SCHEMA,
+            "app": app_record(),
+            "case": case_record(info),
+            "exported_utc": iso_utc(utc_now()),
+            "audit_head": {"entries": info.audit_head_seq, "sha256": info.audit_head_hash},
+            "items": list(item_records(session)),
+        }
+
+
+def csv_row(record: dict[str, Any]) -> dict[str, Any]:
+    meta = record["metadata"]
+    detection = record["detection"] or {}
+    row = {
+        **{
+            key: record[key]
+            for key in (
+                "id",
+                "path",
+                "file_name",
+                "size_bytes",
+                "md5",
+                "sha1",
+                "sha256",
+                "status",
+                "error",
+                "format",
+                "width",
+                "height",
+            )
+        },
+        **{
+            key: meta.get(key)
+            for key in (
+                "camera_make",
+                "camera_model",
+                "datetime_original",
+                "software",
+                "orientation",
+                "gps_latitude",
+                "gps_longitude",
+            )
+        },
+        **{
+            key: detection.get(key)
+            for key in (
+                "probability_fake",
+                "verdict",
+                "model_name",
+                "model_sha256",
+                "device",
+                "analyzed_utc",
+            )
+        },
+        "flags": "; ".join(record["flags"]),
+        "review_state": record["review"]["state"],
+        "tags": "; ".join(record["review"]["tags"]),
+        "notes": record["review"]["notes"],
+        "duplicate_paths": "; ".join(record["duplicate_paths"]),
+    }
+    return {key: _csv_safe(value) for key, value in row.items()}
+
+
+def _csv_safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+def export_case(case: Case, fmt: str, output: str | Path) -> int:
+    """Write the export; returns the number of items. Audit-logged with the file's hash."""
+    output = Path(output)
+    if fmt not in ("json", "csv"):
+        raise UsageError(f"unknown export format {fmt!r} (use json or csv)")
+    if not output.parent.is_dir():
+        raise UsageError(f"output folder does not exist: {output.parent}")
+    document = export_document(case)
+    if fmt == "json":
+        data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+        with atomic_output(output, "wb") as handle:
+            handle.write(data)
+    else:
+        with atomic_output(output, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            for record in document["items"]:
+                writer.writerow(csv_row(record))
+    digest = hashlib.sha256(output.read_bytes()).hexdigest()
+    with case.write() as session:
+        audit.append(
+            session,
+            "case.exported",
+            {
+                "format": fmt,
+                "path": str(output.absolute()),
+                "items": len(document["items"]),
+                "sha256": digest,
+            },
+        )
+    return len(document["items"])
