@@ -5,16 +5,16 @@ This is the only module that knows both front ends; the CLI itself stays Qt-free
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] == "gui":
-        from opensight_desktop.gui.app import run_gui
+    if (not args or args[0] == "gui") and importlib.util.find_spec("opensight_desktop.gui"):
+        from opensight_desktop.gui.app import run_gui  # type: ignore[import-not-found]
 
-        case = args[1] if len(args) > 1 else None
-        return run_gui(case)
+        return int(run_gui(args[1] if len(args) > 1 else None))
     from opensight_desktop.cli import main as cli_main
 
     return cli_main(args)

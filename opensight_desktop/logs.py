@@ -9,27 +9,34 @@ from pathlib import Path
 from opensight_desktop.paths import logs_dir
 
 LOG_NAME = "opensight.log"
-_configured: Path | None = None
+_handler: logging.handlers.RotatingFileHandler | None = None
 
 
 def setup_logging() -> Path | None:
-    """Attach the rotating log file once; None when the data directory is not writable."""
-    global _configured
-    if _configured is not None:
-        return _configured
+    """Log to the data directory's log file; None when it cannot be written.
+
+    Called again after the data directory changed (tests), it moves to the new file.
+    """
+    global _handler
+    root = logging.getLogger("opensight_desktop")
     try:
         folder = logs_dir()
+        target = folder / LOG_NAME
+        if _handler is not None and Path(_handler.baseFilename) == target.absolute():
+            return target
         folder.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
-            folder / LOG_NAME, maxBytes=5 << 20, backupCount=3, encoding="utf-8"
+            target, maxBytes=5 << 20, backupCount=3, encoding="utf-8"
         )
     except OSError:
         return None
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
     )
-    root = logging.getLogger("opensight_desktop")
+    if _handler is not None:
+        root.removeHandler(_handler)
+        _handler.close()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    _configured = folder / LOG_NAME
-    return _configured
+    _handler = handler
+    return target

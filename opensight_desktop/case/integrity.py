@@ -111,7 +111,8 @@ def _files(session: Session) -> Iterator[tuple[int, str, bytes, str | None, int 
         .join(EvidenceItem, EvidenceItem.id == EvidenceFile.item_id)
         .order_by(EvidenceFile.id)
     )
-    yield from rows.tuples()
+    for row in rows:
+        yield row[0], row[1], row[2], row[3], row[4]
 
 
 def verify_case(

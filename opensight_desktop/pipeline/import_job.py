@@ -86,6 +86,7 @@ class ImportJob:
         workers: int | None = None,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
+        progress_interval: float = 0.1,
     ) -> None:
         if not paths:
             raise UsageError("nothing to import: give at least one file or folder")
@@ -96,7 +97,7 @@ class ImportJob:
         self.recursive = recursive
         self.workers = workers or max(1, min(4, os.cpu_count() or 1))
         self.cancel = cancel or CancelToken()
-        self._throttle = Throttle(progress)
+        self._throttle = Throttle(progress, progress_interval)
         self._pending: list[Ingested | Unusable] = []
         self._last_flush = time.monotonic()
         self._known: dict[bytes, _Known] = {}
