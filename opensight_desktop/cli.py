@@ -232,6 +232,26 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_ITEMS_FAILED
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import json
+    import tempfile
+
+    from opensight_desktop.benchmarks import import_bench
+
+    work = Path(args.work) if args.work else Path(tempfile.gettempdir()) / "opensight-bench"
+    results: dict[str, object] = {}
+    if args.suite in ("import", "all"):
+        _out(
+            "Running the import benchmark (synthetic images are generated once and cached in "
+            f"{work})..."
+        )
+        results["import"] = import_bench.run(work, quick=args.quick)
+        _out(import_bench.format_report(results["import"]))  # type: ignore[arg-type]
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return EXIT_OK
+
+
 # -- parser ------------------------------------------------------------------------------
 
 
@@ -282,6 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     ver = commands.add_parser("verify", help="re-hash evidence and check the audit chain")
     ver.add_argument("case", metavar="CASE")
     ver.set_defaults(handler=cmd_verify)
+
+    bench = commands.add_parser("bench", help="measure throughput and memory on this machine")
+    bench.add_argument("--suite", choices=["import", "all"], default="all")
+    bench.add_argument("--work", metavar="DIR", help="where generated images are cached")
+    bench.add_argument("--quick", action="store_true", help="small sets (a smoke run)")
+    bench.add_argument("--json", metavar="OUT", help="also write the figures as JSON")
+    bench.set_defaults(handler=cmd_bench)
     return parser
 
 

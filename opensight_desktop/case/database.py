@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from opensight_desktop.errors import CaseFileError
 
@@ -73,8 +73,14 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
 
 
 def make_engine(path: Path, *, readonly: bool = False, immediate: bool = False) -> Engine:
+    # Pooled connections keep the write-ahead log open between transactions; with none
+    # left open, SQLite checkpoints and deletes the log after every single commit.
     engine = create_engine(
-        "sqlite://", creator=lambda: _connect(path, readonly), poolclass=NullPool
+        "sqlite://",
+        creator=lambda: _connect(path, readonly),
+        poolclass=QueuePool,
+        pool_size=2,
+        max_overflow=4,
     )
     begin_sql = "BEGIN IMMEDIATE" if immediate and not readonly else "BEGIN"
 

@@ -155,7 +155,11 @@ def facts_of(image: Image.Image) -> ImageFacts:
 
 
 def to_display_rgb(image: Image.Image) -> Image.Image:
-    """An 8-bit RGB rendering for people to look at (not the detector's input)."""
+    """An 8-bit RGB rendering for people to look at (not the detector's input).
+
+    An RGB image is returned as it is, not copied: callers must not change it in place
+    unless they own it.
+    """
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         array = np.asarray(image, dtype=np.float64)
@@ -166,19 +170,31 @@ def to_display_rgb(image: Image.Image) -> Image.Image:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def thumbnail_box(width: int, height: int, size: int = THUMBNAIL_SIZE) -> tuple[int, int]:
+    """The thumbnail's own size: the image scaled to fit in ``size`` x ``size``."""
+    scale = min(1.0, size / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def make_thumbnail(
     image: Image.Image, orientation: int | None, size: int = THUMBNAIL_SIZE
 ) -> ThumbnailImage:
+    """A JPEG thumbnail about ``size`` px on its long side, shown upright.
+
+    An image already within 1.5x of that (a JPEG decoded at reduced DCT scale usually is)
+    is kept as it is: resampling it would cost more than the whole decode and only blur it.
+    """
     rgb = to_display_rgb(image)
-    rgb.thumbnail((size, size), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    if max(rgb.size) > size * 3 // 2:
+        rgb.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
     if orientation and orientation != 1:
         rgb.getexif()[0x0112] = orientation
         rgb = ImageOps.exif_transpose(rgb)
     out = io.BytesIO()
-    rgb.save(out, "JPEG", quality=85, optimize=True)
+    rgb.save(out, "JPEG", quality=85)
     return ThumbnailImage(out.getvalue(), rgb.size[0], rgb.size[1])
 
 
@@ -197,8 +213,11 @@ def inspect_image(source: bytes | str, sniffed: str) -> tuple[ImageFacts, Thumbn
         orientation = exif_orientation(image)
         if image.format in ("JPEG", "MPO"):
             # DCT scaling: the whole stream is still decoded (truncation is still caught),
-            # at 1/2..1/8 scale, which is several times faster than full resolution.
-            image.draft("RGB", (THUMBNAIL_SIZE * 2, THUMBNAIL_SIZE * 2))
+            # at the smallest of 1/1..1/8 scale that still covers the thumbnail.
+            image.draft(
+                image.mode if image.mode in ("L", "RGB") else None,
+                thumbnail_box(facts.width, facts.height),
+            )
         decode_error_guard(image)
         try:
             thumb = make_thumbnail(image, orientation)

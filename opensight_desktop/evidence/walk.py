@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FoundFile:
+    """A regular file (or a symbolic link to one); stat it when needed, not while walking."""
+
     path: str  # absolute; may hold surrogate escapes for undecodable bytes
-    stat: os.stat_result
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def walk(paths: list[str], recursive: bool = True) -> Iterator[FoundFile | Unusa
 
 def _classify(path: str, st: os.stat_result) -> FoundFile | Unusable:
     if stat.S_ISREG(st.st_mode):
-        return FoundFile(path, st)
+        return FoundFile(path)
     kind = (
         "named pipe"
         if stat.S_ISFIFO(st.st_mode)
@@ -83,6 +84,11 @@ def _walk_dir(
         return
     subdirs: list[tuple[str, os.stat_result]] = []
     for entry in entries:
+        # The directory entry's type needs no system call for plain files, the bulk of
+        # any evidence folder; links, folders and special files are stat'ed.
+        if entry.is_file(follow_symlinks=False):
+            yield FoundFile(entry.path)
+            continue
         try:
             entry_stat = entry.stat(follow_symlinks=True)
         except FileNotFoundError:

@@ -16,8 +16,9 @@ import time
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case import audit
@@ -202,12 +203,13 @@ class ImportJob:
 
     def _unchanged(self, found: FoundFile) -> bool:
         known = self._known.get(os.fsencode(found.path))
-        return (
-            known is not None
-            and known.hashed
-            and known.size == found.stat.st_size
-            and known.mtime_ns == found.stat.st_mtime_ns
-        )
+        if known is None or not known.hashed:
+            return False
+        try:
+            st = os.stat(found.path)
+        except OSError:
+            return False
+        return known.size == st.st_size and known.mtime_ns == st.st_mtime_ns
 
     def _collect(self, result: Ingested | Unusable) -> None:
         self._pending.append(result)
@@ -221,134 +223,25 @@ class ImportJob:
         self._report()
 
     def _flush(self) -> None:
+        """Write the pending results in one transaction, as a few multi-row INSERTs."""
         if not self._pending:
             return
         batch, self._pending = self._pending, []
         with self.case.write() as session:
+            writer = _BatchWriter(self, session, batch)
             for result in batch:
                 if isinstance(result, Unusable):
-                    self._store_skip(session, result.path, result.reason)
+                    writer.skip(result.path, result.reason)
                 elif result.outcome == SKIP:
-                    self._store_skip(session, result.path, result.reason or "skipped")
+                    writer.skip(result.path, result.reason or "skipped")
                 else:
-                    self._store(session, result)
+                    writer.store(result)
+            writer.write()
             record = session.get(ImportSession, self.summary.session_id)
             assert record is not None
             for key, value in self.summary.counts().items():
                 setattr(record, key, value)
         self._last_flush = time.monotonic()
-
-    def _store_skip(self, session: Session, path: str, reason: str) -> None:
-        self.summary.skipped += 1
-        self.summary.skip_reasons[reason] += 1
-        session.add(
-            SkippedFile(
-                import_session_id=self.summary.session_id,
-                path=display_path(path),
-                path_raw=os.fsencode(path),
-                reason=reason,
-            )
-        )
-
-    def _store(self, session: Session, result: Ingested) -> None:
-        summary = self.summary
-        path_raw = os.fsencode(result.path)
-        summary.bytes_read += result.size or 0
-        if result.outcome == ERROR and len(summary.error_examples) < ERROR_EXAMPLES:
-            summary.error_examples.append((display_path(result.path), result.reason or "error"))
-        known = self._known.get(path_raw)
-        if result.digests is None:
-            summary.errors += 1
-            if known is None:
-                self._new_item(session, result, path_raw)
-            return
-        existing = session.scalar(
-            select(EvidenceItem).where(EvidenceItem.sha256 == result.digests.sha256)
-        )
-        if existing is not None:
-            if any(f.path_raw == path_raw for f in existing.files):
-                summary.already_present += 1
-                return
-            summary.duplicates += 1
-            location = self._file_record(result, path_raw, existing.id, duplicate=True)
-            session.add(location)
-            self._known[path_raw] = _Known(existing.id, result.size, result.mtime_ns, True)
-            audit.append(
-                session,
-                "item.duplicate_found",
-                {
-                    "path": location.path,
-                    "sha256": result.digests.sha256,
-                    "session": summary.session_id,
-                },
-                item_id=existing.id,
-            )
-            return
-        if result.outcome == ERROR:
-            summary.errors += 1
-        else:
-            summary.imported += 1
-        self._new_item(session, result, path_raw)
-
-    def _new_item(self, session: Session, result: Ingested, path_raw: bytes) -> None:
-        digests, facts = result.digests, result.facts
-        item = EvidenceItem(
-            sha256=digests.sha256 if digests else None,
-            sha1=digests.sha1 if digests else None,
-            md5=digests.md5 if digests else None,
-            size_bytes=result.size,
-            status=STATUS_IMPORTED if result.outcome == IMAGE else STATUS_ERROR,
-            error=result.reason if result.outcome == ERROR else None,
-            format=facts.format if facts else result.sniffed,
-            width=facts.width if facts else None,
-            height=facts.height if facts else None,
-            mode=facts.mode if facts else None,
-            frames=facts.frames if facts else None,
-            added_utc=utc_now(),
-            import_session_id=self.summary.session_id,
-        )
-        session.add(item)
-        session.flush()
-        location = self._file_record(result, path_raw, item.id, duplicate=False)
-        session.add(location)
-        if result.thumbnail is not None:
-            thumb = result.thumbnail
-            session.add(
-                Thumbnail(item_id=item.id, width=thumb.width, height=thumb.height, jpeg=thumb.jpeg)
-            )
-        self._known[path_raw] = _Known(item.id, result.size, result.mtime_ns, digests is not None)
-        audit.append(
-            session,
-            "item.added",
-            {
-                "path": location.path,
-                "size_bytes": result.size,
-                "md5": item.md5,
-                "sha1": item.sha1,
-                "sha256": item.sha256,
-                "status": item.status,
-                "error": item.error,
-                "session": self.summary.session_id,
-            },
-            item_id=item.id,
-        )
-
-    def _file_record(
-        self, result: Ingested, path_raw: bytes, item_id: int, duplicate: bool
-    ) -> EvidenceFile:
-        return EvidenceFile(
-            item_id=item_id,
-            import_session_id=self.summary.session_id,
-            path=display_path(result.path),
-            path_raw=path_raw,
-            file_name=display_path(os.path.basename(result.path)),
-            size_bytes=result.size,
-            mtime_ns=result.mtime_ns,
-            ctime_ns=result.ctime_ns,
-            atime_ns=result.atime_ns,
-            is_duplicate=duplicate,
-            added_utc=utc_now(),
-        )
 
     def _finish(self, state: str) -> None:
         summary = self.summary
@@ -382,3 +275,162 @@ class ImportJob:
             )
 
         self._throttle(make, force=force)
+
+
+class _BatchWriter:
+    """Rows of one batch. Item ids are assigned here: the write transaction holds SQLite's
+    write lock (BEGIN IMMEDIATE), so max(id)+1 cannot be taken by anyone else meanwhile."""
+
+    def __init__(self, job: ImportJob, session: Session, batch: list[Ingested | Unusable]) -> None:
+        self.job = job
+        self.summary = job.summary
+        self.session = session
+        self.chain = audit.ChainWriter(session)
+        self.next_id = (session.scalar(select(func.max(EvidenceItem.id))) or 0) + 1
+        self.now = utc_now()
+        self.items: list[dict[str, Any]] = []
+        self.files: list[dict[str, Any]] = []
+        self.thumbs: list[dict[str, Any]] = []
+        self.skips: list[dict[str, Any]] = []
+        hashes = [r.digests.sha256 for r in batch if isinstance(r, Ingested) and r.digests]
+        # sha256 -> item id, and the paths each of those items is already recorded under
+        self.by_hash: dict[str, int] = {}
+        self.paths_of: dict[int, set[bytes]] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            for sha256, item_id in session.execute(
+                select(EvidenceItem.sha256, EvidenceItem.id).where(EvidenceItem.sha256.in_(chunk))
+            ):
+                self.by_hash[sha256] = item_id
+        if self.by_hash:
+            for item_id, path_raw in session.execute(
+                select(EvidenceFile.item_id, EvidenceFile.path_raw).where(
+                    EvidenceFile.item_id.in_(list(self.by_hash.values()))
+                )
+            ):
+                self.paths_of.setdefault(item_id, set()).add(path_raw)
+
+    def skip(self, path: str, reason: str) -> None:
+        self.summary.skipped += 1
+        self.summary.skip_reasons[reason] += 1
+        self.skips.append(
+            {
+                "import_session_id": self.summary.session_id,
+                "path": display_path(path),
+                "path_raw": os.fsencode(path),
+                "reason": reason,
+            }
+        )
+
+    def store(self, result: Ingested) -> None:
+        summary = self.summary
+        path_raw = os.fsencode(result.path)
+        summary.bytes_read += result.size or 0
+        if result.outcome == ERROR and len(summary.error_examples) < ERROR_EXAMPLES:
+            summary.error_examples.append((display_path(result.path), result.reason or "error"))
+        if result.digests is None:
+            summary.errors += 1
+            if path_raw not in self.job._known:  # unreadable again: no second error item
+                self._new_item(result, path_raw)
+            return
+        existing = self.by_hash.get(result.digests.sha256)
+        if existing is not None:
+            if path_raw in self.paths_of.get(existing, set()):
+                summary.already_present += 1
+                return
+            summary.duplicates += 1
+            self.files.append(self._file_row(result, path_raw, existing, duplicate=True))
+            self.paths_of.setdefault(existing, set()).add(path_raw)
+            self.chain.add(
+                "item.duplicate_found",
+                {
+                    "path": display_path(result.path),
+                    "sha256": result.digests.sha256,
+                    "session": summary.session_id,
+                },
+                item_id=existing,
+            )
+            return
+        if result.outcome == ERROR:
+            summary.errors += 1
+        else:
+            summary.imported += 1
+        self._new_item(result, path_raw)
+
+    def _new_item(self, result: Ingested, path_raw: bytes) -> None:
+        digests, facts = result.digests, result.facts
+        item_id = self.next_id
+        self.next_id += 1
+        item = {
+            "id": item_id,
+            "sha256": digests.sha256 if digests else None,
+            "sha1": digests.sha1 if digests else None,
+            "md5": digests.md5 if digests else None,
+            "size_bytes": result.size,
+            "status": STATUS_IMPORTED if result.outcome == IMAGE else STATUS_ERROR,
+            "error": result.reason if result.outcome == ERROR else None,
+            "format": facts.format if facts else result.sniffed,
+            "width": facts.width if facts else None,
+            "height": facts.height if facts else None,
+            "mode": facts.mode if facts else None,
+            "frames": facts.frames if facts else None,
+            "added_utc": self.now,
+            "import_session_id": self.summary.session_id,
+            "review_state": "not_reviewed",
+            "notes": "",
+        }
+        self.items.append(item)
+        self.files.append(self._file_row(result, path_raw, item_id, duplicate=False))
+        if digests is not None:
+            self.by_hash[digests.sha256] = item_id
+            self.paths_of[item_id] = {path_raw}
+        if result.thumbnail is not None:
+            thumb = result.thumbnail
+            self.thumbs.append(
+                {
+                    "item_id": item_id,
+                    "width": thumb.width,
+                    "height": thumb.height,
+                    "jpeg": thumb.jpeg,
+                }
+            )
+        self.chain.add(
+            "item.added",
+            {
+                "path": display_path(result.path),
+                **{
+                    key: item[key]
+                    for key in ("size_bytes", "md5", "sha1", "sha256", "status", "error")
+                },
+                "session": self.summary.session_id,
+            },
+            item_id=item_id,
+        )
+
+    def _file_row(
+        self, result: Ingested, path_raw: bytes, item_id: int, duplicate: bool
+    ) -> dict[str, Any]:
+        return {
+            "item_id": item_id,
+            "import_session_id": self.summary.session_id,
+            "path": display_path(result.path),
+            "path_raw": path_raw,
+            "file_name": display_path(os.path.basename(result.path)),
+            "size_bytes": result.size,
+            "mtime_ns": result.mtime_ns,
+            "ctime_ns": result.ctime_ns,
+            "atime_ns": result.atime_ns,
+            "is_duplicate": duplicate,
+            "added_utc": self.now,
+        }
+
+    def write(self) -> None:
+        for model, rows in (
+            (EvidenceItem, self.items),
+            (EvidenceFile, self.files),
+            (Thumbnail, self.thumbs),
+            (SkippedFile, self.skips),
+        ):
+            if rows:
+                self.session.execute(insert(model), rows)
+        self.chain.write()

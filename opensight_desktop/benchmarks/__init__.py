@@ -1,0 +1,1 @@
+"""Measured figures (``opensight-desktop bench``); never asserted as timings in tests."""

@@ -1,0 +1,129 @@
+"""Import throughput against the coreutils hash tools, and memory against file count.
+
+Ratio = import time / (md5sum + sha1sum + sha256sum run one after another on the same
+files), both measured in the same run with the files in the page cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from opensight_desktop.benchmarks.synthetic import write_set
+
+
+@dataclass
+class ImportFigure:
+    name: str
+    files: int
+    megabytes: float
+    import_s: float
+    hash_tools_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.import_s / self.hash_tools_s if self.hash_tools_s else float("nan")
+
+
+def _warm(paths: list[Path]) -> None:
+    for path in paths:
+        with open(path, "rb") as handle:
+            while handle.read(1 << 20):
+                pass
+
+
+def time_hash_tools(paths: list[Path]) -> float:
+    tools = [shutil.which(name) for name in ("md5sum", "sha1sum", "sha256sum")]
+    if not all(tools):
+        raise RuntimeError("md5sum/sha1sum/sha256sum not found (coreutils)")
+    args = [str(p) for p in paths]
+    started = time.perf_counter()
+    for tool in tools:
+        for start in range(0, len(args), 500):  # stay below the argument-length limit
+            subprocess.run(
+                [tool, *args[start : start + 500]], check=True, stdout=subprocess.DEVNULL
+            )
+    return time.perf_counter() - started
+
+
+def _import_in_subprocess(folder: Path, case_dir: Path) -> dict[str, float]:
+    """Import into a fresh case in a child process: its own peak RSS and wall time."""
+    code = f"""
+import json, time, sys
+from opensight_desktop.benchmarks.memory import peak_rss_mb
+from opensight_desktop.case.store import Case
+from opensight_desktop.pipeline.import_job import ImportJob
+case = Case.create({str(case_dir / "bench.osc")!r}, number="bench", title="bench", examiner="bench")
+started = time.perf_counter()
+summary = ImportJob(case, [{str(folder)!r}]).run()
+elapsed = time.perf_counter() - started
+case.close()
+print(json.dumps({{"seconds": elapsed, "imported": summary.imported, "errors": summary.errors,
+                   "peak_rss_mb": peak_rss_mb()}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(work: Path, quick: bool = False) -> dict[str, object]:
+    work.mkdir(parents=True, exist_ok=True)
+    sets = [
+        ("12-megapixel camera JPEGs", "jpeg12mp", 10 if quick else 100, (4000, 3000), "JPEG"),
+        ("small images (640x480 JPEG)", "small", 200 if quick else 2000, (640, 480), "JPEG"),
+    ]
+    figures = []
+    for label, name, count, size, fmt in sets:
+        paths = write_set(work / name, count, size, fmt, name)
+        _warm(paths)
+        tools = time_hash_tools(paths)
+        with tempfile.TemporaryDirectory(dir=work) as case_dir:
+            result = _import_in_subprocess(work / name, Path(case_dir))
+        megabytes = sum(p.stat().st_size for p in paths) / 1e6
+        figures.append(
+            ImportFigure(
+                label, count, round(megabytes, 1), round(result["seconds"], 2), round(tools, 2)
+            )
+        )
+    memory = []
+    for count in (500, 2000) if quick else (1000, 10000):
+        paths = write_set(work / "tiny", count, (96, 64), "PNG", "tiny")
+        folder = work / f"tiny-{count}"
+        folder.mkdir(exist_ok=True)
+        for path in paths[:count]:
+            link = folder / path.name
+            if not link.exists():
+                os.link(path, link)
+        with tempfile.TemporaryDirectory(dir=work) as case_dir:
+            result = _import_in_subprocess(folder, Path(case_dir))
+        memory.append(
+            {
+                "files": count,
+                "peak_rss_mb": round(result["peak_rss_mb"], 1),
+                "seconds": round(result["seconds"], 2),
+            }
+        )
+    return {
+        "throughput": [{**asdict(f), "ratio": round(f.ratio, 2)} for f in figures],
+        "memory": memory,
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def format_report(result: dict[str, object]) -> str:
+    lines = ["Import (hash + sniff + decode + thumbnail + case write) vs md5sum+sha1sum+sha256sum:"]
+    for row in result["throughput"]:  # type: ignore[attr-defined]
+        lines.append(
+            f"  {row['name']}: {row['files']} files, {row['megabytes']} MB: import "
+            f"{row['import_s']} s, hash tools {row['hash_tools_s']} s, ratio {row['ratio']}x"
+        )
+    lines.append("Peak memory (RSS of the importing process) against file count:")
+    for row in result["memory"]:  # type: ignore[attr-defined]
+        lines.append(f"  {row['files']} files: {row['peak_rss_mb']} MB ({row['seconds']} s)")
+    return "\n".join(lines)
