@@ -232,6 +232,190 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_ITEMS_FAILED
 
 
+def _model_line(model) -> str:  # type: ignore[no-untyped-def]
+    published = (
+        f"matches published {model.published_match}"
+        if model.published_match
+        else "matches no published hash"
+    )
+    return f"{model.name} [{model.format}] sha256 {model.id} ({published})"
+
+
+def _report_model_import(model, created: bool) -> int:  # type: ignore[no-untyped-def]
+    _out(
+        ("Imported model " if created else "Already in the model store: ")
+        + _safe(_model_line(model))
+    )
+    for warning in model.warnings:
+        print(f"{APP_NAME}: warning: {warning}", file=sys.stderr)
+    for note in model.notes:
+        _out(f"  note: {note}")
+    from opensight_desktop.settings import load_settings
+
+    if load_settings().active_model == model.id:
+        _out("  it is the active model")
+    return EXIT_OK
+
+
+def cmd_model_import(args: argparse.Namespace) -> int:
+    from opensight_desktop.detector.store import ModelStore
+
+    model, created = ModelStore().import_path(args.path, name=args.name)
+    return _report_model_import(model, created)
+
+
+def cmd_model_download(args: argparse.Namespace) -> int:
+    from opensight_desktop.detector.store import ModelStore
+
+    _out("Downloading (this is the only command that uses the network)...")
+    model, created = ModelStore().download(args.repo, args.revision)
+    return _report_model_import(model, created)
+
+
+def cmd_model_list(args: argparse.Namespace) -> int:
+    from opensight_desktop.detector.store import ModelStore
+
+    store = ModelStore()
+    models = store.list()
+    if not models:
+        from opensight_desktop.detector.store import NO_MODEL_HELP
+
+        _out(NO_MODEL_HELP[0].upper() + NO_MODEL_HELP[1:])
+        return EXIT_OK
+    active = store.active()
+    for model in models:
+        marker = "*" if active is not None and model.id == active.id else " "
+        _out(
+            f"{marker} {model.id[:16]}  {_safe(model.name)}  [{model.format}]  imported "
+            f"{model.imported_utc[:19]}Z  "
+            + (
+                f"published: {model.published_match}"
+                if model.published_match
+                else "unpublished hash"
+            )
+        )
+    _out("(* = active model; full ids with `model list --full`)" if not args.full else "")
+    if args.full:
+        for model in models:
+            _out(f"{model.id}  {_safe(model.name)}  source: {_safe(model.source)}")
+    return EXIT_OK
+
+
+def cmd_model_use(args: argparse.Namespace) -> int:
+    from opensight_desktop.detector.store import ModelStore
+
+    store = ModelStore()
+    model = store.find(args.model)
+    store.set_active(model)
+    _out("Active model: " + _safe(_model_line(model)))
+    return EXIT_OK
+
+
+def _run_in_background(job_run, cancel) -> object:  # type: ignore[no-untyped-def]
+    """Run a job on the engine's worker thread; Ctrl-C cancels it cleanly."""
+    from opensight_desktop.worker import BackgroundJob
+
+    worker = BackgroundJob(job_run, name="opensight-analysis").start()
+    try:
+        while not worker.join(0.2):
+            pass
+    except KeyboardInterrupt:
+        cancel.cancel()
+        worker.join()
+        raise
+    return worker.outcome()
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from opensight_desktop.case.store import Case
+    from opensight_desktop.detector.store import ModelStore
+    from opensight_desktop.detector.verdict import Bands
+    from opensight_desktop.settings import load_settings
+
+    settings = load_settings()
+    store = ModelStore()
+    model = store.resolve(args.model)
+    if args.batch_size is not None and not 1 <= args.batch_size <= 512:
+        raise OpenSightError("--batch-size must be between 1 and 512")
+    with Case.open(args.case) as case:
+        number = case.summary().number
+        from opensight_desktop.pipeline.analyze_job import AnalysisJob
+        from opensight_desktop.progress import CancelToken
+
+        detector = store.load(model, args.device or settings.device)
+        heatmaps = settings.heatmaps and not args.no_heatmap
+        batch = args.batch_size or settings.batch_size
+        record = detector.record()
+        _out(
+            f"Case {_safe(number)}: analysing with {_safe(model.name)} (sha256 {model.id[:16]}...) "
+            f"on {record['device_description']}, batch {batch}, "
+            f"heatmaps {'on' if heatmaps else 'off'}"
+        )
+        cancel = CancelToken()
+        line = _ProgressLine()
+        job = AnalysisJob(
+            case,
+            detector,
+            bands=Bands(settings.likely_generated, settings.likely_real),
+            batch_size=batch,
+            heatmaps=heatmaps,
+            progress=line,
+            cancel=cancel,
+        )
+        try:
+            summary = _run_in_background(job.run, cancel)
+        finally:
+            line.close()
+    if summary.total == 0:
+        _out("Nothing to analyse: every importable item already has a result from this model.")
+        return EXIT_OK
+    rate = summary.analyzed / summary.elapsed_s if summary.elapsed_s else 0.0
+    _out(
+        f"Analysis {summary.state} in {summary.elapsed_s:.1f} s ({rate:.2f} images/s): "
+        f"{summary.analyzed} analysed, {summary.errors} errors, of {summary.total}"
+    )
+    for verdict in ("likely-generated", "inconclusive", "likely-real"):
+        _out(f"  {verdict:<18}{summary.verdicts.get(verdict, 0):>7}")
+    if summary.errors:
+        _out("  errors:")
+        for item_id, reason in summary.error_examples:
+            _out(f"    item {item_id}: {_safe(reason)}")
+    _out(
+        "Scores are the detector's probability that an image is AI-generated: an indication "
+        "to weigh with other evidence, not proof."
+    )
+    return EXIT_ITEMS_FAILED if summary.errors else EXIT_OK
+
+
+def cmd_tile_scan(args: argparse.Namespace) -> int:
+    from opensight_desktop.case.store import Case
+    from opensight_desktop.detector.store import ModelStore
+    from opensight_desktop.pipeline.tile_scan_job import TileScanJob
+    from opensight_desktop.progress import CancelToken
+    from opensight_desktop.settings import load_settings
+
+    settings = load_settings()
+    store = ModelStore()
+    model = store.resolve(args.model)
+    with Case.open(args.case) as case:
+        detector = store.load(model, args.device or settings.device)
+        cancel = CancelToken()
+        line = _ProgressLine()
+        job = TileScanJob(
+            case, detector, args.item, stride=args.stride, progress=line, cancel=cancel
+        )
+        try:
+            result = _run_in_background(job.run, cancel)
+        finally:
+            line.close()
+    _out(
+        f"Tile scan of item {args.item}: {len(result.tiles)} tiles of {result.tile_size} px, "
+        f"stride {result.stride}; highest P(generated) {result.highest:.3f}, "
+        f"lowest {result.lowest:.3f}"
+    )
+    return EXIT_OK
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import json
     import tempfile
@@ -302,6 +486,54 @@ def build_parser() -> argparse.ArgumentParser:
     ver = commands.add_parser("verify", help="re-hash evidence and check the audit chain")
     ver.add_argument("case", metavar="CASE")
     ver.set_defaults(handler=cmd_verify)
+
+    ana = commands.add_parser("analyze", help="run the detector over the case's images")
+    ana.add_argument("case", metavar="CASE")
+    ana.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default=None,
+        help="default: the setting (auto = CUDA when present)",
+    )
+    ana.add_argument("--batch-size", type=int, default=None)
+    ana.add_argument("--no-heatmap", action="store_true", help="scores only, no heatmaps")
+    ana.add_argument(
+        "--model", metavar="ID", help="model id, id prefix or name (default: the active model)"
+    )
+    ana.set_defaults(handler=cmd_analyze)
+
+    tile = commands.add_parser(
+        "tile-scan", help="score 384-px tiles across one image at full resolution"
+    )
+    tile.add_argument("case", metavar="CASE")
+    tile.add_argument("item", metavar="ITEM", type=int, help="item id (see export)")
+    tile.add_argument(
+        "--stride", type=int, default=None, help="pixels between tiles (default: 384, no overlap)"
+    )
+    tile.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None)
+    tile.add_argument("--model", metavar="ID")
+    tile.set_defaults(handler=cmd_tile_scan)
+
+    mod = commands.add_parser("model", help="install and choose detector weights")
+    model_commands = mod.add_subparsers(
+        dest="model_command", metavar="ACTION", parser_class=_Parser
+    )
+    mimp = model_commands.add_parser("import", help="copy a checkpoint into the model store")
+    mimp.add_argument("path", metavar="PATH", help="weights file or model folder")
+    mimp.add_argument("--name")
+    mimp.set_defaults(handler=cmd_model_import)
+    mdl = model_commands.add_parser(
+        "download", help="fetch weights from the Hugging Face Hub (needs internet; only when asked)"
+    )
+    mdl.add_argument("--repo", help="default: OwensLab/commfor-model-384 (the authors')")
+    mdl.add_argument("--revision", help="branch, tag or commit (default: pinned in the app)")
+    mdl.set_defaults(handler=cmd_model_download)
+    mls = model_commands.add_parser("list", help="installed models; * marks the active one")
+    mls.add_argument("--full", action="store_true", help="full ids and sources")
+    mls.set_defaults(handler=cmd_model_list)
+    muse = model_commands.add_parser("use", help="make a model the active one")
+    muse.add_argument("model", metavar="ID")
+    muse.set_defaults(handler=cmd_model_use)
 
     bench = commands.add_parser("bench", help="measure throughput and memory on this machine")
     bench.add_argument("--suite", choices=["import", "all"], default="all")

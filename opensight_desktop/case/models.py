@@ -115,6 +115,8 @@ class EvidenceItem(Base):
     size_bytes: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), index=True)
     error: Mapped[str | None] = mapped_column(Text)
+    # "import" or "analysis": an analysis error is retried by the next run, an import one not
+    error_stage: Mapped[str | None] = mapped_column(String(16))
     format: Mapped[str | None] = mapped_column(String(16))
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
@@ -227,6 +229,25 @@ class DetectorModel(Base):
     details: Mapped[dict[str, Any]]
 
 
+class AnalysisRun(Base):
+    """One run of the detector over (part of) the case."""
+
+    __tablename__ = "analysis_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("detector_model.id"))
+    started_utc: Mapped[datetime]
+    finished_utc: Mapped[datetime | None]
+    # running | completed | cancelled | interrupted | failed
+    state: Mapped[str] = mapped_column(String(16))
+    device: Mapped[str] = mapped_column(String(64))
+    settings: Mapped[dict[str, Any]]
+    user: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(Text)
+    analyzed: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class DetectionResult(Base):
     __tablename__ = "detection_result"
     __table_args__ = (Index("ix_detection_result_item_model", "item_id", "model_id", unique=True),)
@@ -243,11 +264,31 @@ class DetectionResult(Base):
     precision: Mapped[str] = mapped_column(String(16))
     versions: Mapped[dict[str, Any]]
     analyzed_utc: Mapped[datetime]
+    analysis_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("analysis_run.id", name="fk_detection_result_analysis_run_id")
+    )
     # Heatmap: float16 grid bytes plus where it lies on the original image.
     heatmap: Mapped[bytes | None] = mapped_column(LargeBinary)
     heatmap_geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     model: Mapped[DetectorModel] = relationship()
+
+
+class TileScan(Base):
+    """Scores of 384-px tiles across the full-resolution image (on demand, one item)."""
+
+    __tablename__ = "tile_scan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id"), index=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("detector_model.id"))
+    created_utc: Mapped[datetime]
+    tile_size: Mapped[int] = mapped_column(Integer)
+    stride: Mapped[int] = mapped_column(Integer)
+    # [[left, top, probability], ...] in original-image pixels
+    tiles: Mapped[list[Any]]
+    device: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]]
 
 
 class AuditEntry(Base):

@@ -36,6 +36,9 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 # Pillow's own guard raises at twice its limit; ours is explicit, so align and silence it.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+# Pillow's advice to convert palette images with transparency via RGBA: we convert as the
+# detector's authors do (straight to RGB), on purpose.
+warnings.filterwarnings("ignore", message="Palette images with Transparency", category=UserWarning)
 
 _PIL_FORMATS = {
     "JPEG": ["JPEG", "MPO"],

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from opensight_desktop.evidence import sniff
 from opensight_desktop.evidence.decode import DecodeError, ImageFacts, ThumbnailImage, inspect_image
-from opensight_desktop.evidence.hashing import Digests, MultiHasher
+from opensight_desktop.evidence.hashing import Digests, MultiHasher, consume
 from opensight_desktop.evidence.reading import CHUNK_SIZE, open_evidence, os_error_reason
 
 # Files up to this size are decoded from the very bytes that were hashed (one read, and
@@ -60,14 +60,9 @@ def ingest(path: str) -> Ingested:
                 path, SKIP, f"not an image: {sniff.describe_other(first)}", size=st.st_size, **times
             )
         hasher = MultiHasher()
-        hasher.update(first)
         keep = sniffed is not None and st.st_size <= KEEP_IN_MEMORY_BYTES
-        chunks = [first] if keep else []
         try:
-            while chunk := handle.read(CHUNK_SIZE):
-                hasher.update(chunk)
-                if keep:
-                    chunks.append(chunk)
+            data = consume(handle, hasher, keep, first)
         except OSError as exc:
             return Ingested(
                 path,
@@ -86,10 +81,8 @@ def ingest(path: str) -> Ingested:
             else f"named as an image but the content is not a supported image ({what})"
         )
         return Ingested(path, ERROR, reason, **common)
-    data: bytes | str = b"".join(chunks) if keep else path
-    del chunks
     try:
-        facts, thumbnail = inspect_image(data, sniffed)
+        facts, thumbnail = inspect_image(data if data is not None else path, sniffed)
     except DecodeError as exc:
         return Ingested(path, ERROR, str(exc), sniffed=sniffed, **common)
     except OSError as exc:  # re-opening a large file failed

@@ -369,6 +369,7 @@ class _BatchWriter:
             "size_bytes": result.size,
             "status": STATUS_IMPORTED if result.outcome == IMAGE else STATUS_ERROR,
             "error": result.reason if result.outcome == ERROR else None,
+            "error_stage": "import" if result.outcome == ERROR else None,
             "format": facts.format if facts else result.sniffed,
             "width": facts.width if facts else None,
             "height": facts.height if facts else None,

@@ -1,0 +1,28 @@
+"""The network: timm ``vit_small_patch16_384`` with its ImageNet head replaced by
+``Linear(384, 1)``. Built from code only (``pretrained=False``: no download, ever)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import timm
+import torch
+from torch import nn
+
+ARCHITECTURE = "vit_small_patch16_384"
+DISPLAY_NAME = "Community Forensics ViT-S/16-384"
+PAPER = "Park & Owens, Community Forensics, CVPR 2025 (arXiv 2411.04125)"
+GRID = 24  # 384 / 16 patches per side
+
+
+def build_network() -> nn.Module:
+    model = timm.create_model(ARCHITECTURE, pretrained=False, num_classes=1)
+    model.eval()
+    return model
+
+
+@cache
+def expected_shapes() -> dict[str, tuple[int, ...]]:
+    with torch.device("meta"):
+        model = timm.create_model(ARCHITECTURE, pretrained=False, num_classes=1)
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}

@@ -1,0 +1,426 @@
+"""Batched detector runs over a case.
+
+Decoding and exact preprocessing run on a thread pool ahead of the model, bounded so
+memory stays flat; the thread calling :meth:`AnalysisJob.run` (a worker thread in both
+front ends) runs the model and writes each batch's results in one transaction. Items
+that already have a result from this model are not redone, so a cancelled or killed run
+is resumed simply by running again. Each original is re-hashed as it is read: a file
+that changed or vanished since import is recorded as an error, never analysed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from opensight_desktop.case import audit
+from opensight_desktop.case.models import (
+    STATUS_ANALYZED,
+    STATUS_ERROR,
+    STATUS_IMPORTED,
+    AnalysisRun,
+    DetectionResult,
+    DetectorModel,
+    EvidenceFile,
+    EvidenceItem,
+)
+from opensight_desktop.case.store import Case
+from opensight_desktop.detector.heatmap import HEATMAP_METHOD, encode_cam
+from opensight_desktop.detector.model import (
+    PRECISION,
+    LoadedDetector,
+    library_versions,
+    probability,
+)
+from opensight_desktop.detector.preprocess import Geometry, Preprocessing, to_model_input
+from opensight_desktop.detector.verdict import Bands
+from opensight_desktop.evidence import sniff
+from opensight_desktop.evidence.decode import DecodeError, open_image, reason_for
+from opensight_desktop.evidence.hashing import consume
+from opensight_desktop.evidence.ingest import KEEP_IN_MEMORY_BYTES
+from opensight_desktop.evidence.reading import open_evidence, os_error_reason
+from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
+from opensight_desktop.timeutil import utc_now
+
+ERROR_EXAMPLES = 50
+
+
+@dataclass(frozen=True)
+class Prepared:
+    item_id: int
+    tensor: torch.Tensor | None = None
+    geometry: Geometry | None = None
+    error: str | None = None
+
+
+@dataclass
+class AnalysisSummary:
+    run_id: int
+    device: str
+    model_name: str
+    total: int = 0
+    analyzed: int = 0
+    errors: int = 0
+    state: str = "running"
+    elapsed_s: float = 0.0
+    first_result_s: float | None = None
+    verdicts: Counter[str] = field(default_factory=Counter)
+    error_examples: list[tuple[int, str]] = field(default_factory=list)
+
+
+def load_evidence_rgb(sha256: str, paths: list[bytes]):  # type: ignore[no-untyped-def]
+    """The item's pixels as the authors load them (``.convert("RGB")``, no EXIF rotation),
+    from the first recorded location whose bytes still hash to the recorded SHA-256."""
+    problems = []
+    for path_raw in paths:
+        path = os.fsdecode(path_raw)
+        try:
+            with open_evidence(path) as handle:
+                digest = hashlib.sha256()
+                keep = os.fstat(handle.fileno()).st_size <= KEEP_IN_MEMORY_BYTES
+                data = consume(handle, digest, keep)
+        except OSError as exc:
+            problems.append(f"{os.path.basename(path)}: {os_error_reason(exc)}")
+            continue
+        if digest.hexdigest() != sha256:
+            problems.append(
+                f"{os.path.basename(path)}: content changed since import "
+                f"(SHA-256 now {digest.hexdigest()})"
+            )
+            continue
+        source: bytes | str = data if data is not None else path
+        with open_image(source, _sniff(source)) as image:
+            try:
+                return image.convert("RGB")
+            except Exception as exc:
+                raise DecodeError(reason_for(exc)) from exc
+    raise FileNotFoundError("; ".join(problems) or "no recorded location")
+
+
+def _sniff(source: bytes | str) -> str | None:
+    if isinstance(source, bytes):
+        return sniff.image_format(source[: sniff.HEAD_BYTES])
+    with open_evidence(source) as handle:
+        return sniff.image_format(handle.read(sniff.HEAD_BYTES))
+
+
+def prepare(item_id: int, sha256: str, paths: list[bytes], spec: Preprocessing) -> Prepared:
+    try:
+        rgb = load_evidence_rgb(sha256, paths)
+        tensor, geometry = to_model_input(rgb, spec)
+        return Prepared(item_id, tensor, geometry)
+    except FileNotFoundError as exc:
+        return Prepared(item_id, error=f"evidence not usable: {exc}")
+    except DecodeError as exc:
+        return Prepared(item_id, error=str(exc))
+    except (ValueError, OSError, MemoryError) as exc:
+        return Prepared(item_id, error=reason_for(exc))
+
+
+class AnalysisJob:
+    def __init__(
+        self,
+        case: Case,
+        detector: LoadedDetector,
+        *,
+        bands: Bands | None = None,
+        batch_size: int = 8,
+        heatmaps: bool = True,
+        item_ids: list[int] | None = None,
+        workers: int | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        progress_interval: float = 0.2,
+    ) -> None:
+        self.case = case
+        self.detector = detector
+        self.bands = bands or Bands()
+        self.batch_size = max(1, batch_size)
+        self.heatmaps = heatmaps
+        self.item_ids = item_ids
+        self.workers = workers or max(1, min(8, os.cpu_count() or 1))
+        self.cancel = cancel or CancelToken()
+        self._throttle = Throttle(progress, progress_interval)
+        self._versions = library_versions()
+        self._model_row_id = 0
+
+    # -- public --------------------------------------------------------------------------
+
+    def run(self) -> AnalysisSummary:
+        identity = self.detector.identity
+        self.summary = AnalysisSummary(0, self.detector.device_label, identity.name)
+        self.summary.run_id = self._start()
+        todo = self._candidates()
+        self.summary.total = len(todo)
+        self._report(force=True)
+        spec = self.detector.preprocessing
+        in_flight: deque[Future[Prepared]] = deque()
+        ready: list[Prepared] = []
+        limit = 2 * self.batch_size + self.workers
+        try:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="decode") as pool:
+                pending = iter(todo)
+                try:
+                    while True:
+                        while len(in_flight) < limit and not self.cancel.cancelled:
+                            entry = next(pending, None)
+                            if entry is None:
+                                break
+                            in_flight.append(pool.submit(prepare, *entry, spec))
+                        if not in_flight:
+                            break
+                        ready.append(in_flight.popleft().result())
+                        if len(ready) >= self.batch_size or not in_flight:
+                            self._process(ready)
+                            ready = []
+                        if self.cancel.cancelled:
+                            break
+                finally:
+                    for future in in_flight:
+                        future.cancel()
+            if ready and not self.cancel.cancelled:
+                self._process(ready)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._finish(
+                    "cancelled" if isinstance(sys.exc_info()[1], KeyboardInterrupt) else "failed"
+                )
+            raise
+        self._finish("cancelled" if self.cancel.cancelled else "completed")
+        return self.summary
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _start(self) -> int:
+        identity = self.detector.identity
+        with self.case.write() as session:
+            model = session.scalar(select(DetectorModel).where(DetectorModel.sha256 == identity.id))
+            if model is None:
+                model = DetectorModel(
+                    sha256=identity.id,
+                    name=identity.name,
+                    format=identity.format,
+                    source=identity.source,
+                    details=self.detector.record(),
+                )
+                session.add(model)
+                session.flush()
+                audit.append(
+                    session,
+                    "model.registered",
+                    {
+                        "model_sha256": identity.id,
+                        "name": identity.name,
+                        "format": identity.format,
+                        "source": identity.source,
+                    },
+                )
+            self._model_row_id = model.id
+            stale = session.scalars(select(AnalysisRun).where(AnalysisRun.state == "running")).all()
+            for run in stale:
+                run.state = "interrupted"
+            if stale:
+                audit.append(
+                    session, "analysis.marked_interrupted", {"runs": [run.id for run in stale]}
+                )
+            run = AnalysisRun(
+                model_id=model.id,
+                started_utc=utc_now(),
+                state="running",
+                device=self.detector.device_label,
+                settings=self._settings_record(),
+                user=audit.current_user(),
+                host=audit.current_host(),
+            )
+            session.add(run)
+            session.flush()
+            audit.append(
+                session,
+                "analysis.started",
+                {"run": run.id, "model_sha256": identity.id, **self._settings_record()},
+            )
+            return run.id
+
+    def _settings_record(self) -> dict[str, Any]:
+        return {
+            "batch_size": self.batch_size,
+            "heatmaps": self.heatmaps,
+            "device": self.detector.device_label,
+            "precision": PRECISION,
+            "thresholds": self.bands.record(),
+            "item_ids": self.item_ids,
+        }
+
+    def _candidates(self) -> list[tuple[int, str, list[bytes]]]:
+        """Items without a result from this model (import errors excepted), with paths."""
+        done = exists().where(
+            DetectionResult.item_id == EvidenceItem.id,
+            DetectionResult.model_id == self._model_row_id,
+        )
+        query = (
+            select(EvidenceItem.id, EvidenceItem.sha256)
+            .where(
+                or_(
+                    EvidenceItem.status.in_([STATUS_IMPORTED, STATUS_ANALYZED]),
+                    (EvidenceItem.status == STATUS_ERROR)
+                    & (EvidenceItem.error_stage == "analysis"),
+                ),
+                EvidenceItem.sha256.is_not(None),
+                ~done,
+            )
+            .order_by(EvidenceItem.id)
+        )
+        if self.item_ids is not None:
+            query = query.where(EvidenceItem.id.in_(self.item_ids))
+        with self.case.read() as session:
+            items = [(row[0], row[1]) for row in session.execute(query)]
+            paths: dict[int, list[bytes]] = {}
+            for item_id, path_raw in session.execute(
+                select(EvidenceFile.item_id, EvidenceFile.path_raw).order_by(EvidenceFile.id)
+            ):
+                paths.setdefault(item_id, []).append(path_raw)
+        return [(item_id, sha, paths.get(item_id, [])) for item_id, sha in items]
+
+    def _process(self, prepared: list[Prepared]) -> None:
+        good = [p for p in prepared if p.tensor is not None]
+        logits: list[float] = []
+        cams = None
+        if good:
+            batch = torch.stack([p.tensor for p in good])  # type: ignore[misc]
+            values, cams = self.detector.predict(batch, self.heatmaps)
+            logits = [float(v) for v in values]
+        self._write(prepared, good, logits, cams)
+        if self.summary.first_result_s is None and prepared:
+            self.summary.first_result_s = self._throttle.elapsed()
+        self._report()
+
+    def _write(
+        self, prepared: list[Prepared], good: list[Prepared], logits: list[float], cams: Any
+    ) -> None:
+        now = utc_now()
+        identity = self.detector.identity
+        record = self.detector.record()
+        preprocessing = self.detector.preprocessing.as_record()
+        thresholds = self.bands.record()
+        with self.case.write() as session:
+            chain = audit.ChainWriter(session)
+            rows = []
+            for index, (item, logit) in enumerate(zip(good, logits, strict=True)):
+                p = probability(logit)
+                verdict = self.bands.verdict(p)
+                geometry = item.geometry.as_record() if item.geometry else None
+                rows.append(
+                    {
+                        "item_id": item.item_id,
+                        "model_id": self._model_row_id,
+                        "probability": p,
+                        "logit": logit,
+                        "verdict": verdict,
+                        "thresholds": thresholds,
+                        "preprocessing": preprocessing,
+                        "device": record["device"],
+                        "precision": PRECISION,
+                        "versions": {
+                            **self._versions,
+                            "device_description": record["device_description"],
+                        },
+                        "analyzed_utc": now,
+                        "analysis_run_id": self.summary.run_id,
+                        "heatmap": encode_cam(cams[index]) if cams is not None else None,
+                        "heatmap_geometry": (
+                            {**geometry, "grid": list(cams[index].shape), "method": HEATMAP_METHOD}
+                            if cams is not None and geometry
+                            else geometry
+                        ),
+                    }
+                )
+                self.summary.analyzed += 1
+                self.summary.verdicts[verdict] += 1
+                chain.add(
+                    "item.analyzed",
+                    {
+                        "probability": p,
+                        "verdict": verdict,
+                        "model_sha256": identity.id,
+                        "run": self.summary.run_id,
+                    },
+                    item_id=item.item_id,
+                )
+            if rows:
+                session.execute(insert(DetectionResult), rows)
+                session.execute(
+                    update(EvidenceItem)
+                    .where(EvidenceItem.id.in_([r["item_id"] for r in rows]))
+                    .values(status=STATUS_ANALYZED, error=None, error_stage=None)
+                )
+            for item in prepared:
+                if item.error is None:
+                    continue
+                self.summary.errors += 1
+                if len(self.summary.error_examples) < ERROR_EXAMPLES:
+                    self.summary.error_examples.append((item.item_id, item.error))
+                self._mark_error(session, item)
+                chain.add(
+                    "item.analysis_failed",
+                    {"reason": item.error, "run": self.summary.run_id},
+                    item_id=item.item_id,
+                )
+            chain.write()
+            run = session.get(AnalysisRun, self.summary.run_id)
+            assert run is not None
+            run.analyzed, run.errors = self.summary.analyzed, self.summary.errors
+
+    @staticmethod
+    def _mark_error(session: Session, item: Prepared) -> None:
+        session.execute(
+            update(EvidenceItem)
+            .where(EvidenceItem.id == item.item_id)
+            .values(status=STATUS_ERROR, error=item.error, error_stage="analysis")
+        )
+
+    def _finish(self, state: str) -> None:
+        self.summary.state = state
+        self.summary.elapsed_s = self._throttle.elapsed()
+        with self.case.write() as session:
+            run = session.get(AnalysisRun, self.summary.run_id)
+            assert run is not None
+            run.state = state
+            run.finished_utc = utc_now()
+            run.analyzed, run.errors = self.summary.analyzed, self.summary.errors
+            audit.append(
+                session,
+                f"analysis.{state}",
+                {
+                    "run": self.summary.run_id,
+                    "analyzed": self.summary.analyzed,
+                    "errors": self.summary.errors,
+                    "verdicts": dict(self.summary.verdicts),
+                },
+            )
+        self._report(force=True)
+
+    def _report(self, force: bool = False) -> None:
+        summary = self.summary
+        done = summary.analyzed + summary.errors
+
+        def make(elapsed: float) -> Progress:
+            return Progress(
+                "analyze",
+                done,
+                summary.total,
+                elapsed,
+                message=summary.device,
+                counts={"analyzed": summary.analyzed, "errors": summary.errors},
+            )
+
+        self._throttle(make, force=force)

@@ -1,0 +1,65 @@
+"""User settings shared by the CLI and the GUI, kept as JSON in the data directory."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from opensight_desktop.errors import UsageError
+from opensight_desktop.fileio import atomic_output
+from opensight_desktop.paths import settings_file
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Settings:
+    device: str = "auto"  # auto | cpu | cuda
+    batch_size: int = 8
+    heatmaps: bool = True
+    # Verdict bands on P(generated): at or above -> likely generated; at or below -> likely real.
+    likely_generated: float = 0.70
+    likely_real: float = 0.30
+    active_model: str | None = None  # model id (SHA-256 of its weights) in the model store
+    recent_cases: list[str] | None = None
+
+    def validate(self) -> Settings:
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise UsageError(f"device must be auto, cpu or cuda, not {self.device!r}")
+        if not 1 <= int(self.batch_size) <= 512:
+            raise UsageError(f"batch size must be between 1 and 512, not {self.batch_size}")
+        if not 0.0 <= self.likely_real < self.likely_generated <= 1.0:
+            raise UsageError(
+                "verdict bands need 0 <= likely-real threshold < likely-generated threshold <= 1"
+            )
+        return self
+
+
+def load_settings() -> Settings:
+    path = settings_file()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, ValueError) as exc:
+        log.warning("settings file %s unreadable (%s); using defaults", path, exc)
+        return Settings()
+    known = {f.name for f in fields(Settings)}
+    values: dict[str, Any] = (
+        {k: v for k, v in raw.items() if k in known} if isinstance(raw, dict) else {}
+    )
+    try:
+        return Settings(**values).validate()
+    except (UsageError, TypeError, ValueError) as exc:
+        log.warning("settings file %s invalid (%s); using defaults", path, exc)
+        return Settings()
+
+
+def save_settings(settings: Settings) -> None:
+    settings.validate()
+    path = settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(path, "w", encoding="utf-8") as handle:
+        json.dump(asdict(settings), handle, indent=2)

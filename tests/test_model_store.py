@@ -1,0 +1,133 @@
+"""Model store: content-addressed import, published-hash check, active model, download
+from a local Hugging Face cache in offline mode (the real code path, no network)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from opensight_desktop.cli import main
+from opensight_desktop.detector import store as store_module
+from opensight_desktop.detector.store import ModelStore
+from opensight_desktop.errors import ModelError
+from opensight_desktop.settings import load_settings
+from tests import checkpoint_factory as cf
+
+
+@pytest.fixture(scope="module")
+def state():
+    return cf.random_state(seed=2)
+
+
+def test_import_is_content_addressed_and_idempotent(state, tmp_path, opensight_home):
+    folder = cf.save_hub(state, tmp_path / "hub")
+    sha = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+    store = ModelStore()
+    model, created = store.import_path(folder, name="authors")
+    assert created and model.id == sha
+    assert model.folder == opensight_home / "models" / sha
+    assert model.files["model.safetensors"] == sha and "config.json" in model.files
+    assert model.published_match is None and sha in model.warnings[0]
+    assert "b89f36275f3bf5e2" in model.warnings[0]  # names the published hash too
+    again, created_again = store.import_path(folder, name="other name")
+    assert not created_again and again.id == sha
+    assert [m.id for m in store.list()] == [sha]
+    assert load_settings().active_model == sha  # the first model becomes active
+
+
+def test_published_hash_is_recognised(state, tmp_path, monkeypatch):
+    path = cf.save_training(state, tmp_path / "ckpt.pt")
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    profiles = {
+        "published_hashes": [{"sha256": sha, "file": "ckpt.pt", "label": "test label"}],
+        "downloads": {},
+    }
+    monkeypatch.setattr(store_module, "model_profiles", lambda: profiles)
+    model, _ = ModelStore().import_path(path)
+    assert model.published_match == "test label" and model.warnings == []
+
+
+def test_invalid_checkpoint_is_not_copied(tmp_path, opensight_home):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"nonsense")
+    with pytest.raises(ModelError):
+        ModelStore().import_path(bad)
+    assert (
+        not list((opensight_home / "models").glob("*"))
+        if (opensight_home / "models").exists()
+        else True
+    )
+
+
+def test_find_by_prefix_name_and_damage_detection(state, tmp_path):
+    store = ModelStore()
+    model, _ = store.import_path(cf.save_timm(state, tmp_path / "timm"), name="mine")
+    assert store.find(model.id[:10]).id == model.id
+    assert store.find("mine").id == model.id
+    with pytest.raises(ModelError, match="no model"):
+        store.find("nonexistent")
+    (model.folder / "model.safetensors").write_bytes(b"tampered")
+    with pytest.raises(ModelError, match="damaged"):
+        store.load(model, "cpu")
+
+
+def test_no_model_message_says_how_to_install(case_path, capsys):
+    main(["case", "new", str(case_path), "--number", "1", "--title", "t", "--examiner", "e"])
+    capsys.readouterr()
+    assert main(["analyze", str(case_path)]) == 2
+    err = capsys.readouterr().err
+    assert "model import" in err and "model download" in err
+
+
+def _fake_hub_cache(root, repo, commit, files):
+    base = root / f"models--{repo.replace('/', '--')}"
+    snapshot = base / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    (base / "refs").mkdir()
+    (base / "refs" / "main").write_text(commit)
+    for name, data in files.items():
+        (snapshot / name).write_bytes(data)
+    return snapshot
+
+
+def test_download_from_local_hub_cache_offline(state, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    source = cf.save_hub(state, tmp_path / "hub")
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    cache = tmp_path / "hf-cache"
+    _fake_hub_cache(
+        cache,
+        "OwensLab/commfor-model-384",
+        commit,
+        {n: (source / n).read_bytes() for n in ("config.json", "model.safetensors")},
+    )
+    model, created = ModelStore().download(cache_dir=cache)
+    assert created and model.name == "OwensLab/commfor-model-384"
+    assert commit in model.source and model.format == "authors-hub"
+    with pytest.raises(ModelError, match="no internet"):
+        ModelStore().download(repo="someone/else", cache_dir=cache)
+
+
+def test_model_cli_import_list(state, tmp_path, capsys):
+    path = cf.save_training(state, tmp_path / "ckpt.pt")
+    assert main(["model", "import", str(path), "--name", "authors ckpt"]) == 0
+    out = capsys.readouterr()
+    assert "authors ckpt" in out.out and "warning" in out.err.lower()
+    assert main(["model", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "authors ckpt" in listing and "*" in listing and "authors-training-checkpoint" in listing
+    assert main(["model", "import", str(tmp_path / "missing.pt")]) == 2
+
+
+def test_manifest_records_provenance(state, tmp_path):
+    model, _ = ModelStore().import_path(cf.save_transformers(state, tmp_path / "hf"))
+    manifest = json.loads((model.folder / "manifest.json").read_text())
+    assert manifest["format"] == "transformers"
+    assert manifest["preprocessing"]["crop_rounding"] == "floor"
+    assert set(manifest["files"]) == {
+        "model.safetensors",
+        "config.json",
+        "preprocessor_config.json",
+    }
