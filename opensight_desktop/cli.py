@@ -420,20 +420,51 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import json
     import tempfile
 
-    from opensight_desktop.benchmarks import import_bench
-
     work = Path(args.work) if args.work else Path(tempfile.gettempdir()) / "opensight-bench"
     results: dict[str, object] = {}
     if args.suite in ("import", "all"):
-        _out(
-            "Running the import benchmark (synthetic images are generated once and cached in "
-            f"{work})..."
-        )
+        from opensight_desktop.benchmarks import import_bench
+
+        _out(f"Import benchmark (generated images are cached in {work})...")
         results["import"] = import_bench.run(work, quick=args.quick)
         _out(import_bench.format_report(results["import"]))  # type: ignore[arg-type]
+    if args.suite in ("detector", "all"):
+        results["detector"] = _bench_detector(args, work)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
     return EXIT_OK
+
+
+def _bench_detector(args: argparse.Namespace, work: Path) -> dict[str, object]:
+    from opensight_desktop.benchmarks import detector_bench
+    from opensight_desktop.detector.store import ModelStore
+    from opensight_desktop.settings import load_settings
+
+    store = ModelStore()
+    model = store.find(args.model) if args.model else store.active()
+    if model is None:
+        # Throughput does not depend on the weights' values: random ones measure the same.
+        from opensight_desktop.benchmarks.random_model import random_checkpoint
+
+        folder = random_checkpoint(work / "random-model")
+        model, _ = store.import_path(folder, name="random weights (benchmark only)")
+        _out("No model installed: measuring with random weights (same cost as real ones).")
+    detector = store.load(model, args.device or load_settings().device)
+    batch = args.batch_size or load_settings().batch_size
+    _out(f"Detector benchmark with {model.name} on {detector.record()['device_description']}...")
+    result = detector_bench.run(
+        detector, Path(args.images) if args.images else work, batch, args.quick, model.id
+    )
+    _out(detector_bench.format_report(result))
+    if args.memory_run:
+        _out(f"Memory over a {args.memory_run}-image analysis (640x480 JPEGs, heatmaps on)...")
+        memory = detector_bench.memory_run(model.id, detector.device_label, work, args.memory_run)
+        result["memory"] = memory
+        _out(
+            f"  peak RSS {memory['peak_rss_mb']} MB; RSS (MB) by images done: "
+            + ", ".join(f"{done}: {mb}" for done, mb in memory["samples"])
+        )
+    return result
 
 
 # -- parser ------------------------------------------------------------------------------
@@ -536,7 +567,18 @@ def build_parser() -> argparse.ArgumentParser:
     muse.set_defaults(handler=cmd_model_use)
 
     bench = commands.add_parser("bench", help="measure throughput and memory on this machine")
-    bench.add_argument("--suite", choices=["import", "all"], default="all")
+    bench.add_argument("--suite", choices=["import", "detector", "all"], default="all")
+    bench.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None)
+    bench.add_argument(
+        "--images",
+        metavar="DIR",
+        help="detector sets from this folder "
+        "(jpeg12mp/ and png1mp/ subfolders are made there if missing)",
+    )
+    bench.add_argument("--batch-size", type=int, default=None)
+    bench.add_argument(
+        "--model", metavar="ID", help="default: the active model, else random weights"
+    )
     bench.add_argument("--work", metavar="DIR", help="where generated images are cached")
     bench.add_argument("--quick", action="store_true", help="small sets (a smoke run)")
     bench.add_argument("--json", metavar="OUT", help="also write the figures as JSON")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
+from opensight_desktop.detector.forward import class_token_path_agrees, logits
 from opensight_desktop.detector.heatmap import (
     cam_on_original,
     decode_cam,
@@ -46,7 +48,8 @@ def rigged_network() -> torch.nn.Module:
     return model.eval()
 
 
-def test_map_maximum_is_on_the_bright_corner_in_original_coordinates():
+@pytest.mark.parametrize("class_token_path", [False, True])
+def test_map_maximum_is_on_the_bright_corner_in_original_coordinates(class_token_path):
     # A 4000x3000 photo: the model sees a central 2621x2618 region of it (Resize 440 ->
     # 586x440, centre crop 384), whose top-left corner is at (689.4, 190.9).
     width, height = 4000, 3000
@@ -60,7 +63,7 @@ def test_map_maximum_is_on_the_bright_corner_in_original_coordinates():
     image.paste(Image.fromarray(corner), (x0, y0))
     tensor, geometry = to_model_input(image, AUTHORS)
     model = rigged_network()
-    logits, cams = logits_and_cams(model, tensor[None])
+    logits, cams = logits_and_cams(model, tensor[None], class_token_path)
     cam = cams[0].numpy()
     assert cam.shape == (24, 24) and cam.max() == 1.0
     values, box = cam_on_original(cam, geometry)
@@ -94,3 +97,12 @@ def test_overlay_marks_outside_of_crop_as_not_examined():
     assert inside_cold.sum() > outside.sum()
     # the crop outline is drawn at the crop's left edge (x = 225 on the original)
     assert tuple(shown[200, 226]) == (0, 220, 255)
+
+
+def test_class_token_forward_agrees_with_timm_and_refuses_what_it_cannot_restate():
+    model = build_network()
+    assert class_token_path_agrees(model, torch.device("cpu"))
+    batch = torch.randn(2, 3, 384, 384)
+    assert torch.allclose(logits(model, batch, True), logits(model, batch, False), atol=1e-5)
+    model.blocks[-1].attn.gate = torch.nn.Linear(384, 384)  # a variant it does not model
+    assert not class_token_path_agrees(model, torch.device("cpu"))

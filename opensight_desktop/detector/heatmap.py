@@ -16,40 +16,25 @@ import torch
 from PIL import Image, ImageDraw
 from torch import nn
 
+from opensight_desktop.detector.forward import logits_and_activations
 from opensight_desktop.detector.preprocess import Geometry
 
 HEATMAP_METHOD = "Grad-CAM on the patch tokens entering the last transformer block (24x24)"
 
 
-def logits_and_cams(model: nn.Module, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def logits_and_cams(
+    model: nn.Module, batch: torch.Tensor, class_token_path: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One forward pass giving the logits and a (B, 24, 24) map in [0, 1] per image."""
-    with torch.no_grad():
-        tokens = model.patch_embed(batch)
-        tokens = model._pos_embed(tokens)
-        tokens = model.patch_drop(tokens)
-        tokens = model.norm_pre(tokens)
-        for block in model.blocks[:-1]:
-            tokens = block(tokens)
-    captured: list[torch.Tensor] = []
-    last = model.blocks[-1]
-    handle = last.norm1.register_forward_hook(lambda _m, _i, out: captured.append(out))
-    try:
-        with torch.enable_grad():
-            tokens = tokens.detach().requires_grad_(True)
-            features = model.norm(last(tokens))
-            logits = model.forward_head(features)
-            (grads,) = torch.autograd.grad(logits.sum(), captured[0])
-    finally:
-        handle.remove()
+    logits, acts, grads = logits_and_activations(model, batch, class_token_path)
     prefix = getattr(model, "num_prefix_tokens", 1)
-    acts = captured[0].detach()[:, prefix:, :]
-    grads = grads[:, prefix:, :]
+    acts, grads = acts[:, prefix:, :], grads[:, prefix:, :]
     weights = grads.mean(dim=1, keepdim=True)
     cams = torch.relu((acts * weights).sum(dim=-1))
     side = round(cams.shape[1] ** 0.5)
     cams = cams.reshape(-1, side, side)
     peak = cams.flatten(1).amax(dim=1).clamp_min(1e-12)[:, None, None]
-    return logits.detach().reshape(-1), (cams / peak).float()
+    return logits, (cams / peak).float()
 
 
 def encode_cam(cam: np.ndarray) -> bytes:

@@ -12,6 +12,7 @@ import torch
 
 from opensight_desktop import __version__
 from opensight_desktop.detector.checkpoints import Checkpoint
+from opensight_desktop.detector.forward import class_token_path_agrees, logits
 from opensight_desktop.detector.heatmap import logits_and_cams
 from opensight_desktop.detector.network import build_network
 from opensight_desktop.detector.preprocess import Preprocessing
@@ -83,6 +84,7 @@ class LoadedDetector:
         for parameter in network.parameters():
             parameter.requires_grad_(False)  # heatmaps need activation gradients only
         self.network = network.to(device)
+        self.class_token_path = class_token_path_agrees(self.network, device)
 
     @property
     def device_label(self) -> str:
@@ -97,6 +99,9 @@ class LoadedDetector:
             "device": self.device_label,
             "device_description": device_description(self.device),
             "precision": PRECISION,
+            "forward": "class-token last block (checked against timm at load)"
+            if self.class_token_path
+            else "timm forward",
             "preprocessing": self.preprocessing.as_record(),
         }
 
@@ -104,11 +109,10 @@ class LoadedDetector:
         """Logits (B,) and, if asked, heatmaps (B, 24, 24) for a preprocessed batch."""
         batch = batch.to(self.device, non_blocking=True)
         if heatmaps:
-            logits, cams = logits_and_cams(self.network, batch)
-            return logits.cpu().numpy().astype(np.float64), cams.cpu().numpy()
-        with torch.inference_mode():
-            logits = self.network(batch).reshape(-1)
-        return logits.cpu().numpy().astype(np.float64), None
+            values, cams = logits_and_cams(self.network, batch, self.class_token_path)
+            return values.cpu().numpy().astype(np.float64), cams.cpu().numpy()
+        values = logits(self.network, batch, self.class_token_path)
+        return values.cpu().numpy().astype(np.float64), None
 
 
 def probability(logit: float) -> float:

@@ -101,6 +101,10 @@ def load_evidence_rgb(sha256: str, paths: list[bytes]):  # type: ignore[no-untyp
         source: bytes | str = data if data is not None else path
         with open_image(source, _sniff(source)) as image:
             try:
+                if image.mode == "RGB":
+                    # what convert("RGB") returns, minus its full-size copy
+                    image.load()
+                    return image
                 return image.convert("RGB")
             except Exception as exc:
                 raise DecodeError(reason_for(exc)) from exc

@@ -1,0 +1,119 @@
+"""The model's forward pass, with the last block computed for the class token only.
+
+The head reads only the class token, and after the last block no other token can reach
+it; so the last block needs the keys and values of all tokens but the query, attention
+output, MLP and final norm of the class token alone. The logit is the same number (the
+same fp32 operations on the same values; summation order inside matrix products may
+differ at the last bit), about 1/15 of the work is skipped, and the heatmap's backward
+pass through that block becomes nearly free.
+
+This re-states timm's ``Block``/``Attention`` forward, so it is used only after a check,
+once per loaded model, that it reproduces timm's own forward on this installation
+(:func:`class_token_path_agrees`); otherwise the plain timm forward is used.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _stem(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+    tokens = model.patch_embed(batch)
+    tokens = model._pos_embed(tokens)
+    tokens = model.patch_drop(tokens)
+    tokens = model.norm_pre(tokens)
+    for block in model.blocks[:-1]:
+        tokens = block(tokens)
+    return tokens
+
+
+def _last_block_class_token(
+    block: nn.Module, tokens: torch.Tensor, captured: list[torch.Tensor] | None
+) -> torch.Tensor:
+    attn = block.attn
+    normed = block.norm1(tokens)
+    if captured is not None:
+        captured.append(normed)
+    batch, count, _ = normed.shape
+    heads, head_dim = attn.num_heads, attn.head_dim
+    width = heads * head_dim
+    weight, bias = attn.qkv.weight, attn.qkv.bias
+    q = F.linear(normed[:, :1], weight[:width], None if bias is None else bias[:width])
+    kv = F.linear(normed, weight[width:], None if bias is None else bias[width:])
+    q = q.reshape(batch, 1, heads, head_dim).transpose(1, 2)
+    k, v = kv.reshape(batch, count, 2, heads, head_dim).permute(2, 0, 3, 1, 4).unbind(0)
+    q, k = attn.q_norm(q), attn.k_norm(k)
+    out = F.scaled_dot_product_attention(q, k, v)
+    out = out.transpose(1, 2).reshape(batch, 1, width)
+    out = attn.proj_drop(attn.proj(attn.norm(out)))
+    x = tokens[:, :1] + block.drop_path1(block.ls1(out))
+    return x + block.drop_path2(block.ls2(block.mlp(block.norm2(x))))
+
+
+def class_token_path_supported(model: nn.Module) -> bool:
+    """Structural preconditions: a class-token ViT whose attention we can re-state."""
+    attn = getattr(model.blocks[-1], "attn", None)
+    return (
+        getattr(model, "global_pool", None) == "token"
+        and getattr(model, "num_prefix_tokens", None) == 1
+        and attn is not None
+        and getattr(attn, "gate", None) is None
+        and all(
+            hasattr(attn, name)
+            for name in ("qkv", "q_norm", "k_norm", "proj", "norm", "num_heads", "head_dim")
+        )
+    )
+
+
+def logits(model: nn.Module, batch: torch.Tensor, class_token_path: bool) -> torch.Tensor:
+    """(B,) logits, no autograd."""
+    with torch.inference_mode():
+        if not class_token_path:
+            return model(batch).reshape(-1)
+        tokens = _last_block_class_token(model.blocks[-1], _stem(model, batch), None)
+        return model.forward_head(model.norm(tokens)).reshape(-1)
+
+
+def logits_and_activations(
+    model: nn.Module, batch: torch.Tensor, class_token_path: bool
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Logits, the last block's normalised input tokens, and d(logit)/d(those tokens).
+
+    Blocks 0..n-2 run without autograd; only the last block is differentiated.
+    """
+    with torch.no_grad():
+        tokens = _stem(model, batch)
+    captured: list[torch.Tensor] = []
+    with torch.enable_grad():
+        tokens = tokens.detach().requires_grad_(True)
+        last = model.blocks[-1]
+        if class_token_path:
+            features = model.norm(_last_block_class_token(last, tokens, captured))
+        else:
+            handle = last.norm1.register_forward_hook(lambda _m, _i, out: captured.append(out))
+            try:
+                features = model.norm(last(tokens))
+            finally:
+                handle.remove()
+        values = model.forward_head(features).reshape(-1)
+        (grads,) = torch.autograd.grad(values.sum(), captured[0])
+    return values.detach(), captured[0].detach(), grads
+
+
+def class_token_path_agrees(
+    model: nn.Module, device: torch.device, tolerance: float = 1e-4
+) -> bool:
+    """Does the shortened forward reproduce timm's forward here? (one small random batch)"""
+    if not class_token_path_supported(model):
+        return False
+    generator = torch.Generator().manual_seed(0)
+    size = model.patch_embed.img_size
+    sample = torch.randn(1, 3, *size, generator=generator).to(device)
+    try:
+        reference = logits(model, sample, class_token_path=False)
+        shortened = logits(model, sample, class_token_path=True)
+    except (RuntimeError, AttributeError, TypeError, ValueError):
+        return False
+    return bool(torch.allclose(reference, shortened, atol=tolerance, rtol=1e-5))
