@@ -7,24 +7,13 @@ import struct
 import zlib
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
+
+from opensight_desktop.benchmarks.synthetic import synthetic_photo
 
 
 def noise_image(width: int, height: int, seed: int = 0, mode: str = "RGB") -> Image.Image:
-    rng = np.random.default_rng(seed)
-    # Smooth gradients plus noise: compresses like a photo, not like flat colour.
-    y, x = np.mgrid[0:height, 0:width]
-    base = np.stack(
-        [
-            (x * 255 // max(width, 1)),
-            (y * 255 // max(height, 1)),
-            ((x + y) * 127 // max(width + height, 1)),
-        ],
-        axis=-1,
-    )
-    noisy = np.clip(base + rng.normal(0, 25, base.shape), 0, 255).astype(np.uint8)
-    image = Image.fromarray(noisy, "RGB")
+    image = synthetic_photo(width, height, seed)
     return image if mode == "RGB" else image.convert(mode)
 
 

@@ -234,7 +234,7 @@ def test_same_content_in_one_batch_is_one_item(case, tmp_path):
 
 
 def test_unreadable_file_is_an_error_item(case, tmp_path, monkeypatch):
-    from opensight_desktop.evidence import ingest as ingest_module
+    from opensight_desktop.pipeline import ingest as ingest_module
 
     path = imagegen.save(tmp_path / "locked.png", "PNG")
     real_open = ingest_module.open_evidence

@@ -136,7 +136,7 @@ def run(
     sets = [
         (
             "12-megapixel camera JPEGs",
-            write_set(work / "jpeg12mp", 8 if quick else 24, (4000, 3000), "JPEG", "jpeg12mp"),
+            write_set(work / "camera12mp", 8 if quick else 24, (4000, 3000), "JPEG", "camera12mp"),
         ),
         (
             "1-megapixel PNGs",

@@ -39,6 +39,9 @@ warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 # Pillow's advice to convert palette images with transparency via RGBA: we convert as the
 # detector's authors do (straight to RGB), on purpose.
 warnings.filterwarnings("ignore", message="Palette images with Transparency", category=UserWarning)
+# Damaged EXIF makes Pillow warn while reading the orientation; the metadata readers record
+# such damage as problems of the item instead.
+warnings.filterwarnings("ignore", category=UserWarning, module="PIL.TiffImagePlugin")
 
 _PIL_FORMATS = {
     "JPEG": ["JPEG", "MPO"],
@@ -103,6 +106,34 @@ def check_pixels(width: int, height: int) -> None:
         )
 
 
+def _open_checked(handle: BinaryIO, formats: list[str] | None) -> Image.Image:
+    """Image.open with the pixel limit; ValueError passes through for the PNG retry."""
+    try:
+        image = Image.open(handle, formats=formats)
+        check_pixels(*image.size)
+        return image
+    except (DecodeError, ValueError):
+        raise
+    except Exception as exc:
+        raise DecodeError(reason_for(exc)) from exc
+
+
+def without_png_text(data: bytes) -> bytes:
+    """The PNG with its tEXt/zTXt/iTXt chunks left out (pixels unchanged)."""
+    out = [data[:8]]
+    position = 8
+    while position + 8 <= len(data):
+        length = struct.unpack(">I", data[position : position + 4])[0]
+        kind = data[position + 4 : position + 8]
+        end = position + 12 + length
+        if kind not in (b"tEXt", b"zTXt", b"iTXt"):
+            out.append(data[position:end])
+        position = end
+        if kind == b"IEND":
+            break
+    return b"".join(out)
+
+
 @contextmanager
 def open_image(source: bytes | str | BinaryIO, sniffed: str | None = None) -> Iterator[Image.Image]:
     """Open lazily (header only) with the decoder of the sniffed format; size-checked.
@@ -122,12 +153,14 @@ def open_image(source: bytes | str | BinaryIO, sniffed: str | None = None) -> It
     formats = _PIL_FORMATS.get(sniffed or "")
     try:
         try:
-            image = Image.open(handle, formats=formats)
-            check_pixels(*image.size)
-        except DecodeError:
-            raise
-        except Exception as exc:
-            raise DecodeError(reason_for(exc)) from exc
+            image = _open_checked(handle, formats)
+        except ValueError as exc:
+            # Pillow refuses a PNG whose text chunks are too large to inflate safely; the
+            # pixels do not depend on them, so decode a copy without its text chunks.
+            if sniffed != "PNG" or "too large" not in str(exc):
+                raise DecodeError(reason_for(exc)) from exc
+            handle.seek(0)
+            image = _open_checked(io.BytesIO(without_png_text(handle.read())), formats)
         with image:
             yield image
     finally:
@@ -183,16 +216,17 @@ def thumbnail_box(width: int, height: int, size: int = THUMBNAIL_SIZE) -> tuple[
 
 
 def make_thumbnail(
-    image: Image.Image, orientation: int | None, size: int = THUMBNAIL_SIZE
+    rgb: Image.Image, orientation: int | None, size: int = THUMBNAIL_SIZE
 ) -> ThumbnailImage:
     """A JPEG thumbnail about ``size`` px on its long side, shown upright.
 
     An image already within 1.5x of that (a JPEG decoded at reduced DCT scale usually is)
     is kept as it is: resampling it would cost more than the whole decode and only blur it.
     """
-    rgb = to_display_rgb(image)
     if max(rgb.size) > size * 3 // 2:
-        rgb.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        rgb = rgb.resize(
+            thumbnail_box(*rgb.size, size), Image.Resampling.BILINEAR, reducing_gap=2.0
+        )
     if orientation and orientation != 1:
         rgb.getexif()[0x0112] = orientation
         rgb = ImageOps.exif_transpose(rgb)
@@ -209,7 +243,17 @@ def exif_orientation(image: Image.Image) -> int | None:
     return int(value) if isinstance(value, int) and 1 <= value <= 8 else None
 
 
-def inspect_image(source: bytes | str, sniffed: str) -> tuple[ImageFacts, ThumbnailImage]:
+@dataclass(frozen=True)
+class Inspected:
+    facts: ImageFacts
+    thumbnail: ThumbnailImage
+    preview: Image.Image  # tiny RGB copy as stored (not rotated), for metadata checks
+
+
+PREVIEW_SIZE = 64
+
+
+def inspect_image(source: bytes | str, sniffed: str) -> Inspected:
     """Decode fully once (validating the data) and make the thumbnail. Raises DecodeError."""
     with open_image(source, sniffed) as image:
         facts = facts_of(image)
@@ -223,9 +267,11 @@ def inspect_image(source: bytes | str, sniffed: str) -> tuple[ImageFacts, Thumbn
             )
         decode_error_guard(image)
         try:
-            thumb = make_thumbnail(image, orientation)
+            rgb = to_display_rgb(image)
+            preview = rgb.resize(thumbnail_box(*rgb.size, PREVIEW_SIZE), Image.Resampling.BOX)
+            thumb = make_thumbnail(rgb, orientation)
         except DecodeError:
             raise
         except Exception as exc:
             raise DecodeError(reason_for(exc)) from exc
-    return facts, thumb
+    return Inspected(facts, thumb, preview)

@@ -13,6 +13,9 @@ import stat
 from typing import BinaryIO
 
 CHUNK_SIZE = 1 << 20
+# Files up to this size are decoded from the very bytes that were hashed (one read, and
+# what is decoded provably is the hashed content); larger ones are opened again.
+KEEP_IN_MEMORY_BYTES = 256 << 20
 
 _BASE_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)

@@ -47,8 +47,7 @@ from opensight_desktop.detector.verdict import Bands
 from opensight_desktop.evidence import sniff
 from opensight_desktop.evidence.decode import DecodeError, open_image, reason_for
 from opensight_desktop.evidence.hashing import consume
-from opensight_desktop.evidence.ingest import KEEP_IN_MEMORY_BYTES
-from opensight_desktop.evidence.reading import open_evidence, os_error_reason
+from opensight_desktop.evidence.reading import KEEP_IN_MEMORY_BYTES, open_evidence, os_error_reason
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.timeutil import utc_now
 

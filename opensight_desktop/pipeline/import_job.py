@@ -1,6 +1,6 @@
 """Batch import of files and folders into a case.
 
-Worker threads read, hash, sniff and decode (``evidence.ingest``); this thread alone
+Worker threads read, hash, sniff and decode (``pipeline.ingest``); this thread alone
 writes the case, in batches of one transaction each, in walk order. A batch that was
 committed is complete (items, files, thumbnails and their audit entries together), so a
 killed import loses at most the batch in flight, and running it again picks up there:
@@ -28,13 +28,15 @@ from opensight_desktop.case.models import (
     EvidenceFile,
     EvidenceItem,
     ImportSession,
+    ItemFlag,
+    ItemMetadata,
     SkippedFile,
     Thumbnail,
 )
 from opensight_desktop.case.store import Case
 from opensight_desktop.errors import UsageError
-from opensight_desktop.evidence.ingest import ERROR, IMAGE, SKIP, Ingested, ingest
 from opensight_desktop.evidence.walk import FoundFile, Unusable, display_path, walk
+from opensight_desktop.pipeline.ingest import ERROR, IMAGE, SKIP, Ingested, ingest
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.timeutil import utc_now
 
@@ -55,6 +57,9 @@ class ImportSummary:
     errors: int = 0
     bytes_read: int = 0
     elapsed_s: float = 0.0
+    # per-file worker time, and the part of it spent reading metadata (benchmark figures)
+    file_seconds: float = 0.0
+    metadata_seconds: float = 0.0
     skip_reasons: Counter[str] = field(default_factory=Counter)
     error_examples: list[tuple[str, str]] = field(default_factory=list)
 
@@ -292,6 +297,8 @@ class _BatchWriter:
         self.files: list[dict[str, Any]] = []
         self.thumbs: list[dict[str, Any]] = []
         self.skips: list[dict[str, Any]] = []
+        self.metadata: list[dict[str, Any]] = []
+        self.flags: list[dict[str, Any]] = []
         hashes = [r.digests.sha256 for r in batch if isinstance(r, Ingested) and r.digests]
         # sha256 -> item id, and the paths each of those items is already recorded under
         self.by_hash: dict[str, int] = {}
@@ -326,6 +333,8 @@ class _BatchWriter:
         summary = self.summary
         path_raw = os.fsencode(result.path)
         summary.bytes_read += result.size or 0
+        summary.file_seconds += result.seconds
+        summary.metadata_seconds += result.metadata.seconds if result.metadata else 0.0
         if result.outcome == ERROR and len(summary.error_examples) < ERROR_EXAMPLES:
             summary.error_examples.append((display_path(result.path), result.reason or "error"))
         if result.digests is None:
@@ -385,6 +394,21 @@ class _BatchWriter:
         if digests is not None:
             self.by_hash[digests.sha256] = item_id
             self.paths_of[item_id] = {path_raw}
+        if result.metadata is not None:
+            meta = result.metadata
+            self.metadata.append(
+                {
+                    "item_id": item_id,
+                    **meta.contract_fields(),
+                    "exif": meta.exif,
+                    "extra": meta.extra,
+                    "problems": meta.problems,
+                }
+            )
+            self.flags.extend(
+                {"item_id": item_id, "code": flag.code, "explanation": flag.explanation}
+                for flag in meta.flags
+            )
         if result.thumbnail is not None:
             thumb = result.thumbnail
             self.thumbs.append(
@@ -431,6 +455,8 @@ class _BatchWriter:
             (EvidenceFile, self.files),
             (Thumbnail, self.thumbs),
             (SkippedFile, self.skips),
+            (ItemMetadata, self.metadata),
+            (ItemFlag, self.flags),
         ):
             if rows:
                 self.session.execute(insert(model), rows)

@@ -1,0 +1,116 @@
+"""XMP packets (Adobe's RDF/XML metadata) found in any container, parsed safely.
+
+defusedxml refuses entity expansion and external references, which hostile XMP could
+otherwise use (billion-laughs, file reads). The packet is located by its markers in the
+file's bytes, which works for JPEG APP1, PNG iTXt, WebP, TIFF, HEIF and others alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
+
+XMP_LIMIT = 4 << 20
+VALUE_LIMIT = 4000
+MAX_PROPERTIES = 2000
+
+PREFIXES = {
+    "http://ns.adobe.com/xap/1.0/": "xmp",
+    "http://purl.org/dc/elements/1.1/": "dc",
+    "http://ns.adobe.com/photoshop/1.0/": "photoshop",
+    "http://ns.adobe.com/xap/1.0/mm/": "xmpMM",
+    "http://ns.adobe.com/xap/1.0/sType/ResourceEvent#": "stEvt",
+    "http://ns.adobe.com/xap/1.0/sType/ResourceRef#": "stRef",
+    "http://iptc.org/std/Iptc4xmpExt/2008-02-29/": "Iptc4xmpExt",
+    "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/": "Iptc4xmpCore",
+    "http://ns.adobe.com/tiff/1.0/": "tiff",
+    "http://ns.adobe.com/exif/1.0/": "exif",
+    "http://cipa.jp/exif/1.0/": "exifEX",
+    "http://ns.adobe.com/camera-raw-settings/1.0/": "crs",
+    "http://ns.adobe.com/exif/1.0/aux/": "aux",
+    "http://ns.adobe.com/xap/1.0/rights/": "xmpRights",
+    "http://ns.useplus.org/ldf/xmp/1.0/": "plus",
+    "http://ns.google.com/photos/1.0/image/": "GImage",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf",
+}
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+
+
+def find_xmp(data: bytes) -> str | None:
+    start = data.find(b"<x:xmpmeta")
+    if start < 0:
+        start = data.find(b"<rdf:RDF")
+        end_marker = b"</rdf:RDF>"
+    else:
+        end_marker = b"</x:xmpmeta>"
+    if start < 0:
+        return None
+    end = data.find(end_marker, start, start + XMP_LIMIT)
+    if end < 0:
+        return None
+    return data[start : end + len(end_marker)].decode("utf-8", errors="replace")
+
+
+def _name(tag: str) -> str:
+    if tag.startswith("{"):
+        uri, _, local = tag[1:].partition("}")
+        return f"{PREFIXES.get(uri, uri)}:{local}"
+    return tag
+
+
+def _value(element: Element) -> Any:
+    """An element's value: text, a list (rdf:Seq/Bag/Alt), or a dict of properties."""
+    containers = [c for c in element if c.tag in (f"{RDF}Seq", f"{RDF}Bag", f"{RDF}Alt")]
+    if containers:
+        return [_value(li) for li in containers[0] if li.tag == f"{RDF}li"]
+    props = {
+        _name(k): v[:VALUE_LIMIT]
+        for k, v in element.attrib.items()
+        if not k.startswith(RDF) and not k.startswith("{http://www.w3.org/XML")
+    }
+    children = [c for c in element if c.tag != f"{RDF}Description"]
+    for description in (c for c in element if c.tag == f"{RDF}Description"):
+        props.update(
+            {
+                _name(k): v[:VALUE_LIMIT]
+                for k, v in description.attrib.items()
+                if not k.startswith(RDF)
+            }
+        )
+        children.extend(description)
+    for child in children:
+        props[_name(child.tag)] = _value(child)
+    if props:
+        return props
+    return (element.text or "").strip()[:VALUE_LIMIT]
+
+
+def parse_xmp(packet: str) -> tuple[dict[str, Any], list[str]]:
+    """Top-level properties of all rdf:Description elements, as plain JSON values."""
+    try:
+        root = ElementTree.fromstring(packet)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError) as exc:
+        return {}, [f"XMP packet could not be parsed ({type(exc).__name__}: {exc})"]
+    properties: dict[str, Any] = {}
+    for description in root.iter(f"{RDF}Description"):
+        for key, value in description.attrib.items():
+            if not key.startswith(RDF) and len(properties) < MAX_PROPERTIES:
+                properties[_name(key)] = value[:VALUE_LIMIT]
+        for child in description:
+            if len(properties) < MAX_PROPERTIES:
+                properties[_name(child.tag)] = _value(child)
+    return properties, []
+
+
+def flatten_text(value: Any) -> list[str]:
+    """All strings inside a parsed XMP value (for searching)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in flatten_text(item)]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in flatten_text(item)]
+    return []

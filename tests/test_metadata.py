@@ -1,0 +1,312 @@
+"""Metadata extraction: exact values from generated files, flags, and damaged metadata."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageCms, PngImagePlugin
+from sqlalchemy import select
+
+from opensight_desktop.benchmarks import exif_writer as exifgen
+from opensight_desktop.case.models import EvidenceItem, ItemMetadata
+from opensight_desktop.evidence.decode import inspect_image
+from opensight_desktop.metadata.extract import extract_metadata
+from opensight_desktop.metadata.flags import (
+    AI_GENERATOR,
+    C2PA_PRESENT,
+    DATES_INCONSISTENT,
+    EDITING_SOFTWARE,
+    GPS_PRESENT,
+    METADATA_PROBLEMS,
+    NO_CAMERA,
+    THUMBNAIL_MISMATCH,
+)
+from opensight_desktop.pipeline.import_job import ImportJob
+from opensight_desktop.report.export import export_document
+from tests import imagegen
+
+PHOTO = imagegen.noise_image(640, 480, seed=21)
+
+
+def jpeg_bytes(image: Image.Image = PHOTO, **kwargs) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", **kwargs)
+    return out.getvalue()
+
+
+def camera_jpeg(thumbnail: Image.Image | None = PHOTO, **fields) -> bytes:
+    ifd0, exif, gps = exifgen.camera_ifds(**fields)
+    thumb = None
+    if thumbnail is not None:
+        small = thumbnail.copy()
+        small.thumbnail((160, 120))
+        thumb = jpeg_bytes(small, quality=80)
+    return exifgen.jpeg_with_app1(
+        jpeg_bytes(quality=92), exifgen.build_tiff(ifd0, exif, gps, thumb)
+    )
+
+
+def extract(data: bytes, sniffed: str = "JPEG", mtime_ns: int | None = None):
+    preview = inspect_image(data, sniffed).preview
+    return extract_metadata(data, sniffed, mtime_ns, preview)
+
+
+def codes(record) -> set[str]:
+    return {flag.code for flag in record.flags}
+
+
+def test_camera_exif_exact_values_south_west():
+    record = extract(camera_jpeg(lat=-33.865143, lon=-151.2099, alt=-12.5, orientation=6))
+    n = record.normalised
+    assert (n["camera_make"], n["camera_model"]) == ("Canon", "Canon EOS R5")
+    assert n["software"] == "Firmware 1.2.0"
+    assert n["datetime_original"] == "2024-05-06T07:08:09"
+    assert n["datetime_original_offset"] == "+02:00"
+    assert n["orientation"] == 6
+    assert n["gps_latitude"] == pytest.approx(-33.865143, abs=1e-6)
+    assert n["gps_longitude"] == pytest.approx(-151.2099, abs=1e-6)
+    assert n["gps_altitude_m"] == -12.5
+    assert n["gps_time_utc"] == "2024-05-06T10:20:30Z"
+    assert record.exif["EXIF ExposureTime"] == "1/250"
+    assert record.exif["EXIF FNumber"] == "14/5"
+    assert record.exif["Image Make"] == "Canon"
+    assert codes(record) == {GPS_PRESENT}  # camera original: nothing else to flag
+    assert record.extra["embedded_thumbnail"]["mismatch"] is False
+    assert record.extra["jpeg_quality"]["estimated_quality"] == 92
+    assert record.extra["jpeg_quality"]["standard_tables"] is True
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_orientation(orientation):
+    assert extract(camera_jpeg(orientation=orientation)).normalised["orientation"] == orientation
+
+
+def test_out_of_range_orientation_is_a_problem_not_a_value():
+    record = extract(camera_jpeg(orientation=9))
+    assert record.normalised["orientation"] is None
+    assert any("Orientation" in p for p in record.problems)
+
+
+def test_north_east_and_rational_edge_cases():
+    ifd0, exif, gps = exifgen.camera_ifds(lat=48.8584, lon=2.2945)
+    gps.entries[0x0004] = ("RATIONAL", [(2, 1), (17, 1), (0, 0)])  # zero denominator
+    data = exifgen.jpeg_with_app1(jpeg_bytes(), exifgen.build_tiff(ifd0, exif, gps))
+    record = extract(data)
+    assert record.normalised["gps_latitude"] == pytest.approx(48.8584, abs=1e-6)
+    assert record.normalised["gps_longitude"] is None
+    assert any("longitude" in p and "zero denominator" in p for p in record.problems)
+    assert METADATA_PROBLEMS in codes(record) and GPS_PRESENT not in codes(record)
+
+
+def test_thumbnail_mismatch_is_flagged():
+    other = imagegen.noise_image(640, 480, seed=99).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    other = Image.fromarray(255 - __import__("numpy").asarray(other))
+    record = extract(camera_jpeg(thumbnail=other))
+    assert THUMBNAIL_MISMATCH in codes(record)
+    assert record.extra["embedded_thumbnail"]["similarity"] < 0.5
+
+
+def test_editing_software_and_dates():
+    data = camera_jpeg(
+        software="Adobe Photoshop 25.0 (Windows)",
+        digitized="2024:05:06 07:08:59",
+        modified="2024:06:01 12:00:00",
+    )
+    record = extract(data)
+    found = {flag.code: flag.explanation for flag in record.flags}
+    assert "Adobe Photoshop 25.0" in found[EDITING_SOFTWARE]
+    assert "DateTimeDigitized" in found[DATES_INCONSISTENT]
+    assert "saved again later" in found[DATES_INCONSISTENT]
+
+
+def test_file_modified_before_capture():
+    data = camera_jpeg(offset="+00:00")
+    mtime = 1_600_000_000 * 10**9  # 2020, before the 2024 capture time
+    record = extract(data, mtime_ns=mtime)
+    assert any("before the picture was taken" in f.explanation for f in record.flags)
+
+
+def test_dalle_metadata_is_named():
+    ifd0 = exifgen.Ifd({0x927C: ("UNDEFINED", b"OpenAI--req_0123456789abcdef")})
+    exif = exifgen.Ifd({0x9286: ("UNDEFINED", b"ASCII\x00\x00\x00Made with OpenAI DALL-E")})
+    ifd0.entries.pop(0x927C)
+    exif.entries[0x927C] = ("UNDEFINED", b"OpenAI--req_0123456789abcdef")
+    image = PHOTO.copy()
+    data_io = io.BytesIO()
+    image.save(data_io, "PNG", exif=b"Exif\x00\x00" + exifgen.build_tiff(ifd0, exif))
+    record = extract(data_io.getvalue(), "PNG")
+    assert "Made with OpenAI DALL-E" in record.exif["EXIF UserComment"]
+    assert "OpenAI--req_" in record.exif["EXIF MakerNote"]
+    ai = next(f for f in record.flags if f.code == AI_GENERATOR)
+    assert "Made with OpenAI DALL-E" in ai.explanation
+    assert NO_CAMERA in codes(record)
+
+
+def test_png_text_chunks_stable_diffusion_and_comfyui():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "a cat, Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1")
+    info.add_text("prompt", json.dumps({"3": {"class_type": "KSampler"}}), zip=True)
+    info.add_itxt("Comment", "Zoë's picture – ünïcödé", lang="en")
+    info.add_text("Software", "GIMP 2.10.36")
+    out = io.BytesIO()
+    PHOTO.save(out, "PNG", pnginfo=info)
+    record = extract(out.getvalue(), "PNG")
+    text = record.extra["png_text"]
+    assert text["parameters"].startswith("a cat, Steps: 20")
+    assert json.loads(text["prompt"]) == {"3": {"class_type": "KSampler"}}
+    assert text["Comment"] == "Zoë's picture – ünïcödé"
+    found = {flag.code: flag.explanation for flag in record.flags}
+    assert "Stable Diffusion WebUI" in found[AI_GENERATOR] and "ComfyUI" in found[AI_GENERATOR]
+    assert "GIMP 2.10.36" in found[EDITING_SOFTWARE]
+
+
+def test_huge_and_bomb_text_chunks_are_bounded():
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        import struct
+
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
+    base = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(base, "PNG")
+    png = base.getvalue()
+    bomb = chunk(b"zTXt", b"bomb\x00\x00" + zlib.compress(b"A" * (50 << 20), 9))
+    big = chunk(b"tEXt", b"big\x00" + b"B" * (3 << 20))
+    data = png[:33] + bomb + big + png[33:]
+    record = extract(data, "PNG")
+    assert len(record.extra["png_text"]["bomb"]) < 300_000
+    assert "truncated" in record.extra["png_text"]["bomb"]
+    assert len(record.extra["png_text"]["big"]) < 300_000
+
+
+def test_xmp_creator_tool_history_and_digital_source_type():
+    packet = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+        'xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/" '
+        'xmlns:stEvt="http://ns.adobe.com/xap/1.0/sType/ResourceEvent#" '
+        'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+        'xmp:CreatorTool="Adobe Photoshop 26.1 (Macintosh)" '
+        'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/'
+        'compositeWithTrainedAlgorithmicMedia">'
+        '<xmpMM:History><rdf:Seq><rdf:li rdf:parseType="Resource">'
+        "<stEvt:action>saved</stEvt:action><stEvt:softwareAgent>Adobe Photoshop 26.1"
+        "</stEvt:softwareAgent></rdf:li></rdf:Seq></xmpMM:History>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    out = io.BytesIO()
+    PHOTO.save(out, "JPEG", xmp=packet.encode())
+    record = extract(out.getvalue())
+    xmp = record.extra["xmp"]
+    assert xmp["xmp:CreatorTool"] == "Adobe Photoshop 26.1 (Macintosh)"
+    assert xmp["xmpMM:History"][0]["stEvt:softwareAgent"] == "Adobe Photoshop 26.1"
+    found = {flag.code: flag.explanation for flag in record.flags}
+    assert "compositeWithTrainedAlgorithmicMedia" in found[AI_GENERATOR]
+    assert "XMP CreatorTool" in found[EDITING_SOFTWARE]
+
+
+def test_hostile_xmp_entities_are_refused():
+    packet = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">&b;</rdf:RDF>'
+        "</x:xmpmeta>"
+    )
+    out = io.BytesIO()
+    PHOTO.save(out, "JPEG", xmp=packet.encode())
+    record = extract(out.getvalue())
+    assert "xmp" not in record.extra
+    assert any("XMP" in p for p in record.problems)
+
+
+def test_icc_profile_name():
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    record = extract(jpeg_bytes(icc_profile=srgb))
+    assert "sRGB" in record.extra["icc_profile"]
+
+
+def test_no_camera_metadata_on_a_plain_png():
+    out = io.BytesIO()
+    PHOTO.save(out, "PNG")
+    assert codes(extract(out.getvalue(), "PNG")) == {NO_CAMERA}
+
+
+@pytest.mark.parametrize("damage", ["offset", "loop", "count", "utf8", "garbage", "next"])
+def test_damaged_exif_never_stops_extraction(damage):
+    ifd0, exif, gps = exifgen.camera_ifds(lat=10.0, lon=20.0)
+    next_override = None
+    if damage == "offset":
+        ifd0.damage[0x0110] = (None, 0x7FFFFFF0)  # model string far beyond the end
+    elif damage == "loop":
+        next_override = 8  # IFD0's "next IFD" is IFD0 itself
+    elif damage == "count":
+        exif.damage[0x829A] = (0x3FFFFFFF, None)  # a billion rationals
+    elif damage == "utf8":
+        ifd0.entries[0x010E] = ("UNDEFINED", b"\xff\xfe\xfa bad \xc3\x28 text")
+    elif damage == "next":
+        next_override = 0xFFFFFFF0
+    tiff = exifgen.build_tiff(ifd0, exif, gps, ifd0_next_override=next_override)
+    if damage == "garbage":
+        tiff = tiff[:8] + os.urandom(200)
+    record = extract(exifgen.jpeg_with_app1(jpeg_bytes(), tiff))
+    if damage == "garbage":
+        assert record.normalised.get("camera_make") is None
+        return
+    # what could be read is kept
+    assert record.normalised["camera_make"] == "Canon"
+    assert record.normalised["gps_latitude"] == pytest.approx(10.0)
+    if damage == "offset":
+        assert record.normalised["camera_model"] is None
+    if damage == "utf8":
+        assert "bad" in record.exif["Image ImageDescription"]
+
+
+def test_c2pa_manifest_validated_offline():
+    from tests.c2pa_signing import sign_jpeg
+
+    signed = sign_jpeg(jpeg_bytes())
+    record = extract(signed)
+    c2pa = record.extra["c2pa"]
+    assert c2pa["present"] and c2pa["valid"] and not c2pa["trusted"]
+    assert c2pa["ai_assertions"] == ["trainedAlgorithmicMedia"]
+    assert "TestGen AI" in c2pa["claim_generator"]
+    found = {flag.code: flag.explanation for flag in record.flags}
+    assert "signature and content hashes valid" in found[C2PA_PRESENT]
+    assert "not established" in found[C2PA_PRESENT]
+    assert "trainedAlgorithmicMedia" in found[AI_GENERATOR]
+    # change pixels after signing: the manifest no longer matches
+    with Image.open(io.BytesIO(signed)) as image:
+        image.load()
+    tampered = bytearray(signed)
+    tampered[-200] ^= 0xFF
+    record = extract(bytes(tampered))
+    assert record.extra["c2pa"]["valid"] is False
+    assert "INVALID" in {f.code: f.explanation for f in record.flags}[C2PA_PRESENT]
+
+
+def test_import_stores_metadata_flags_and_exports_them(case, tmp_path: Path):
+    path = tmp_path / "camera.jpg"
+    path.write_bytes(camera_jpeg(lat=-33.5, lon=151.25, software="Adobe Photoshop 25.0"))
+    ImportJob(case, [str(path)]).run()
+    with case.read() as session:
+        meta = session.scalars(select(ItemMetadata)).one()
+        assert meta.camera_model == "Canon EOS R5" and meta.gps_latitude == pytest.approx(-33.5)
+        item = session.scalars(select(EvidenceItem)).one()
+        assert {f.code for f in item.flags} == {GPS_PRESENT, EDITING_SOFTWARE}
+    item = export_document(case)["items"][0]
+    metadata = item["metadata"]
+    assert metadata["datetime_original"] == "2024-05-06T07:08:09"
+    assert metadata["gps_latitude"] == pytest.approx(-33.5) and metadata["orientation"] == 1
+    assert metadata["exif"]["Image Model"] == "Canon EOS R5"
+    assert set(item["flags"]) == {GPS_PRESENT, EDITING_SOFTWARE}
+    assert "Photoshop" in item["flag_explanations"][EDITING_SOFTWARE]
