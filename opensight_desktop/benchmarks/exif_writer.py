@@ -7,13 +7,13 @@ import struct
 from typing import Any
 
 TYPES = {
-    "BYTE": (1, 1),
-    "ASCII": (2, 1),
-    "SHORT": (3, 2),
-    "LONG": (4, 4),
-    "RATIONAL": (5, 8),
-    "UNDEFINED": (7, 1),
-    "SRATIONAL": (10, 8),
+    "BYTE": 1,
+    "ASCII": 2,
+    "SHORT": 3,
+    "LONG": 4,
+    "RATIONAL": 5,
+    "UNDEFINED": 7,
+    "SRATIONAL": 10,
 }
 
 
