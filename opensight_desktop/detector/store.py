@@ -14,14 +14,19 @@ import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opensight_desktop.detector.checkpoints import Checkpoint, read_checkpoint
 from opensight_desktop.errors import ModelError
 from opensight_desktop.paths import data_dir, models_dir
 from opensight_desktop.resources import model_profiles
 from opensight_desktop.settings import load_settings, save_settings
 from opensight_desktop.timeutil import iso_utc, utc_now
+
+if TYPE_CHECKING:
+    from opensight_desktop.detector.checkpoints import Checkpoint
+
+# This module is imported by the GUI at start-up to list models; torch (via the checkpoint
+# reader) is imported only when a model is imported or loaded.
 
 MANIFEST = "manifest.json"
 
@@ -140,6 +145,8 @@ class ModelStore:
         self, path: str | Path, name: str | None = None, source: str | None = None
     ) -> tuple[StoredModel, bool]:
         """Validate, copy in, record. Returns the model and whether it was new."""
+        from opensight_desktop.detector.checkpoints import read_checkpoint
+
         path = Path(path).absolute()
         checkpoint = read_checkpoint(path)  # strict: nothing is copied if this fails
         weights_sha = sha256_file(checkpoint.weights_file)
@@ -188,6 +195,8 @@ class ModelStore:
 
     def read(self, model: StoredModel) -> Checkpoint:
         """The stored checkpoint, after checking its weights still hash to its id."""
+        from opensight_desktop.detector.checkpoints import read_checkpoint
+
         weights = model.folder / model.weights_file
         if not weights.is_file():
             raise ModelError(f"model {model.name} is damaged: {weights} is missing")

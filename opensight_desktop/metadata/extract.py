@@ -69,8 +69,10 @@ def extract_metadata(
         if chunks.modified:
             record.extra["png_modified_utc"] = chunks.modified
 
+    # XMP and C2PA live in a JPEG's header segments: search those, not megabytes of pixels
+    region = jpeg_header(data) if sniffed == "JPEG" else data
     xmp_properties: dict[str, Any] = {}
-    packet = _guard(problems, "XMP", lambda: xmp.find_xmp(data))
+    packet = _guard(problems, "XMP", lambda: xmp.find_xmp(region))
     if packet:
         xmp_properties, xmp_problems = xmp.parse_xmp(packet)
         problems.extend(xmp_problems)
@@ -82,7 +84,9 @@ def extract_metadata(
         if facts:
             record.extra.update(facts)
 
-    c2pa = _guard(problems, "C2PA", lambda: c2pa_manifest.read_manifest(data, sniffed or ""))
+    c2pa = None
+    if c2pa_manifest.has_manifest_marker(region):
+        c2pa = _guard(problems, "C2PA", lambda: c2pa_manifest.read_manifest(data, sniffed or ""))
     if c2pa:
         record.extra["c2pa"] = c2pa
 
@@ -117,6 +121,22 @@ def extract_metadata(
     del record.problems[50:]
     record.seconds = time.perf_counter() - started
     return record
+
+
+def jpeg_header(data: bytes) -> bytes:
+    """A JPEG's bytes up to its first start-of-scan marker (all APPn segments)."""
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            break
+        marker = data[position + 1]
+        if marker == 0xDA:  # start of scan: pixels follow
+            return data[:position]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+            position += 1 if marker == 0xFF else 2
+            continue
+        position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+    return data
 
 
 def _header(data: bytes, sniffed: str) -> dict[str, Any]:

@@ -4,7 +4,10 @@ the name of the embedded ICC colour profile."""
 from __future__ import annotations
 
 import io
+from functools import cache
 from typing import Any
+
+import numpy as np
 
 from PIL import Image
 
@@ -116,27 +119,30 @@ def _scaled(table: list[int], quality: int) -> list[int]:
     return [min(255, max(1, (value * scale + 50) // 100)) for value in table]
 
 
+@cache
+def _sorted_tables() -> tuple[np.ndarray, np.ndarray]:
+    """IJG tables for qualities 1..100, each sorted (shape 100 x 64)."""
+    luma = np.array([sorted(_scaled(_LUMA, q)) for q in range(1, 101)])
+    chroma = np.array([sorted(_scaled(_CHROMA, q)) for q in range(1, 101)])
+    return luma, chroma
+
+
 def estimate_quality(tables: dict[int, Any]) -> dict[str, Any] | None:
     """Closest IJG quality for the luminance (and chroma) tables; exact when they match.
 
     Tables are compared as sorted value lists, so natural and zig-zag order give the
     same answer.
     """
-    if not tables or 0 not in tables:
+    if not tables or 0 not in tables or len(tables[0]) != 64:
         return None
-    luma = sorted(int(v) for v in tables[0])
-    chroma = sorted(int(v) for v in tables[1]) if 1 in tables else None
-    best: tuple[int, int] | None = None
-    for quality in range(1, 101):
-        error = sum(abs(a - b) for a, b in zip(luma, sorted(_scaled(_LUMA, quality)), strict=False))
-        if chroma is not None:
-            error += sum(
-                abs(a - b) for a, b in zip(chroma, sorted(_scaled(_CHROMA, quality)), strict=False)
-            )
-        if best is None or error < best[1]:
-            best = (quality, error)
-    assert best is not None
-    return {"estimated_quality": best[0], "standard_tables": best[1] == 0, "tables": len(tables)}
+    luma_tables, chroma_tables = _sorted_tables()
+    error = np.abs(luma_tables - np.sort(np.asarray(tables[0], dtype=np.int64))).sum(axis=1)
+    if 1 in tables and len(tables[1]) == 64:
+        chroma = np.sort(np.asarray(tables[1], dtype=np.int64))
+        error = error + np.abs(chroma_tables - chroma).sum(axis=1)
+    best = int(np.argmin(error))
+    return {"estimated_quality": best + 1, "standard_tables": bool(error[best] == 0),
+            "tables": len(tables)}
 
 
 def header_facts(image: Image.Image) -> dict[str, Any]:

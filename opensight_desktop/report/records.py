@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from opensight_desktop import APP_NAME, __version__
 from opensight_desktop.case.models import CaseInfo, DetectionResult, EvidenceItem
+from opensight_desktop.case.queries import current_result_ids
 from opensight_desktop.timeutil import iso_utc
 
 EXPORT_SCHEMA = "opensight-export/1"
@@ -49,15 +50,12 @@ def app_record() -> dict[str, str]:
 
 
 def _latest_results(session: Session) -> dict[int, DetectionResult]:
-    latest: dict[int, DetectionResult] = {}
     query = (
         select(DetectionResult)
         .options(selectinload(DetectionResult.model))
-        .order_by(DetectionResult.analyzed_utc, DetectionResult.id)
+        .where(DetectionResult.id.in_(current_result_ids()))
     )
-    for result in session.scalars(query):
-        latest[result.item_id] = result
-    return latest
+    return {result.item_id: result for result in session.scalars(query)}
 
 
 def detection_record(result: DetectionResult | None) -> dict[str, Any] | None:

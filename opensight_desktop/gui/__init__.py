@@ -1,0 +1,1 @@
+"""The desktop front end (PySide6). The only package that imports Qt."""
