@@ -193,7 +193,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from opensight_desktop.case.integrity import verify_case
+    from opensight_desktop.case.integrity import describe, verify_case
     from opensight_desktop.case.store import Case
 
     line = _ProgressLine()
@@ -202,33 +202,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             report = verify_case(case, progress=line)
         finally:
             line.close()
-    _out(
-        f"Evidence files: {report.files_checked} checked, {report.files_ok} unchanged"
-        + (
-            f", {report.files_unverifiable} unreadable at import (no hash to compare)"
-            if report.files_unverifiable
-            else ""
-        )
-    )
-    for problem in report.file_problems:
-        _out(
-            f"  {problem.kind.upper()}: {_safe(problem.path)} (item {problem.item_id}): "
-            f"{problem.detail}"
-        )
-    chain = report.chain
-    assert chain is not None
-    if chain.ok:
-        _out(f"Audit log: {chain.entries} entries, chain intact (head {chain.head_hash})")
-    else:
-        _out(f"Audit log: BROKEN at entry {chain.first_bad_seq}: {chain.problem}")
-    if report.record_problems:
-        _out(f"Evidence records: {len(report.record_problems)} problem(s)")
-        for problem in report.record_problems[:50]:
-            _out(f"  {problem}")
-    else:
-        _out("Evidence records: hashes match the audit log")
-    _out(f"Database structure: {report.database_check}")
-    _out("Result: " + ("VERIFIED" if report.ok else "PROBLEMS FOUND"))
+    for text in describe(report):
+        _out(_safe(text))
     return EXIT_OK if report.ok else EXIT_ITEMS_FAILED
 
 

@@ -7,16 +7,16 @@ import pytest
 import torch
 from PIL import Image
 
-from opensight_desktop.detector.forward import class_token_path_agrees, logits
+from opensight_desktop.detector.forward import class_token_path_agrees, logits, logits_and_cams
+from opensight_desktop.detector.geometry import Geometry
 from opensight_desktop.detector.heatmap import (
     cam_on_original,
     decode_cam,
     encode_cam,
-    logits_and_cams,
     overlay,
 )
 from opensight_desktop.detector.network import build_network
-from opensight_desktop.detector.preprocess import AUTHORS, Geometry, to_model_input
+from opensight_desktop.detector.preprocess import AUTHORS, to_model_input
 
 MEAN_RGB = (124, 116, 104)  # ImageNet mean in 8-bit: normalises to ~0
 

@@ -172,3 +172,33 @@ def _check_file(
             f"SHA-256 now {digests.sha256}, recorded {sha256} ({read} bytes now, {size} recorded)",
         )
     return None
+
+
+def describe(report: IntegrityReport) -> list[str]:
+    """The outcome in lines of text (command line, GUI and report use these words)."""
+    lines = [
+        f"Evidence files: {report.files_checked} checked, {report.files_ok} unchanged"
+        + (
+            f", {report.files_unverifiable} unreadable at import (no hash to compare)"
+            if report.files_unverifiable
+            else ""
+        )
+        + (" (CANCELLED before all files were checked)" if report.cancelled else "")
+    ]
+    for problem in report.file_problems:
+        lines.append(
+            f"  {problem.kind.upper()}: {problem.path} (item {problem.item_id}): {problem.detail}"
+        )
+    chain = report.chain
+    if chain is not None and chain.ok:
+        lines.append(f"Audit log: {chain.entries} entries, chain intact (head {chain.head_hash})")
+    elif chain is not None:
+        lines.append(f"Audit log: BROKEN at entry {chain.first_bad_seq}: {chain.problem}")
+    if report.record_problems:
+        lines.append(f"Evidence records: {len(report.record_problems)} problem(s)")
+        lines.extend(f"  {problem}" for problem in report.record_problems[:50])
+    else:
+        lines.append("Evidence records: hashes match the audit log")
+    lines.append(f"Database structure: {report.database_check}")
+    lines.append("Result: " + ("VERIFIED" if report.ok else "PROBLEMS FOUND"))
+    return lines

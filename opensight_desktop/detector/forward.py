@@ -117,3 +117,18 @@ def class_token_path_agrees(
     except (RuntimeError, AttributeError, TypeError, ValueError):
         return False
     return bool(torch.allclose(reference, shortened, atol=tolerance, rtol=1e-5))
+
+
+def logits_and_cams(
+    model: nn.Module, batch: torch.Tensor, class_token_path: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One forward pass giving the logits and a (B, 24, 24) map in [0, 1] per image."""
+    logits, acts, grads = logits_and_activations(model, batch, class_token_path)
+    prefix = getattr(model, "num_prefix_tokens", 1)
+    acts, grads = acts[:, prefix:, :], grads[:, prefix:, :]
+    weights = grads.mean(dim=1, keepdim=True)
+    cams = torch.relu((acts * weights).sum(dim=-1))
+    side = round(cams.shape[1] ** 0.5)
+    cams = cams.reshape(-1, side, side)
+    peak = cams.flatten(1).amax(dim=1).clamp_min(1e-12)[:, None, None]
+    return logits, (cams / peak).float()

@@ -1,4 +1,5 @@
-"""Heatmaps: which parts of the model's input most influenced its score.
+"""Heatmaps: which parts of the model's input most influenced its score (storage and
+placement on the original; computed in ``detector.forward``, which needs torch).
 
 Grad-CAM on the 576 patch tokens entering the last block's attention (the output of
 ``blocks[-1].norm1``). After the last block only the class token reaches the head, so the
@@ -12,29 +13,11 @@ Wording everywhere: "regions that most influenced the detector's score" - never
 from __future__ import annotations
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
-from torch import nn
 
-from opensight_desktop.detector.forward import logits_and_activations
-from opensight_desktop.detector.preprocess import Geometry
+from opensight_desktop.detector.geometry import Geometry
 
 HEATMAP_METHOD = "Grad-CAM on the patch tokens entering the last transformer block (24x24)"
-
-
-def logits_and_cams(
-    model: nn.Module, batch: torch.Tensor, class_token_path: bool = False
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """One forward pass giving the logits and a (B, 24, 24) map in [0, 1] per image."""
-    logits, acts, grads = logits_and_activations(model, batch, class_token_path)
-    prefix = getattr(model, "num_prefix_tokens", 1)
-    acts, grads = acts[:, prefix:, :], grads[:, prefix:, :]
-    weights = grads.mean(dim=1, keepdim=True)
-    cams = torch.relu((acts * weights).sum(dim=-1))
-    side = round(cams.shape[1] ** 0.5)
-    cams = cams.reshape(-1, side, side)
-    peak = cams.flatten(1).amax(dim=1).clamp_min(1e-12)[:, None, None]
-    return logits, (cams / peak).float()
 
 
 def encode_cam(cam: np.ndarray) -> bytes:

@@ -12,8 +12,7 @@ import torch
 
 from opensight_desktop import __version__
 from opensight_desktop.detector.checkpoints import Checkpoint
-from opensight_desktop.detector.forward import class_token_path_agrees, logits
-from opensight_desktop.detector.heatmap import logits_and_cams
+from opensight_desktop.detector.forward import class_token_path_agrees, logits, logits_and_cams
 from opensight_desktop.detector.network import build_network
 from opensight_desktop.detector.preprocess import Preprocessing
 from opensight_desktop.errors import UsageError

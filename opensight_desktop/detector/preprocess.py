@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from opensight_desktop.detector.geometry import Geometry
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -61,38 +63,6 @@ class Preprocessing:
 
 
 AUTHORS = Preprocessing()
-
-
-@dataclass(frozen=True)
-class Geometry:
-    """Where the model's input lies on the original image (pixel coordinates)."""
-
-    original: tuple[int, int]  # (width, height) of the decoded image
-    resized: tuple[int, int]
-    crop_box: tuple[int, int, int, int]  # (left, top, right, bottom) in resized pixels
-
-    @property
-    def crop_in_original(self) -> tuple[float, float, float, float]:
-        sx = self.original[0] / self.resized[0]
-        sy = self.original[1] / self.resized[1]
-        left, top, right, bottom = self.crop_box
-        return (left * sx, top * sy, right * sx, bottom * sy)
-
-    def as_record(self) -> dict[str, Any]:
-        return {
-            "original": list(self.original),
-            "resized": list(self.resized),
-            "crop_box": list(self.crop_box),
-            "crop_in_original": [round(v, 3) for v in self.crop_in_original],
-        }
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Geometry:
-        return cls(
-            tuple(record["original"]),  # type: ignore[arg-type]
-            tuple(record["resized"]),  # type: ignore[arg-type]
-            tuple(record["crop_box"]),  # type: ignore[arg-type]
-        )
 
 
 def resized_size(width: int, height: int, spec: Preprocessing) -> tuple[int, int]:

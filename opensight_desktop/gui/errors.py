@@ -39,8 +39,9 @@ class ErrorReporter(QObject):
         sys.excepthook = self._excepthook
         threading.excepthook = self._thread_excepthook
 
-    def _excepthook(self, kind: type[BaseException], value: BaseException,
-                    trace: TracebackType | None) -> None:
+    def _excepthook(
+        self, kind: type[BaseException], value: BaseException, trace: TracebackType | None
+    ) -> None:
         details = "".join(traceback.format_exception(kind, value, trace))
         log.error("unexpected error:\n%s", details)
         self.reported.emit(f"{kind.__name__}: {value}", details)
@@ -54,11 +55,15 @@ class ErrorReporter(QObject):
     def _show(self, summary: str, details: str) -> None:
         self.shown += 1
         parent = QApplication.activeWindow()
-        box = QMessageBox(QMessageBox.Icon.Critical, "Unexpected error",
-                          "Something went wrong that the application did not expect:\n\n"
-                          f"{summary}\n\nYour case file is safe: every change is saved as it is "
-                          "made. The details were written to the log file"
-                          + (f":\n{self.log_file}" if self.log_file else "."), parent=parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Unexpected error",
+            "Something went wrong that the application did not expect:\n\n"
+            f"{summary}\n\nYour case file is safe: every change is saved as it is "
+            "made. The details were written to the log file"
+            + (f":\n{self.log_file}" if self.log_file else "."),
+            parent=parent,
+        )
         box.setDetailedText(details)
         box.setObjectName("unexpected-error-dialog")
         box.open()

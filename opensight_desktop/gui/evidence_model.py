@@ -14,7 +14,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from sqlalchemy import select
 
 from opensight_desktop.case.models import REVIEW_STATES, Thumbnail
@@ -24,7 +24,6 @@ from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.metadata.flags import FLAG_TITLES
 
 COLUMNS = [
-    ("thumb", ""),
     ("file_name", "File"),
     ("probability", "P(generated)"),
     ("verdict", "Verdict"),
@@ -54,7 +53,7 @@ class EvidenceModel(QAbstractTableModel):
         self.case: Case | None = None
         self.rows: list[ItemRow] = []
         self._row_of: dict[int, int] = {}
-        self._thumbs: OrderedDict[int, QPixmap | None] = OrderedDict()
+        self._thumbs: OrderedDict[int, QIcon | None] = OrderedDict()
 
     # -- loading -----------------------------------------------------------------------
 
@@ -112,14 +111,16 @@ class EvidenceModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][1]
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid():
             return None
         row = self.rows[index.row()]
@@ -132,7 +133,7 @@ class EvidenceModel(QAbstractTableModel):
             return self._display(row, key)
         if role == SortRole:
             return self._sort_key(row, key)
-        if role == Qt.ItemDataRole.DecorationRole and key == "thumb":
+        if role == Qt.ItemDataRole.DecorationRole and key == "file_name":
             return self.thumbnail(row.id)
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "flags" and row.flags:
@@ -172,29 +173,28 @@ class EvidenceModel(QAbstractTableModel):
     def _sort_key(row: ItemRow, key: str) -> Any:
         if key == "probability":
             return -1.0 if row.probability is None else row.probability
-        if key == "thumb":
-            return row.id
         if key == "file_name":
             return row.file_name.lower()
         return str(EvidenceModel._display(row, key) or "").lower()
 
     # -- thumbnails --------------------------------------------------------------------
 
-    def thumbnail(self, item_id: int) -> QPixmap | None:
+    def thumbnail(self, item_id: int) -> QIcon | None:
+        """As an icon: views scale it to their icon size keeping its aspect ratio."""
         if item_id in self._thumbs:
             self._thumbs.move_to_end(item_id)
             return self._thumbs[item_id]
-        pixmap = None
+        icon = None
         if self.case is not None:
             with self.case.read() as session:
                 data = session.scalar(select(Thumbnail.jpeg).where(Thumbnail.item_id == item_id))
             if data:
                 image = QImage.fromData(data, "JPEG")
-                pixmap = QPixmap.fromImage(image) if not image.isNull() else None
-        self._thumbs[item_id] = pixmap
+                icon = QIcon(QPixmap.fromImage(image)) if not image.isNull() else None
+        self._thumbs[item_id] = icon
         if len(self._thumbs) > THUMB_CACHE:
             self._thumbs.popitem(last=False)
-        return pixmap
+        return icon
 
 
 class EvidenceFilter(QSortFilterProxyModel):
@@ -210,11 +210,19 @@ class EvidenceFilter(QSortFilterProxyModel):
         self.setSortRole(SortRole)
 
     def set_filters(self, **values: str) -> None:
-        for key, value in values.items():
-            setattr(self, key, value)
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
+            self.beginFilterChange()
+            for key, value in values.items():
+                setattr(self, key, value)
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - older Qt
+            for key, value in values.items():
+                setattr(self, key, value)
+            self.invalidateFilter()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+    def filterAcceptsRow(
+        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
+    ) -> bool:
         model = self.sourceModel()
         assert isinstance(model, EvidenceModel)
         row = model.rows[source_row]
@@ -228,8 +236,18 @@ class EvidenceFilter(QSortFilterProxyModel):
             return False
         if self.text:
             haystack = " ".join(
-                str(v) for v in (row.file_name, row.path, row.camera, row.sha256, row.error,
-                                 " ".join(row.tags), row.datetime_original, row.format) if v
+                str(v)
+                for v in (
+                    row.file_name,
+                    row.path,
+                    row.camera,
+                    row.sha256,
+                    row.error,
+                    " ".join(row.tags),
+                    row.datetime_original,
+                    row.format,
+                )
+                if v
             ).lower()
             return all(term in haystack for term in self.text.lower().split())
         return True

@@ -26,13 +26,19 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
+from opensight_desktop.detector.geometry import Geometry
 from opensight_desktop.detector.heatmap import colorize
-from opensight_desktop.detector.preprocess import Geometry
 
 # How an EXIF orientation is shown upright: (rotation in degrees, mirror first)
 ORIENTATION_TRANSFORMS = {
-    1: (0, False), 2: (0, True), 3: (180, False), 4: (180, True),
-    5: (90, True), 6: (90, False), 7: (270, True), 8: (270, False),
+    1: (0, False),
+    2: (0, True),
+    3: (180, False),
+    4: (180, True),
+    5: (90, True),
+    6: (90, False),
+    7: (270, True),
+    8: (270, False),
 }
 
 
@@ -77,8 +83,7 @@ class ImageView(QGraphicsView):
         pen.setCosmetic(True)
         pen.setWidth(2)
         self._crop.setPen(pen)
-        for z, item in enumerate((self._image, self._heat, self._shade, self._outside,
-                                  self._crop)):
+        for z, item in enumerate((self._image, self._heat, self._shade, self._outside, self._crop)):
             item.setZValue(z)
             self.scene().addItem(item)
         self._orientation = 1
@@ -102,8 +107,9 @@ class ImageView(QGraphicsView):
         self._orientation = orientation if orientation in ORIENTATION_TRANSFORMS else 1
         self.fit()
 
-    def set_analysis(self, cam: np.ndarray | None, geometry: Geometry | None,
-                     display_scale: float = 1.0) -> None:
+    def set_analysis(
+        self, cam: np.ndarray | None, geometry: Geometry | None, display_scale: float = 1.0
+    ) -> None:
         """Place the map on the crop (in stored-image pixels, times the display scale)."""
         if geometry is None:
             self._heat.setVisible(False)
@@ -123,8 +129,9 @@ class ImageView(QGraphicsView):
         if cam is not None:
             heat = QPixmap.fromImage(heatmap_image(cam))
             self._heat.setPixmap(heat)
-            self._heat.setTransform(QTransform.fromScale(crop.width() / heat.width(),
-                                                         crop.height() / heat.height()))
+            self._heat.setTransform(
+                QTransform.fromScale(crop.width() / heat.width(), crop.height() / heat.height())
+            )
             self._heat.setPos(crop.topLeft())
         self._heat.setData(0, cam is not None)
         self._update_overlays()
@@ -181,10 +188,10 @@ class ImageView(QGraphicsView):
         self.scale(factor, factor)
         self.zoomed.emit(self.transform())
 
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+    def wheelEvent(self, event: QWheelEvent) -> None:
         self.zoom(1.25 if event.angleDelta().y() > 0 else 0.8)
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+    def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         if self._fitted:
             self.fit()

@@ -44,7 +44,9 @@ class JobThread(QThread):
             self.failed.emit(str(exc))
         except Exception as exc:
             log.exception("job %s failed", self.name)
-            self.failed.emit(f"{self.name} failed unexpectedly ({type(exc).__name__}: {exc}). "
-                             "Details are in the log file.")
+            self.failed.emit(
+                f"{self.name} failed unexpectedly ({type(exc).__name__}: {exc}). "
+                "Details are in the log file."
+            )
         else:
             self.succeeded.emit(result)

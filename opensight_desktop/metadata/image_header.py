@@ -8,7 +8,6 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-
 from PIL import Image
 
 # IJG (libjpeg) standard tables, natural order; quality q scales them.
@@ -141,8 +140,11 @@ def estimate_quality(tables: dict[int, Any]) -> dict[str, Any] | None:
         chroma = np.sort(np.asarray(tables[1], dtype=np.int64))
         error = error + np.abs(chroma_tables - chroma).sum(axis=1)
     best = int(np.argmin(error))
-    return {"estimated_quality": best + 1, "standard_tables": bool(error[best] == 0),
-            "tables": len(tables)}
+    return {
+        "estimated_quality": best + 1,
+        "standard_tables": bool(error[best] == 0),
+        "tables": len(tables),
+    }
 
 
 def header_facts(image: Image.Image) -> dict[str, Any]:

@@ -11,7 +11,6 @@ that changed or vanished since import is recorded as an error, never analysed.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sys
 from collections import Counter, deque
@@ -35,6 +34,7 @@ from opensight_desktop.case.models import (
     EvidenceItem,
 )
 from opensight_desktop.case.store import Case
+from opensight_desktop.detector.geometry import Geometry
 from opensight_desktop.detector.heatmap import HEATMAP_METHOD, encode_cam
 from opensight_desktop.detector.model import (
     PRECISION,
@@ -42,12 +42,10 @@ from opensight_desktop.detector.model import (
     library_versions,
     probability,
 )
-from opensight_desktop.detector.preprocess import Geometry, Preprocessing, to_model_input
+from opensight_desktop.detector.preprocess import Preprocessing, to_model_input
 from opensight_desktop.detector.verdict import Bands
-from opensight_desktop.evidence import sniff
-from opensight_desktop.evidence.decode import DecodeError, open_image, reason_for
-from opensight_desktop.evidence.hashing import consume
-from opensight_desktop.evidence.reading import KEEP_IN_MEMORY_BYTES, open_evidence, os_error_reason
+from opensight_desktop.evidence.decode import DecodeError, reason_for
+from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.timeutil import utc_now
 
@@ -75,46 +73,6 @@ class AnalysisSummary:
     first_result_s: float | None = None
     verdicts: Counter[str] = field(default_factory=Counter)
     error_examples: list[tuple[int, str]] = field(default_factory=list)
-
-
-def load_evidence_rgb(sha256: str, paths: list[bytes]):  # type: ignore[no-untyped-def]
-    """The item's pixels as the authors load them (``.convert("RGB")``, no EXIF rotation),
-    from the first recorded location whose bytes still hash to the recorded SHA-256."""
-    problems = []
-    for path_raw in paths:
-        path = os.fsdecode(path_raw)
-        try:
-            with open_evidence(path) as handle:
-                digest = hashlib.sha256()
-                keep = os.fstat(handle.fileno()).st_size <= KEEP_IN_MEMORY_BYTES
-                data = consume(handle, digest, keep)
-        except OSError as exc:
-            problems.append(f"{os.path.basename(path)}: {os_error_reason(exc)}")
-            continue
-        if digest.hexdigest() != sha256:
-            problems.append(
-                f"{os.path.basename(path)}: content changed since import "
-                f"(SHA-256 now {digest.hexdigest()})"
-            )
-            continue
-        source: bytes | str = data if data is not None else path
-        with open_image(source, _sniff(source)) as image:
-            try:
-                if image.mode == "RGB":
-                    # what convert("RGB") returns, minus its full-size copy
-                    image.load()
-                    return image
-                return image.convert("RGB")
-            except Exception as exc:
-                raise DecodeError(reason_for(exc)) from exc
-    raise FileNotFoundError("; ".join(problems) or "no recorded location")
-
-
-def _sniff(source: bytes | str) -> str | None:
-    if isinstance(source, bytes):
-        return sniff.image_format(source[: sniff.HEAD_BYTES])
-    with open_evidence(source) as handle:
-        return sniff.image_format(handle.read(sniff.HEAD_BYTES))
 
 
 def prepare(item_id: int, sha256: str, paths: list[bytes], spec: Preprocessing) -> Prepared:

@@ -12,7 +12,7 @@ from opensight_desktop.case.store import Case
 from opensight_desktop.detector import tiles
 from opensight_desktop.detector.model import LoadedDetector
 from opensight_desktop.errors import UsageError
-from opensight_desktop.pipeline.analyze_job import load_evidence_rgb
+from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.timeutil import utc_now
 

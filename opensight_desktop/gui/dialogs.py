@@ -1,0 +1,349 @@
+"""Dialogs: new case, settings, model manager, audit log, text results."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import select
+
+from opensight_desktop.case import audit
+from opensight_desktop.case.models import AuditEntry
+from opensight_desktop.case.store import Case
+from opensight_desktop.detector.store import ModelStore
+from opensight_desktop.settings import Settings
+from opensight_desktop.timeutil import local_zone
+
+
+class NewCaseDialog(QDialog):
+    """Case number, title, examiner, agency, description, time zone, and where to save."""
+
+    def __init__(self, parent: Any = None, default_folder: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New case")
+        self.setMinimumWidth(520)
+        form = QFormLayout(self)
+        self.number = QLineEdit()
+        self.title = QLineEdit()
+        self.examiner = QLineEdit()
+        self.agency = QLineEdit()
+        self.description = QPlainTextEdit()
+        self.description.setMaximumHeight(80)
+        self.zone = QComboBox()
+        self.zone.setEditable(True)
+        local_name, _ = local_zone()
+        zones = sorted(zoneinfo.available_timezones())
+        self.zone.addItems(zones)
+        local_key = _local_zone_key()
+        self.zone.setCurrentText(local_key or ("UTC" if local_name == "UTC" else local_name))
+        path_row = QWidget()
+        path_layout = QHBoxLayout(path_row)
+        path_layout.setContentsMargins(0, 0, 0, 0)
+        self.path = QLineEdit(default_folder)
+        browse = QPushButton("Choose...")
+        browse.clicked.connect(self._browse)
+        path_layout.addWidget(self.path, 1)
+        path_layout.addWidget(browse)
+        form.addRow("Case number *", self.number)
+        form.addRow("Title *", self.title)
+        form.addRow("Examiner *", self.examiner)
+        form.addRow("Agency", self.agency)
+        form.addRow("Description", self.description)
+        form.addRow("Time zone", self.zone)
+        form.addRow("Case file *", path_row)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        form.addRow(self.buttons)
+
+    def _browse(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Case file", self.path.text() or str(Path.home()), "OpenSight cases (*.osc)"
+        )
+        if name:
+            self.path.setText(name if name.endswith(".osc") else name + ".osc")
+
+    def zone_offset(self) -> tuple[str, int]:
+        name = self.zone.currentText().strip() or "UTC"
+        try:
+            offset = datetime.now(zoneinfo.ZoneInfo(name)).utcoffset()
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return local_zone()
+        return name, int(offset.total_seconds() // 60) if offset else 0
+
+    def _accept(self) -> None:
+        missing = [
+            label
+            for label, field in (
+                ("case number", self.number),
+                ("title", self.title),
+                ("examiner", self.examiner),
+                ("case file", self.path),
+            )
+            if not field.text().strip()
+        ]
+        if missing:
+            QMessageBox.warning(self, "New case", "Please fill in: " + ", ".join(missing))
+            return
+        self.accept()
+
+    def values(self) -> dict[str, Any]:
+        zone, offset = self.zone_offset()
+        return {
+            "path": self.path.text().strip(),
+            "number": self.number.text(),
+            "title": self.title.text(),
+            "examiner": self.examiner.text(),
+            "agency": self.agency.text(),
+            "description": self.description.toPlainText(),
+            "tz_name": zone,
+            "tz_offset_minutes": offset,
+        }
+
+
+def _local_zone_key() -> str | None:
+    try:
+        link = Path("/etc/localtime").resolve()
+        parts = link.parts
+        if "zoneinfo" in parts:
+            return "/".join(parts[parts.index("zoneinfo") + 1 :])
+    except OSError:
+        pass
+    return None
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        form = QFormLayout(self)
+        self.device = QComboBox()
+        for key, label in (
+            ("auto", "Automatic (GPU when CUDA is available)"),
+            ("cpu", "CPU"),
+            ("cuda", "GPU (CUDA)"),
+        ):
+            self.device.addItem(label, key)
+        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 512)
+        self.batch.setValue(settings.batch_size)
+        self.heatmaps = QCheckBox("Compute heatmaps while analysing")
+        self.heatmaps.setChecked(settings.heatmaps)
+        self.high = QDoubleSpinBox()
+        self.low = QDoubleSpinBox()
+        for spin, value in (
+            (self.high, settings.likely_generated),
+            (self.low, settings.likely_real),
+        ):
+            spin.setRange(0.0, 1.0)
+            spin.setSingleStep(0.05)
+            spin.setDecimals(2)
+            spin.setValue(value)
+        form.addRow("Device", self.device)
+        form.addRow("Batch size", self.batch)
+        form.addRow("", self.heatmaps)
+        form.addRow("Likely generated at or above", self.high)
+        form.addRow("Likely real at or below", self.low)
+        note = QLabel("Bands apply to new results; each result keeps the bands it was made with.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.settings = settings
+
+    def _accept(self) -> None:
+        if self.low.value() >= self.high.value():
+            QMessageBox.warning(
+                self,
+                "Settings",
+                "The likely-real threshold must be below the likely-generated threshold.",
+            )
+            return
+        self.settings.device = self.device.currentData()
+        self.settings.batch_size = self.batch.value()
+        self.settings.heatmaps = self.heatmaps.isChecked()
+        self.settings.likely_generated = round(self.high.value(), 4)
+        self.settings.likely_real = round(self.low.value(), 4)
+        self.accept()
+
+
+class ModelManagerDialog(QDialog):
+    """Installed models with their hashes; import a file or folder; download (explicit)."""
+
+    import_requested = Signal(str)
+    download_requested = Signal()
+
+    def __init__(self, store: ModelStore, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Detector models")
+        self.resize(900, 360)
+        self.store = store
+        layout = QVBoxLayout(self)
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(
+            ["Active", "Name", "Format", "Weights SHA-256", "Published hash"]
+        )
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        layout.addWidget(self.table)
+        buttons = QHBoxLayout()
+        self.import_file = QPushButton("Import model file...")
+        self.import_folder = QPushButton("Import model folder...")
+        self.download = QPushButton("Download (internet)...")
+        self.activate = QPushButton("Use selected")
+        close = QPushButton("Close")
+        for button in (self.import_file, self.import_folder, self.download, self.activate):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout.addLayout(buttons)
+        self.import_file.clicked.connect(self._import_file)
+        self.import_folder.clicked.connect(self._import_folder)
+        self.download.clicked.connect(self.download_requested.emit)
+        self.activate.clicked.connect(self._activate)
+        close.clicked.connect(self.accept)
+        self.refresh()
+
+    def refresh(self) -> None:
+        models = self.store.list()
+        active = self.store.active()
+        self.table.setRowCount(len(models))
+        for row, model in enumerate(models):
+            values = [
+                "●" if active and active.id == model.id else "",
+                model.name,
+                model.format,
+                model.id,
+                model.published_match or "no match (warning)",
+            ]
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setData(Qt.ItemDataRole.UserRole, model.id)
+                if column == 3:
+                    item.setFont(QFont("monospace"))
+                item.setToolTip(
+                    model.source + ("\n" + "\n".join(model.warnings) if model.warnings else "")
+                )
+                self.table.setItem(row, column, item)
+
+    def _import_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self,
+            "Model weights",
+            str(Path.home()),
+            "Weights (*.safetensors *.pt *.pth *.bin);;All (*)",
+        )
+        if name:
+            self.import_requested.emit(name)
+
+    def _import_folder(self) -> None:
+        name = QFileDialog.getExistingDirectory(self, "Model folder", str(Path.home()))
+        if name:
+            self.import_requested.emit(name)
+
+    def _activate(self) -> None:
+        items = self.table.selectedItems()
+        if items:
+            self.store.set_active(self.store.find(items[0].data(Qt.ItemDataRole.UserRole)))
+            self.refresh()
+
+
+class AuditLogDialog(QDialog):
+    def __init__(self, case: Case, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Audit log")
+        self.resize(1000, 600)
+        layout = QVBoxLayout(self)
+        with case.read() as session:
+            chain = audit.check_chain(session)
+            entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+        status = QLabel(
+            f"Chain intact: {chain.entries} entries, head {chain.head_hash}"
+            if chain.ok
+            else f"<b style='color:#c0392b'>CHAIN BROKEN at entry {chain.first_bad_seq}: "
+            f"{chain.problem}</b>"
+        )
+        status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(status)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter entries...")
+        layout.addWidget(self.search)
+        table = QTableWidget(len(entries), 6)
+        table.setHorizontalHeaderLabels(["#", "Time (UTC)", "User", "Action", "Item", "Details"])
+        table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        for row, entry in enumerate(entries):
+            for column, value in enumerate(
+                (
+                    entry.seq,
+                    entry.ts_utc[:19].replace("T", " "),
+                    f"{entry.user}@{entry.host}",
+                    entry.action,
+                    entry.item_id or "",
+                    entry.details,
+                )
+            ):
+                table.setItem(row, column, QTableWidgetItem(str(value)))
+        self.table = table
+        layout.addWidget(table)
+        self.search.textChanged.connect(self._filter)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        close.accepted.connect(self.accept)
+        layout.addWidget(close)
+
+    def _filter(self, text: str) -> None:
+        terms = text.lower().split()
+        for row in range(self.table.rowCount()):
+            line = " ".join(self.table.item(row, c).text() for c in range(6)).lower()
+            self.table.setRowHidden(row, not all(t in line for t in terms))
+
+
+def show_text(parent: Any, title: str, text: str) -> QDialog:
+    dialog = QDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.resize(760, 480)
+    layout = QVBoxLayout(dialog)
+    view = QPlainTextEdit(text)
+    view.setReadOnly(True)
+    view.setFont(QFont("monospace"))
+    layout.addWidget(view)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    dialog.open()
+    return dialog

@@ -1,0 +1,89 @@
+"""The thumbnail grid: the same model as the list, drawn as tiles with the verdict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from opensight_desktop.case.queries import ItemRow
+from opensight_desktop.detector.verdict import VERDICT_LABELS
+from opensight_desktop.gui.evidence_model import COLUMN, VERDICT_COLORS, RowRole
+
+TILE = QSize(190, 214)
+
+
+class TileDelegate(QStyledItemDelegate):
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        return TILE
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        row: ItemRow = index.data(RowRole)
+        rect: QRect = option.rect.adjusted(4, 4, -4, -4)  # type: ignore[attr-defined]
+        painter.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        painter.fillRect(rect, QColor("#cfe3ff") if selected else QColor("#f4f4f4"))
+        image_rect = QRect(rect.left() + 6, rect.top() + 6, rect.width() - 12, rect.width() - 12)
+        icon = index.data(Qt.ItemDataRole.DecorationRole)
+        if icon is not None and not icon.isNull():
+            scaled = icon.pixmap(256, 256).scaled(
+                image_rect.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            x = image_rect.left() + (image_rect.width() - scaled.width()) // 2
+            y = image_rect.top() + (image_rect.height() - scaled.height()) // 2
+            painter.drawPixmap(x, y, scaled)
+        else:
+            painter.setPen(QColor("#888"))
+            painter.drawText(
+                image_rect,
+                Qt.AlignmentFlag.AlignCenter,
+                "no preview" if row.status == "error" else "…",
+            )
+        color = VERDICT_COLORS.get(row.verdict or "")
+        if color is not None:
+            painter.setPen(QPen(color, 4))
+            painter.drawRect(image_rect.adjusted(-2, -2, 2, 2))
+        painter.setPen(QColor("#111"))
+        text_rect = QRect(rect.left() + 4, image_rect.bottom() + 4, rect.width() - 8, 18)
+        name = painter.fontMetrics().elidedText(
+            row.file_name, Qt.TextElideMode.ElideMiddle, text_rect.width()
+        )
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, name)
+        caption = (
+            "error"
+            if row.status == "error"
+            else f"{row.probability:.2f}  {VERDICT_LABELS.get(row.verdict or '', '')}"
+            if row.probability is not None
+            else "not analysed"
+        )
+        if row.flags:
+            caption += f"  ⚑{len(row.flags)}"
+        painter.setPen(color or QColor("#555"))
+        painter.drawText(text_rect.translated(0, 16), Qt.AlignmentFlag.AlignLeft, caption)
+        painter.restore()
+
+
+class GalleryView(QListView):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(200)
+        self.setSpacing(2)
+        self.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
+        self.setItemDelegate(TileDelegate(self))
+        self.setModelColumn(COLUMN["file_name"])

@@ -1,0 +1,398 @@
+"""Everything about one item beside its image: the score with its band and wording,
+model provenance, flags with explanations, review (state, tags, notes), hashes, GPS,
+file facts, and all metadata in a searchable tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from opensight_desktop.case.models import REVIEW_STATES
+from opensight_desktop.detector.verdict import VERDICT_LABELS
+from opensight_desktop.metadata.flags import FLAG_TITLES
+
+SCORE_WORDING = (
+    "The detector's estimate that the image is AI-generated. It is an indication to weigh "
+    "with other evidence, not proof; accuracy is lower on generators newer than its "
+    "training data."
+)
+
+
+class ScoreBar(QWidget):
+    """0..1 with the verdict bands coloured and a marker at the score."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.probability: float | None = None
+        self.low, self.high = 0.30, 0.70
+        self.setMinimumHeight(34)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, 34)
+
+    def set_score(self, probability: float | None, low: float, high: float) -> None:
+        self.probability, self.low, self.high = probability, low, high
+        self.update()
+
+    def paintEvent(self, _event: Any) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        width = self.width() - 2
+        bar = QRectF(1, 4, width, 14)
+        for start, end, color in (
+            (0.0, self.low, "#9ae6b4"),
+            (self.low, self.high, "#fbd38d"),
+            (self.high, 1.0, "#feb2b2"),
+        ):
+            painter.fillRect(
+                QRectF(1 + start * width, bar.top(), (end - start) * width, bar.height()),
+                QColor(color),
+            )
+        painter.setPen(QPen(QColor("#555")))
+        painter.drawRect(bar)
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() - 2))
+        painter.setFont(font)
+        for value in (0.0, self.low, self.high, 1.0):
+            x = 1 + value * width
+            painter.drawText(QRectF(x - 20, 19, 40, 14), Qt.AlignmentFlag.AlignCenter, f"{value:g}")
+        if self.probability is not None:
+            x = 1 + self.probability * width
+            painter.setPen(QPen(QColor("#1a202c"), 3))
+            painter.drawLine(int(x), 1, int(x), 21)
+        painter.end()
+
+
+def _copy_row(value: str) -> QWidget:
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    field = QLineEdit(value)
+    field.setReadOnly(True)
+    field.setFont(QFont("monospace"))
+    field.setCursorPosition(0)
+    button = QPushButton("Copy")
+    button.setToolTip("Copy to the clipboard")
+    button.clicked.connect(field.selectAll)
+    button.clicked.connect(field.copy)
+    layout.addWidget(field, 1)
+    layout.addWidget(button)
+    return row
+
+
+class ItemPanel(QScrollArea):
+    review_state_chosen = Signal(str)
+    tags_edited = Signal(list)
+    notes_edited = Signal(str)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setMinimumWidth(360)
+        # Content follows the panel's width (text wraps) instead of scrolling sideways.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        self.setWidget(body)
+        self._layout = QVBoxLayout(body)
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        title_font = self.title.font()
+        title_font.setPointSizeF(title_font.pointSizeF() + 2)
+        title_font.setBold(True)
+        self.title.setFont(title_font)
+        self._layout.addWidget(self.title)
+        self.path_label = QLabel()
+        self.path_label.setWordWrap(True)
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._layout.addWidget(self.path_label)
+
+        score_box = QGroupBox("Detector score")
+        score_layout = QVBoxLayout(score_box)
+        self.score_text = QLabel()
+        self.score_text.setWordWrap(True)
+        self.score_bar = ScoreBar()
+        self.score_note = QLabel(SCORE_WORDING)
+        self.score_note.setWordWrap(True)
+        self.score_note.setStyleSheet("color: #555;")
+        self.provenance = QLabel()
+        self.provenance.setWordWrap(True)
+        self.provenance.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.provenance.setStyleSheet("color: #444;")
+        self.model_hash = QLineEdit()
+        self.model_hash.setReadOnly(True)
+        self.model_hash.setFont(QFont("monospace"))
+        self.model_hash.setToolTip("SHA-256 of the model weights that produced this score")
+        for widget in (
+            self.score_text,
+            self.score_bar,
+            self.score_note,
+            self.provenance,
+            self.model_hash,
+        ):
+            score_layout.addWidget(widget)
+        self._layout.addWidget(score_box)
+
+        review_box = QGroupBox("Review (keys 0-5 set the state; N / P next / previous)")
+        review_form = QFormLayout(review_box)
+        self.review_combo = QComboBox()
+        for number, (key, label) in enumerate(REVIEW_STATES.items()):
+            self.review_combo.addItem(f"{number}  {label}", key)
+        self.review_combo.activated.connect(self._review_chosen)
+        self.tags_edit = QLineEdit()
+        self.tags_edit.setPlaceholderText("comma-separated tags, Enter to apply")
+        self.tags_edit.editingFinished.connect(self._tags_done)
+        self.notes_edit = QPlainTextEdit()
+        self.notes_edit.setPlaceholderText(
+            "Examiner notes (saved when you leave the item or press Save)"
+        )
+        self.notes_edit.setMaximumHeight(110)
+        self.save_notes = QPushButton("Save notes")
+        self.save_notes.clicked.connect(self.commit_notes)
+        review_form.addRow("State", self.review_combo)
+        review_form.addRow("Tags", self.tags_edit)
+        review_form.addRow("Notes", self.notes_edit)
+        review_form.addRow("", self.save_notes)
+        self._layout.addWidget(review_box)
+
+        self.flags_box = QGroupBox("Flags")
+        self.flags_layout = QVBoxLayout(self.flags_box)
+        self._layout.addWidget(self.flags_box)
+
+        self.hashes_box = QGroupBox("Hashes (computed at import)")
+        self.hashes_form = QFormLayout(self.hashes_box)
+        self._layout.addWidget(self.hashes_box)
+
+        self.facts_box = QGroupBox("File")
+        self.facts_form = QFormLayout(self.facts_box)
+        self._layout.addWidget(self.facts_box)
+
+        metadata_box = QGroupBox("All metadata")
+        metadata_layout = QVBoxLayout(metadata_box)
+        self.metadata_search = QLineEdit()
+        self.metadata_search.setPlaceholderText("Search metadata...")
+        self.metadata_search.textChanged.connect(self._filter_metadata)
+        self.metadata_tree = QTreeWidget()
+        self.metadata_tree.setHeaderLabels(["Field", "Value"])
+        self.metadata_tree.setColumnWidth(0, 200)
+        self.metadata_tree.setMinimumHeight(260)
+        metadata_layout.addWidget(self.metadata_search)
+        metadata_layout.addWidget(self.metadata_tree)
+        self._layout.addWidget(metadata_box)
+        self._layout.addStretch(1)
+        self._loaded_notes = ""
+        self.record: dict[str, Any] | None = None
+
+    # -- filling -------------------------------------------------------------------------
+
+    def show_record(self, record: dict[str, Any] | None, bands: tuple[float, float]) -> None:
+        self.record = record
+        self.setEnabled(record is not None)
+        if record is None:
+            self.title.setText("No item selected")
+            self.path_label.clear()
+            self.metadata_tree.clear()
+            return
+        self.title.setText(f"{record['file_name']}  (item {record['id']})")
+        self.path_label.setText(
+            record["path"]
+            + (
+                "\nAlso at: " + "\n".join(record["duplicate_paths"])
+                if record["duplicate_paths"]
+                else ""
+            )
+        )
+        detection = record["detection"]
+        low, high = bands
+        if detection:
+            thresholds = detection.get("thresholds") or {}
+            low = thresholds.get("likely_real", low)
+            high = thresholds.get("likely_generated", high)
+            verdict = VERDICT_LABELS.get(detection["verdict"], detection["verdict"])
+            self.score_text.setText(
+                f"<b>P(AI-generated) = {detection['probability_fake']:.3f}</b> &nbsp; "
+                f"{verdict} (bands: &le; {low:g} likely real, &ge; {high:g} likely generated)"
+            )
+            versions = detection.get("versions") or {}
+            self.provenance.setText(
+                f"Model {detection['model_name']}<br>weights SHA-256 "
+                f"<tt>{detection['model_sha256']}</tt><br>{versions.get('device_description', '')}"
+                f", {detection.get('precision', '')}; analysed {detection['analyzed_utc']}"
+            )
+            self.score_bar.set_score(detection["probability_fake"], low, high)
+        else:
+            status = record["status"]
+            self.score_text.setText(
+                "Not analysed yet."
+                if status == "imported"
+                else f"No score: {record.get('error') or status}"
+            )
+            self.provenance.clear()
+            self.model_hash.setVisible(False)
+            self.score_bar.set_score(None, low, high)
+        review = record["review"]
+        self.review_combo.setCurrentIndex(max(0, self.review_combo.findData(review["state"])))
+        self.tags_edit.setText(", ".join(review["tags"]))
+        self._loaded_notes = review["notes"]
+        self.notes_edit.setPlainText(review["notes"])
+        self._fill_flags(record)
+        self._fill_hashes(record)
+        self._fill_facts(record)
+        self._fill_metadata(record)
+
+    def _clear_form(self, form: QFormLayout) -> None:
+        while form.rowCount():
+            form.removeRow(0)
+
+    def _fill_flags(self, record: dict[str, Any]) -> None:
+        while self.flags_layout.count():
+            item = self.flags_layout.takeAt(0)
+            widget = item.widget() if item else None
+            if widget is not None:
+                widget.hide()
+                widget.setParent(None)
+                widget.deleteLater()
+        explanations = record.get("flag_explanations", {})
+        if not record["flags"]:
+            self.flags_layout.addWidget(QLabel("No metadata flags."))
+        for code in record["flags"]:
+            label = QLabel(f"<b>{FLAG_TITLES.get(code, code)}</b> — {explanations.get(code, '')}")
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.flags_layout.addWidget(label)
+
+    def _fill_hashes(self, record: dict[str, Any]) -> None:
+        self._clear_form(self.hashes_form)
+        for name in ("md5", "sha1", "sha256"):
+            self.hashes_form.addRow(
+                name.upper().replace("SHA", "SHA-"),
+                _copy_row(record[name] or "(file unreadable at import)"),
+            )
+
+    def _fill_facts(self, record: dict[str, Any]) -> None:
+        self._clear_form(self.facts_form)
+        meta = record["metadata"]
+        rows = [
+            (
+                "Format",
+                f"{record['format'] or '?'}  {record['width'] or '?'} x "
+                f"{record['height'] or '?'} px, {record['mode'] or ''}",
+            ),
+            (
+                "Size",
+                f"{record['size_bytes']:,} bytes" if record["size_bytes"] is not None else "?",
+            ),
+            ("Status", record["status"] + (f": {record['error']}" if record["error"] else "")),
+            (
+                "Camera",
+                " ".join(v for v in (meta.get("camera_make"), meta.get("camera_model")) if v)
+                or "—",
+            ),
+            (
+                "Taken",
+                (meta.get("datetime_original") or "—")
+                + (
+                    f" ({meta['datetime_original_offset']})"
+                    if meta.get("datetime_original_offset")
+                    else ""
+                ),
+            ),
+            ("Software", meta.get("software") or "—"),
+            ("Orientation", str(meta.get("orientation") or "—")),
+        ]
+        for label, value in rows:
+            widget = QLabel(value)
+            widget.setWordWrap(True)
+            widget.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.facts_form.addRow(label, widget)
+        lat, lon = meta.get("gps_latitude"), meta.get("gps_longitude")
+        if lat is not None and lon is not None:
+            altitude = meta.get("gps_altitude_m")
+            text = f"{lat:.6f}, {lon:.6f}" + (f"  ({altitude:g} m)" if altitude is not None else "")
+            self.facts_form.addRow("GPS", _copy_row(text))
+
+    def _fill_metadata(self, record: dict[str, Any]) -> None:
+        self.metadata_tree.clear()
+        meta = dict(record["metadata"])
+        exif = meta.pop("exif", {}) or {}
+        groups: dict[str, dict[str, Any]] = {"Summary": {}}
+        for key, value in meta.items():
+            if isinstance(value, dict | list):
+                groups[key.replace("_", " ").capitalize()] = value  # type: ignore[assignment]
+            elif value is not None:
+                groups["Summary"][key] = value
+        for name, value in sorted(exif.items()):
+            prefix, _, tag = name.partition(" ")
+            groups.setdefault(f"EXIF: {prefix}", {})[tag or name] = value
+        for title, values in groups.items():
+            top = QTreeWidgetItem([title, ""])
+            self._add_children(top, values)
+            self.metadata_tree.addTopLevelItem(top)
+            top.setExpanded(title in ("Summary", "EXIF: Image", "EXIF: EXIF", "EXIF: GPS"))
+        self._filter_metadata(self.metadata_search.text())
+
+    def _add_children(self, parent: QTreeWidgetItem, values: Any) -> None:
+        items = values.items() if isinstance(values, dict) else enumerate(values)
+        for key, value in items:
+            if isinstance(value, dict | list):
+                child = QTreeWidgetItem([str(key), ""])
+                self._add_children(child, value)
+            else:
+                text = str(value)
+                child = QTreeWidgetItem([str(key), text if len(text) < 400 else text[:400] + "…"])
+                child.setToolTip(1, text[:4000])
+            parent.addChild(child)
+
+    def _filter_metadata(self, text: str) -> None:
+        terms = text.lower().split()
+
+        def visit(item: QTreeWidgetItem) -> bool:
+            own = f"{item.text(0)} {item.text(1)}".lower()
+            child_match = False
+            for index in range(item.childCount()):
+                child_match = visit(item.child(index)) or child_match
+            match = not terms or all(t in own for t in terms) or child_match
+            item.setHidden(not match)
+            if terms and child_match:
+                item.setExpanded(True)
+            return match
+
+        for index in range(self.metadata_tree.topLevelItemCount()):
+            visit(self.metadata_tree.topLevelItem(index))
+
+    # -- review edits --------------------------------------------------------------------
+
+    def _review_chosen(self, _index: int) -> None:
+        self.review_state_chosen.emit(self.review_combo.currentData())
+
+    def _tags_done(self) -> None:
+        if self.record is None:
+            return
+        tags = [t.strip() for t in self.tags_edit.text().split(",")]
+        if [t for t in tags if t] != self.record["review"]["tags"]:
+            self.tags_edited.emit(tags)
+
+    def commit_notes(self) -> None:
+        """Save the notes if they changed (also called when leaving the item)."""
+        if self.record is not None and self.notes_edit.toPlainText() != self._loaded_notes:
+            self._loaded_notes = self.notes_edit.toPlainText()
+            self.notes_edited.emit(self._loaded_notes)
