@@ -248,6 +248,9 @@ class Inspected:
     facts: ImageFacts
     thumbnail: ThumbnailImage
     preview: Image.Image  # tiny RGB copy as stored (not rotated), for metadata checks
+    # raw header facts for the metadata readers (so they need not open the image again)
+    quantization: dict[int, list[int]] | None = None
+    icc_profile: bytes | None = None
 
 
 PREVIEW_SIZE = 64
@@ -257,6 +260,9 @@ def inspect_image(source: bytes | str, sniffed: str) -> Inspected:
     """Decode fully once (validating the data) and make the thumbnail. Raises DecodeError."""
     with open_image(source, sniffed) as image:
         facts = facts_of(image)
+        quantization = getattr(image, "quantization", None)
+        tables = {int(k): list(v) for k, v in quantization.items()} if quantization else None
+        icc = image.info.get("icc_profile") or None
         orientation = exif_orientation(image)
         if image.format in ("JPEG", "MPO"):
             # DCT scaling: the whole stream is still decoded (truncation is still caught),
@@ -274,4 +280,4 @@ def inspect_image(source: bytes | str, sniffed: str) -> Inspected:
             raise
         except Exception as exc:
             raise DecodeError(reason_for(exc)) from exc
-    return Inspected(facts, thumb, preview)
+    return Inspected(facts, thumb, preview, tables, icc)

@@ -44,9 +44,11 @@ def extract_metadata(
     sniffed: str | None,
     file_mtime_ns: int | None = None,
     preview: Image.Image | None = None,
+    header: tuple[dict[int, Any] | None, bytes | None] | None = None,
 ) -> MetadataRecord:
     """``data``: the file's bytes (for very large files, its first part); ``preview``: a
-    small copy of the decoded image as stored (not rotated), for the thumbnail check."""
+    small copy of the decoded image as stored (not rotated), for the thumbnail check;
+    ``header``: (JPEG quantisation tables, ICC profile) when the caller already has them."""
     started = time.perf_counter()
     record = MetadataRecord()
     problems = record.problems
@@ -80,7 +82,11 @@ def extract_metadata(
             record.extra["xmp"] = xmp_properties
 
     if sniffed:
-        facts = _guard(problems, "image header", lambda: _header(data, sniffed))
+        facts = _guard(
+            problems,
+            "image header",
+            lambda: header_facts(*(header if header is not None else _header(data, sniffed))),
+        )
         if facts:
             record.extra.update(facts)
 
@@ -139,12 +145,13 @@ def jpeg_header(data: bytes) -> bytes:
     return data
 
 
-def _header(data: bytes, sniffed: str) -> dict[str, Any]:
+def _header(data: bytes, sniffed: str) -> tuple[dict[int, Any] | None, bytes | None]:
     try:
         with open_image(data, sniffed) as image:
-            return header_facts(image)
+            tables = getattr(image, "quantization", None)
+            return tables, image.info.get("icc_profile")
     except DecodeError:
-        return {}
+        return None, None
 
 
 def _guard(problems: list[str], what: str, function):  # type: ignore[no-untyped-def]

@@ -8,7 +8,6 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 # IJG (libjpeg) standard tables, natural order; quality q scales them.
 _LUMA = [
@@ -147,14 +146,12 @@ def estimate_quality(tables: dict[int, Any]) -> dict[str, Any] | None:
     }
 
 
-def header_facts(image: Image.Image) -> dict[str, Any]:
+def header_facts(tables: dict[int, Any] | None, icc: bytes | None) -> dict[str, Any]:
     facts: dict[str, Any] = {}
-    tables = getattr(image, "quantization", None)
     if tables:
         quality = estimate_quality(tables)
         if quality:
             facts["jpeg_quality"] = quality
-    icc = image.info.get("icc_profile")
     if icc:
         facts["icc_profile"] = icc_description(icc)
     return facts

@@ -32,9 +32,10 @@ def compare(thumbnail_jpeg: bytes, main_preview: Image.Image) -> dict[str, Any]:
     """``main_preview``: a small copy of the main image as stored (not rotated)."""
     try:
         with Image.open(io.BytesIO(thumbnail_jpeg)) as thumb:
-            thumb.load()
             thumb_size = thumb.size
-            trimmed = _trim_bars(thumb.convert("RGB"))
+            thumb.draft("L", (SIDE * 2, SIDE * 2))  # a grey, DCT-scaled decode is enough
+            thumb.load()
+            trimmed = _trim_bars(thumb.convert("L"))
     except Exception as exc:
         return {"present": True, "readable": False, "problem": f"{type(exc).__name__}: {exc}"}
     aspect_main = main_preview.width / max(1, main_preview.height)

@@ -7,6 +7,7 @@ import dataclasses
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image
 
@@ -112,7 +113,14 @@ def _ingest(path: str) -> Ingested:
         return Ingested(
             path, ERROR, f"could not read file: {os_error_reason(exc)}", sniffed=sniffed, **common
         )
-    metadata = _metadata(data, path, sniffed, times["mtime_ns"], inspected.preview)
+    metadata = _metadata(
+        data,
+        path,
+        sniffed,
+        times["mtime_ns"],
+        inspected.preview,
+        (inspected.quantization, inspected.icc_profile),
+    )
     return Ingested(
         path,
         IMAGE,
@@ -126,7 +134,12 @@ def _ingest(path: str) -> Ingested:
 
 
 def _metadata(
-    data: bytes | None, path: str, sniffed: str, mtime_ns: int, preview: Image.Image | None
+    data: bytes | None,
+    path: str,
+    sniffed: str,
+    mtime_ns: int,
+    preview: Image.Image | None,
+    header: tuple[dict[int, Any] | None, bytes | None] | None = None,
 ) -> MetadataRecord:
     if data is None:  # a very large file: metadata lives in its first part
         try:
@@ -134,4 +147,4 @@ def _metadata(
                 data = handle.read(METADATA_PREFIX_BYTES)
         except OSError as exc:
             return MetadataRecord(problems=[f"metadata not read: {os_error_reason(exc)}"])
-    return extract_metadata(data, sniffed, mtime_ns, preview)
+    return extract_metadata(data, sniffed, mtime_ns, preview, header)
