@@ -6,10 +6,12 @@ This is the only module that knows both front ends; the CLI itself stays Qt-free
 from __future__ import annotations
 
 import importlib.util
+import multiprocessing
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()  # import workers in a frozen (PyInstaller) build
     args = sys.argv[1:] if argv is None else argv
     if (not args or args[0] == "gui") and importlib.util.find_spec("opensight_desktop.gui"):
         from opensight_desktop.gui.app import run_gui  # type: ignore[import-not-found]

@@ -272,3 +272,25 @@ def test_fifo_is_skipped_without_hanging(case, tmp_path):
     assert "named pipe" in next(iter(summary.skip_reasons))
     with case.read() as session:
         assert session.scalars(select(SkippedFile)).one().reason.startswith("not a regular file")
+
+
+def test_worker_processes_survive_a_crashing_decoder(case, tmp_path, monkeypatch):
+    """Large imports read files in worker processes; one that dies (as a C decoder can on
+    a hostile file) costs only that file, recorded as an error item."""
+    from opensight_desktop.pipeline import import_job
+    from opensight_desktop.pipeline.ingest import CRASH_ON_ENV
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(12):
+        imagegen.save(folder / f"img{i:02d}.png", "PNG", size=(40, 30), seed=i)
+    monkeypatch.setattr(import_job, "PROCESS_POOL_MIN_FILES", 1)
+    monkeypatch.setenv(CRASH_ON_ENV, "img05.png")
+    summary = run_import(case, [folder], workers=2)
+    assert summary.state == "completed"
+    assert (summary.imported, summary.errors) == (11, 1)
+    with case.read() as session:
+        bad = session.scalars(select(EvidenceItem).where(EvidenceItem.status == "error")).one()
+        assert "decoder crashed" in bad.error
+        assert bad.files[0].file_name == "img05.png"
+        assert audit.check_chain(session).ok

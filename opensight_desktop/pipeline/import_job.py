@@ -10,12 +10,16 @@ files already recorded under the same path, size and modification time are not r
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import time
 from collections import Counter, deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -40,7 +44,10 @@ from opensight_desktop.pipeline.ingest import ERROR, IMAGE, SKIP, Ingested, inge
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.timeutil import utc_now
 
+log = logging.getLogger(__name__)
+
 BATCH_ITEMS = 100
+PROCESS_POOL_MIN_FILES = 200
 BATCH_SECONDS = 1.0
 ERROR_EXAMPLES = 50
 
@@ -116,12 +123,13 @@ class ImportJob:
         summary = ImportSummary(session_id=self._start())
         self.summary = summary
         self._load_known()
-        if self._throttle.active:
-            self._total = sum(isinstance(e, FoundFile) for e in walk(self.paths, self.recursive))
-        in_flight: deque[Future[Ingested]] = deque()
+        # Counting first is cheap (no file is opened) and sizes both the progress bar and
+        # the choice of workers.
+        self._total = sum(isinstance(e, FoundFile) for e in walk(self.paths, self.recursive))
         max_in_flight = self.workers * 4
+        workers = _Workers(self._executor)
         try:
-            with ThreadPoolExecutor(self.workers, thread_name_prefix="import") as pool:
+            with workers:
                 try:
                     for entry in walk(self.paths, self.recursive):
                         if self.cancel.cancelled:
@@ -135,19 +143,17 @@ class ImportJob:
                             self._done += 1
                             self._report()
                             continue
-                        in_flight.append(pool.submit(ingest, entry.path))
-                        while len(in_flight) >= max_in_flight or (
-                            in_flight and in_flight[0].done()
-                        ):
-                            self._collect(in_flight.popleft().result())
+                        workers.submit(entry.path)
+                        while len(workers) >= max_in_flight or workers.head_done():
+                            self._collect(workers.next_result())
                 finally:
                     # On cancel or interruption: drop what has not started, keep what is done.
                     if self.cancel.cancelled or sys.exc_info()[0] is not None:
-                        for future in in_flight:
-                            future.cancel()
-                    for future in in_flight:
-                        if not future.cancelled():
-                            self._collect(future.result())
+                        workers.cancel_pending()
+                    while len(workers):
+                        result = workers.next_result(allow_cancelled=True)
+                        if result is not None:
+                            self._collect(result)
             self._flush()
         except KeyboardInterrupt:
             self._flush()
@@ -159,6 +165,14 @@ class ImportJob:
             raise
         self._finish("cancelled" if self.cancel.cancelled else "completed")
         return summary
+
+    def _executor(self) -> Executor:
+        """Worker processes for large imports: metadata parsing (exifread) is pure Python
+        and would serialise threads on the GIL. Threads for small ones, where starting
+        processes would cost more than it saves."""
+        if self.workers > 1 and (self._total or 0) >= PROCESS_POOL_MIN_FILES:
+            return ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+        return ThreadPoolExecutor(self.workers, thread_name_prefix="import")
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -461,3 +475,77 @@ class _BatchWriter:
             if rows:
                 self.session.execute(insert(model), rows)
         self.chain.write()
+
+
+class _Workers:
+    """The pool reading files, in submission order. With processes, a decoder that crashes
+    (a hostile file can make a C library fail) kills only a worker: the files that were in
+    flight are then read again one by one in fresh processes, the one that crashes again
+    becomes an error item, and the import goes on."""
+
+    def __init__(self, factory: Callable[[], Executor]) -> None:
+        self._factory = factory
+        self._pool = factory()
+        self._in_flight: deque[tuple[str, Future[Ingested]]] = deque()
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __len__(self) -> int:
+        return len(self._in_flight)
+
+    def submit(self, path: str) -> None:
+        self._in_flight.append((path, self._pool.submit(ingest, path)))
+
+    def head_done(self) -> bool:
+        return bool(self._in_flight) and self._in_flight[0][1].done()
+
+    def cancel_pending(self) -> None:
+        for _path, future in self._in_flight:
+            future.cancel()
+
+    def next_result(self, allow_cancelled: bool = False) -> Ingested | None:
+        path, future = self._in_flight.popleft()
+        if allow_cancelled and future.cancelled():
+            return None
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            return self._recover(path)
+        except Exception as exc:  # ingest() reports file problems itself; this is a bug
+            log.exception("reading %s failed", path)
+            return Ingested(
+                path,
+                ERROR,
+                f"internal error while reading the file "
+                f"({type(exc).__name__}); details in the log file",
+            )
+
+    def _recover(self, first: str) -> Ingested:
+        pending = [first] + [path for path, _ in self._in_flight]
+        self._in_flight.clear()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        results = []
+        for path in pending:
+            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as solo:
+                try:
+                    results.append(solo.submit(ingest, path).result())
+                except BrokenProcessPool:
+                    log.error("the decoder crashed on %s", path)
+                    results.append(
+                        Ingested(
+                            path,
+                            ERROR,
+                            "the image decoder crashed on this file (a decoding "
+                            "library failed; the file may be damaged or crafted)",
+                        )
+                    )
+        self._pool = self._factory()
+        for path, result in zip(pending[1:], results[1:], strict=True):
+            done: Future[Ingested] = Future()
+            done.set_result(result)
+            self._in_flight.append((path, done))
+        return results[0]

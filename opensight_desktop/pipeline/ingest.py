@@ -46,7 +46,14 @@ class Ingested:
     seconds: float = 0.0  # time spent on this file (for the import benchmark)
 
 
+# Fault injection for the robustness tests: a worker reading a file of this name dies as a
+# crashing C decoder would. Unset in normal use.
+CRASH_ON_ENV = "OPENSIGHT_TEST_CRASH_ON_FILE"
+
+
 def ingest(path: str) -> Ingested:
+    if os.environ.get(CRASH_ON_ENV) and os.path.basename(path) == os.environ[CRASH_ON_ENV]:
+        os.abort()
     started = time.perf_counter()
     result = _ingest(path)
     return dataclasses.replace(result, seconds=time.perf_counter() - started)
