@@ -653,11 +653,12 @@ class MainWindow(QMainWindow):
     def import_paths(self, paths: list[str]) -> bool:
         if self.case is None:
             return False
-        from opensight_desktop.pipeline.import_job import ImportJob
-
         case = self.case
 
         def run(progress: Any, cancel: Any, _message: Any) -> Any:
+            # imported here, on the worker thread: loading the readers' modules takes time
+            from opensight_desktop.pipeline.import_job import ImportJob
+
             return ImportJob(
                 case, paths, progress=progress, cancel=cancel, progress_interval=0.25
             ).run()

@@ -171,7 +171,13 @@ class ImportJob:
         and would serialise threads on the GIL. Threads for small ones, where starting
         processes would cost more than it saves."""
         if self.workers > 1 and (self._total or 0) >= PROCESS_POOL_MIN_FILES:
-            return ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            try:
+                pool.submit(os.getpid).result(timeout=120)  # can processes start here at all?
+                return pool
+            except Exception as exc:  # e.g. an embedding interpreter that cannot spawn
+                log.warning("worker processes unavailable (%s); reading with threads", exc)
+                pool.shutdown(wait=False, cancel_futures=True)
         return ThreadPoolExecutor(self.workers, thread_name_prefix="import")
 
     # -- steps ---------------------------------------------------------------------------
