@@ -23,6 +23,13 @@ def current_result_ids():  # type: ignore[no-untyped-def]
     return select(func.max(DetectionResult.id)).group_by(DetectionResult.item_id)
 
 
+def camera_name(make: str | None, model: str | None) -> str | None:
+    """"Canon EOS R6", not "Canon Canon EOS R6": many makers repeat the make in the model."""
+    if make and model and model.lower().startswith(make.lower()):
+        return model
+    return " ".join(part for part in (make, model) if part) or None
+
+
 @dataclass(frozen=True, slots=True)
 class ItemRow:
     id: int
@@ -106,9 +113,7 @@ def item_rows(session: Session, since_id: int = 0, ids: list[int] | None = None)
         located = files.get(item_id) or [("?", "?")]
         probability, verdict = results.get(item_id, (None, None))
         make, model, taken = meta.get(item_id, (None, None, None))
-        camera = " ".join(part for part in (make, model) if part) or None
-        if make and model and model.lower().startswith(make.lower()):
-            camera = model
+        camera = camera_name(make, model)
         rows.append(
             ItemRow(
                 item_id,

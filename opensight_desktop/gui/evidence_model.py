@@ -154,6 +154,8 @@ class EvidenceModel(QAbstractTableModel):
         if key == "probability":
             return "" if row.probability is None else f"{row.probability:.3f}"
         if key == "verdict":
+            if row.verdict is None and row.status == "error":
+                return "— (error)"
             return VERDICT_LABELS.get(row.verdict or "", "")
         if key == "flags":
             return ", ".join(FLAG_TITLES.get(code, code) for code in row.flags)

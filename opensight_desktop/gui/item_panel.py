@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QTextOption
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from opensight_desktop.case.models import REVIEW_STATES
+from opensight_desktop.case.queries import camera_name
 from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.metadata.flags import FLAG_TITLES
 
@@ -74,7 +75,10 @@ class ScoreBar(QWidget):
         painter.setFont(font)
         for value in (0.0, self.low, self.high, 1.0):
             x = 1 + value * width
-            painter.drawText(QRectF(x - 20, 19, 40, 14), Qt.AlignmentFlag.AlignCenter, f"{value:g}")
+            label = QRectF(min(max(x - 20, 0), self.width() - 40), 19, 40, 14)
+            align = (Qt.AlignmentFlag.AlignLeft if value == 0.0 else
+                     Qt.AlignmentFlag.AlignRight if value == 1.0 else Qt.AlignmentFlag.AlignCenter)
+            painter.drawText(label, align, f"{value:g}")
         if self.probability is not None:
             x = 1 + self.probability * width
             painter.setPen(QPen(QColor("#1a202c"), 3))
@@ -121,9 +125,15 @@ class ItemPanel(QScrollArea):
         title_font.setBold(True)
         self.title.setFont(title_font)
         self._layout.addWidget(self.title)
-        self.path_label = QLabel()
-        self.path_label.setWordWrap(True)
-        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Paths and names can be one long unbreakable word: let them scroll, not widen the panel
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.path_label = QPlainTextEdit()
+        self.path_label.setReadOnly(True)
+        self.path_label.setFrameShape(QPlainTextEdit.Shape.NoFrame)
+        self.path_label.setMaximumHeight(48)
+        self.path_label.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.path_label.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
+        self.path_label.setStyleSheet("background: transparent;")
         self._layout.addWidget(self.path_label)
 
         score_box = QGroupBox("Detector score")
@@ -210,10 +220,11 @@ class ItemPanel(QScrollArea):
         if record is None:
             self.title.setText("No item selected")
             self.path_label.clear()
+            self.model_hash.setVisible(False)
             self.metadata_tree.clear()
             return
         self.title.setText(f"{record['file_name']}  (item {record['id']})")
-        self.path_label.setText(
+        self.path_label.setPlainText(
             record["path"]
             + (
                 "\nAlso at: " + "\n".join(record["duplicate_paths"])
@@ -234,10 +245,13 @@ class ItemPanel(QScrollArea):
             )
             versions = detection.get("versions") or {}
             self.provenance.setText(
-                f"Model {detection['model_name']}<br>weights SHA-256 "
-                f"<tt>{detection['model_sha256']}</tt><br>{versions.get('device_description', '')}"
-                f", {detection.get('precision', '')}; analysed {detection['analyzed_utc']}"
+                f"Model {detection['model_name']} on {versions.get('device_description', '')}, "
+                f"{detection.get('precision', '')}; analysed {detection['analyzed_utc'][:19]}Z. "
+                "Weights SHA-256:"
             )
+            self.model_hash.setText(detection["model_sha256"])
+            self.model_hash.setCursorPosition(0)
+            self.model_hash.setVisible(True)
             self.score_bar.set_score(detection["probability_fake"], low, high)
         else:
             status = record["status"]
@@ -304,8 +318,7 @@ class ItemPanel(QScrollArea):
             ("Status", record["status"] + (f": {record['error']}" if record["error"] else "")),
             (
                 "Camera",
-                " ".join(v for v in (meta.get("camera_make"), meta.get("camera_model")) if v)
-                or "—",
+                camera_name(meta.get("camera_make"), meta.get("camera_model")) or "—",
             ),
             (
                 "Taken",

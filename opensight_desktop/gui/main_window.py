@@ -404,6 +404,8 @@ class MainWindow(QMainWindow):
             self.table.selectRow(0)
         else:
             self._show_item(None)
+            self.viewer.caption.setText("This case has no evidence yet: drop folders or files on "
+                                        "the window, or use Evidence > Import folder (Ctrl+I).")
         self.job_label.setText(
             f"Case {summary.number}: {summary.items} items. Drop folders "
             "here or use Evidence > Import."

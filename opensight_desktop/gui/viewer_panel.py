@@ -141,7 +141,9 @@ class ViewerPanel(QWidget):
             return
         self.original.setVisible(on)
         if on:
-            self.original.follow(self.view.transform())
+            half = max(1, self.splitter.width() // 2)
+            self.splitter.setSizes([half, half])
+        self.view.fit()  # the linked view follows its zoom
 
     # -- loading -------------------------------------------------------------------------
 
