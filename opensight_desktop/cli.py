@@ -232,6 +232,42 @@ def _report_model_import(model, created: bool) -> int:  # type: ignore[no-untype
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from opensight_desktop.case.store import Case
+    from opensight_desktop.report.pdf import ReportBuilder, ReportOptions
+    from opensight_desktop.timeutil import parse_iso, utc_now
+
+    try:
+        generated = parse_iso(args.generated_at) if args.generated_at else utc_now()
+    except ValueError as exc:
+        raise OpenSightError(f"--generated-at must be an ISO 8601 time: {exc}") from exc
+    items = None
+    if args.items:
+        try:
+            items = [int(part) for part in args.items.replace(" ", "").split(",") if part]
+        except ValueError as exc:
+            raise OpenSightError("--items takes item ids separated by commas") from exc
+    scope = "selected" if items else args.scope
+    options = ReportOptions(
+        scope=scope, item_ids=items, audit_appendix=not args.no_audit_log, generated_at=generated
+    )
+    line = _ProgressLine()
+    with Case.open(args.case) as case:
+        try:
+            result = ReportBuilder(case, options, progress=line).write(args.output)
+        finally:
+            line.close()
+    _out(f"Report written: {_safe(str(result.path))} ({result.pages} pages, {result.items} items)")
+    _out(f"SHA-256 {result.sha256} (recorded in the case's audit log)")
+    if not result.integrity_ok:
+        print(
+            f"{APP_NAME}: warning: the integrity check found problems; the report says which",
+            file=sys.stderr,
+        )
+        return EXIT_ITEMS_FAILED
+    return EXIT_OK
+
+
 def cmd_model_import(args: argparse.Namespace) -> int:
     from opensight_desktop.detector.store import ModelStore
 
@@ -482,6 +518,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--workers", type=int, default=None, help=argparse.SUPPRESS)
     imp.set_defaults(handler=cmd_import)
+
+    rep = commands.add_parser("report", help="write the PDF case report")
+    rep.add_argument("case", metavar="CASE")
+    rep.add_argument("-o", "--output", required=True, metavar="REPORT.pdf")
+    rep.add_argument(
+        "--scope",
+        choices=["all", "flagged"],
+        default="all",
+        help="all items (default) or only items with metadata flags",
+    )
+    rep.add_argument("--items", metavar="IDS", help="only these items, e.g. 3,7,12")
+    rep.add_argument("--no-audit-log", action="store_true", help="leave out the audit appendix")
+    rep.add_argument(
+        "--generated-at",
+        metavar="TIME",
+        help="generation time (ISO 8601; "
+        "default now). The same case, options and time give identical bytes",
+    )
+    rep.set_defaults(handler=cmd_report)
 
     exp = commands.add_parser("export", help="export the case as JSON or CSV")
     exp.add_argument("case", metavar="CASE")

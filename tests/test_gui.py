@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
 from opensight_desktop.case import audit
@@ -212,3 +213,16 @@ def test_refuses_a_file_that_is_not_a_case(qtbot, window, tmp_path, monkeypatch)
     bogus.write_text("not a case")
     assert not window.open_case(str(bogus))
     assert "not an OpenSight case file" in shown[0]
+
+
+def test_report_from_the_window(qtbot, window, tmp_path, evidence):
+    window.open_case(str(new_case(tmp_path)))
+    window.import_paths([str(evidence)])
+    wait_job(qtbot, window)
+    out = tmp_path / "gui-report.pdf"
+    assert window.report_to(str(out), "all", [], appendix=False)
+    wait_job(qtbot, window)
+    assert out.exists() and out.read_bytes().startswith(b"%PDF")
+    assert "Report written" in window.job_label.text()
+    for box in window.findChildren(QMessageBox):
+        box.close()

@@ -24,7 +24,7 @@ def current_result_ids():  # type: ignore[no-untyped-def]
 
 
 def camera_name(make: str | None, model: str | None) -> str | None:
-    """"Canon EOS R6", not "Canon Canon EOS R6": many makers repeat the make in the model."""
+    """ "Canon EOS R6", not "Canon Canon EOS R6": many makers repeat the make in the model."""
     if make and model and model.lower().startswith(make.lower()):
         return model
     return " ".join(part for part in (make, model) if part) or None

@@ -71,6 +71,7 @@ class ModelIdentity:
     name: str
     format: str
     source: str
+    published_match: str | None = None
 
 
 class LoadedDetector:
@@ -95,6 +96,7 @@ class LoadedDetector:
             "model_name": self.identity.name,
             "format": self.identity.format,
             "source": self.identity.source,
+            "published_match": self.identity.published_match,
             "device": self.device_label,
             "device_description": device_description(self.device),
             "precision": PRECISION,

@@ -214,7 +214,9 @@ class ModelStore:
         from opensight_desktop.detector.model import LoadedDetector, ModelIdentity, resolve_device
 
         checkpoint = self.read(model)
-        identity = ModelIdentity(model.id, model.name, model.format, model.source)
+        identity = ModelIdentity(
+            model.id, model.name, model.format, model.source, model.published_match
+        )
         return LoadedDetector(checkpoint, identity, resolve_device(device))
 
     # -- downloading ---------------------------------------------------------------------

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QRadioButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -331,6 +332,46 @@ class AuditLogDialog(QDialog):
         for row in range(self.table.rowCount()):
             line = " ".join(self.table.item(row, c).text() for c in range(6)).lower()
             self.table.setRowHidden(row, not all(t in line for t in terms))
+
+
+class ReportDialog(QDialog):
+    """Which items, and whether to append the audit log."""
+
+    def __init__(self, selected: int, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Generate report")
+        layout = QVBoxLayout(self)
+        self.all_items = QRadioButton("All items")
+        self.flagged = QRadioButton("Only items with metadata flags")
+        self.selected = QRadioButton(f"Only the selected items ({selected})")
+        self.selected.setEnabled(selected > 0)
+        self.all_items.setChecked(True)
+        for button in (self.all_items, self.flagged, self.selected):
+            layout.addWidget(button)
+        self.appendix = QCheckBox("Append the audit log")
+        self.appendix.setChecked(True)
+        layout.addWidget(self.appendix)
+        note = QLabel(
+            "Evidence is re-hashed and the audit chain checked while the report is "
+            "written; the report's SHA-256 goes into the audit log."
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def scope(self) -> str:
+        return (
+            "flagged"
+            if self.flagged.isChecked()
+            else "selected"
+            if self.selected.isChecked()
+            else "all"
+        )
 
 
 def show_text(parent: Any, title: str, text: str) -> QDialog:

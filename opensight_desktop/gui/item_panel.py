@@ -76,8 +76,13 @@ class ScoreBar(QWidget):
         for value in (0.0, self.low, self.high, 1.0):
             x = 1 + value * width
             label = QRectF(min(max(x - 20, 0), self.width() - 40), 19, 40, 14)
-            align = (Qt.AlignmentFlag.AlignLeft if value == 0.0 else
-                     Qt.AlignmentFlag.AlignRight if value == 1.0 else Qt.AlignmentFlag.AlignCenter)
+            align = (
+                Qt.AlignmentFlag.AlignLeft
+                if value == 0.0
+                else Qt.AlignmentFlag.AlignRight
+                if value == 1.0
+                else Qt.AlignmentFlag.AlignCenter
+            )
             painter.drawText(label, align, f"{value:g}")
         if self.probability is not None:
             x = 1 + self.probability * width

@@ -50,6 +50,7 @@ from opensight_desktop.gui.dialogs import (
     AuditLogDialog,
     ModelManagerDialog,
     NewCaseDialog,
+    ReportDialog,
     SettingsDialog,
     show_text,
 )
@@ -296,6 +297,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Audit &log", self.show_audit_log)
         self._action(file_menu, "Case &information", self.show_case_info)
         file_menu.addSeparator()
+        self._action(file_menu, "Generate &report (PDF)...", self.generate_report, "Ctrl+P")
         self._action(file_menu, "Export &JSON...", self.export_json, "Ctrl+E")
         self._action(file_menu, "Export &CSV...", self.export_csv)
         file_menu.addSeparator()
@@ -404,8 +406,10 @@ class MainWindow(QMainWindow):
             self.table.selectRow(0)
         else:
             self._show_item(None)
-            self.viewer.caption.setText("This case has no evidence yet: drop folders or files on "
-                                        "the window, or use Evidence > Import folder (Ctrl+I).")
+            self.viewer.caption.setText(
+                "This case has no evidence yet: drop folders or files on "
+                "the window, or use Evidence > Import folder (Ctrl+I)."
+            )
         self.job_label.setText(
             f"Case {summary.number}: {summary.items} items. Drop folders "
             "here or use Evidence > Import."
@@ -838,6 +842,67 @@ class MainWindow(QMainWindow):
     def show_audit_log(self) -> None:
         if self.case is not None:
             AuditLogDialog(self.case, self).open()
+
+    def generate_report(self) -> None:
+        if self.case is None:
+            return
+        selected = self.selected_ids()
+        dialog = ReportDialog(len(selected), self)
+        if dialog.exec() != ReportDialog.DialogCode.Accepted:
+            return
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Report", str(self.case.path.with_suffix(".report.pdf")), "PDF (*.pdf)"
+        )
+        if not name:
+            return
+        self.item_panel.commit_notes()
+        self.report_to(name, dialog.scope(), selected, dialog.appendix.isChecked())
+
+    def report_to(self, path: str, scope: str, selected: list[int], appendix: bool) -> bool:
+        case = self.case
+        if case is None:
+            return False
+
+        def run(progress: Any, cancel: Any, _message: Any) -> Any:
+            from opensight_desktop.report.pdf import ReportBuilder, ReportOptions
+
+            options = ReportOptions(
+                scope=scope,
+                item_ids=selected if scope == "selected" else None,
+                audit_appendix=appendix,
+            )
+            return ReportBuilder(case, options, progress=progress, cancel=cancel).write(path)
+
+        return self._start_job("Report", run, self._report_done)
+
+    def _report_done(self, result: Any) -> None:
+        self.job_label.setText(f"Report written: {result.path} ({result.pages} pages)")
+        box = QMessageBox(
+            QMessageBox.Icon.Information if result.integrity_ok else QMessageBox.Icon.Warning,
+            "Report",
+            f"Report written to {result.path}\n{result.pages} pages, "
+            f"{result.items} items.\nSHA-256 {result.sha256}\n(recorded in the "
+            "audit log)"
+            + (
+                ""
+                if result.integrity_ok
+                else "\n\nThe integrity check found PROBLEMS; the report says which."
+            ),
+            parent=self,
+        )
+        open_button = box.addButton("Open", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.setObjectName("report-done")
+        box.open()
+        box.buttonClicked.connect(self._report_box_clicked)
+        self._report_open = (open_button, str(result.path))
+
+    def _report_box_clicked(self, button: Any) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        if getattr(self, "_report_open", None) and button is self._report_open[0]:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self._report_open[1]))
 
     def export_json(self) -> None:
         self._export("json")

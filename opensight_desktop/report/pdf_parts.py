@@ -1,0 +1,247 @@
+"""Building blocks of the PDF report: fonts, styles, the score bar, item pictures, and the
+canvas that writes the header and "Page X of Y" on every page."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import TimeStamp
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from opensight_desktop.detector.geometry import Geometry
+from opensight_desktop.detector.heatmap import decode_cam, overlay
+from opensight_desktop.resources import resource
+
+SANS, SANS_BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
+INK = colors.HexColor("#1a202c")
+MUTED = colors.HexColor("#4a5568")
+BAND_COLORS = (colors.HexColor("#9ae6b4"), colors.HexColor("#fbd38d"), colors.HexColor("#feb2b2"))
+VERDICT_COLORS = {
+    "likely-generated": colors.HexColor("#c0392b"),
+    "inconclusive": colors.HexColor("#b7791f"),
+    "likely-real": colors.HexColor("#2f855a"),
+}
+
+
+@cache
+def register_fonts() -> None:
+    """DejaVu (bundled): covers Latin, Greek, Cyrillic and more, so names render as typed."""
+    for name, file in (
+        (SANS, "DejaVuSans.ttf"),
+        (SANS_BOLD, "DejaVuSans-Bold.ttf"),
+        (MONO, "DejaVuSansMono.ttf"),
+    ):
+        pdfmetrics.registerFont(TTFont(name, str(resource("fonts", file))))
+    pdfmetrics.registerFontFamily(
+        SANS, normal=SANS, bold=SANS_BOLD, italic=SANS, boldItalic=SANS_BOLD
+    )
+
+
+@cache
+def styles() -> dict[str, ParagraphStyle]:
+    register_fonts()
+    base = ParagraphStyle(
+        "body", fontName=SANS, fontSize=9, leading=12, textColor=INK, alignment=TA_LEFT
+    )
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5, textColor=MUTED),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9),
+        "mono": ParagraphStyle("mono", parent=base, fontName=MONO, fontSize=7.5, leading=9.5),
+        "title": ParagraphStyle(
+            "title", parent=base, fontName=SANS_BOLD, fontSize=22, leading=28, spaceAfter=10
+        ),
+        "h1": ParagraphStyle(
+            "h1",
+            parent=base,
+            fontName=SANS_BOLD,
+            fontSize=14,
+            leading=18,
+            spaceBefore=6,
+            spaceAfter=6,
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=SANS_BOLD,
+            fontSize=11,
+            leading=14,
+            spaceBefore=8,
+            spaceAfter=4,
+        ),
+        "alert": ParagraphStyle(
+            "alert",
+            parent=base,
+            fontName=SANS_BOLD,
+            fontSize=11,
+            leading=15,
+            textColor=colors.white,
+            backColor=colors.HexColor("#c0392b"),
+            borderPadding=6,
+        ),
+        "ok": ParagraphStyle(
+            "ok",
+            parent=base,
+            fontName=SANS_BOLD,
+            fontSize=10,
+            leading=14,
+            textColor=colors.HexColor("#22543d"),
+            backColor=colors.HexColor("#c6f6d5"),
+            borderPadding=5,
+        ),
+    }
+
+
+def score_bar(
+    probability: float | None,
+    low: float,
+    high: float,
+    width: float = 80 * mm,
+    verdict: str | None = None,
+) -> Drawing:
+    """0..1 with the verdict bands and a marker at the score."""
+    height = 12 * mm
+    drawing = Drawing(width, height)
+    bar_y, bar_h = 6 * mm, 4 * mm
+    for (start, end), color in zip(((0, low), (low, high), (high, 1)), BAND_COLORS, strict=True):
+        drawing.add(
+            Rect(
+                start * width,
+                bar_y,
+                (end - start) * width,
+                bar_h,
+                fillColor=color,
+                strokeColor=None,
+            )
+        )
+    drawing.add(Rect(0, bar_y, width, bar_h, fillColor=None, strokeColor=MUTED, strokeWidth=0.5))
+    for value in (0.0, low, high, 1.0):
+        anchor = "start" if value == 0 else "end" if value == 1 else "middle"
+        drawing.add(
+            String(
+                value * width,
+                bar_y - 3.2 * mm,
+                f"{value:g}",
+                fontName=SANS,
+                fontSize=6,
+                fillColor=MUTED,
+                textAnchor=anchor,
+            )
+        )
+    if probability is not None:
+        x = probability * width
+        drawing.add(
+            Line(
+                x,
+                bar_y - 1 * mm,
+                x,
+                bar_y + bar_h + 1 * mm,
+                strokeColor=VERDICT_COLORS.get(verdict or "", INK),
+                strokeWidth=2,
+            )
+        )
+    return drawing
+
+
+_UNDO_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+def jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.convert("RGB").save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def overlay_picture(
+    thumbnail_jpeg: bytes, heatmap: bytes | None, geometry: dict[str, Any], orientation: int | None
+) -> bytes:
+    """The thumbnail with the heatmap over the examined square (JPEG bytes, upright).
+
+    Thumbnails are stored upright; the geometry is in stored pixels. So: back to stored
+    orientation, draw, and upright again.
+    """
+    with Image.open(io.BytesIO(thumbnail_jpeg)) as thumb:
+        thumb.load()
+        stored = (
+            thumb.transpose(_UNDO_ORIENTATION[orientation])
+            if orientation in _UNDO_ORIENTATION
+            else thumb.copy()
+        )
+    cam = decode_cam(heatmap) if heatmap else np.zeros((24, 24), dtype=np.float32)
+    drawn = overlay(stored, cam, Geometry.from_record(geometry), opacity=0.55 if heatmap else 0)
+    if orientation and orientation != 1:
+        drawn.getexif()[0x0112] = orientation
+        drawn = ImageOps.exif_transpose(drawn)
+    return jpeg(drawn)
+
+
+def fixed_timestamp(moment: datetime) -> TimeStamp:
+    """A ReportLab timestamp pinned to ``moment`` (the PDF's CreationDate/ModDate)."""
+    stamp = TimeStamp(invariant=1)
+    utc = moment.utctimetuple()
+    stamp.t = moment.timestamp()
+    stamp.lt = tuple(utc)
+    stamp.YMDhms = tuple(utc)[:6]
+    stamp.dhh = stamp.dmm = 0
+    stamp.tzname = "UTC"
+    return stamp
+
+
+def numbered_canvas(header: str, footer_left: str, generated: datetime, page_count: list[int]):  # type: ignore[no-untyped-def]
+    """A canvas class that writes the header and "Page X of Y" once the page count is known
+    (and reports that count through ``page_count``)."""
+
+    class NumberedCanvas(canvas.Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["invariant"] = 1  # no random document id: same input, same bytes
+            super().__init__(*args, **kwargs)
+            self._doc._timeStamp = fixed_timestamp(generated)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            page_count.append(total)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self._decorate(number, total)
+                super().showPage()
+            super().save()
+
+        def _decorate(self, number: int, total: int) -> None:
+            width, height = self._pagesize
+            self.saveState()
+            self.setFont(SANS, 7.5)
+            self.setFillColor(MUTED)
+            self.drawString(15 * mm, height - 10 * mm, header)
+            self.drawRightString(width - 15 * mm, height - 10 * mm, "OpenSight Desktop report")
+            self.setStrokeColor(colors.HexColor("#cbd5e0"))
+            self.line(15 * mm, height - 11.5 * mm, width - 15 * mm, height - 11.5 * mm)
+            self.drawString(15 * mm, 8 * mm, footer_left)
+            self.drawRightString(width - 15 * mm, 8 * mm, f"Page {number} of {total}")
+            self.restoreState()
+
+    return NumberedCanvas

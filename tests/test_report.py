@@ -1,0 +1,190 @@
+"""The PDF report: content read back from the PDF, determinism, options, integrity."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from datetime import UTC, datetime
+
+import pytest
+from pypdf import PdfReader
+
+from opensight_desktop.case.store import Case
+from opensight_desktop.cli import main
+from opensight_desktop.detector.store import ModelStore
+from opensight_desktop.pipeline.analyze_job import AnalysisJob
+from opensight_desktop.pipeline.import_job import ImportJob
+from opensight_desktop.report.pdf import ReportBuilder, ReportOptions
+from tests import checkpoint_factory as cf
+from tests import imagegen
+
+GENERATED = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
+
+
+def pdf_text(path) -> tuple[str, int]:
+    reader = PdfReader(str(path))
+    return "\n".join(page.extract_text() for page in reader.pages), len(reader.pages)
+
+
+def squash(text: str) -> str:
+    """Extracted text may break long words across lines; compare without whitespace."""
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture(scope="module")
+def analysed_case(tmp_path_factory):
+    """A case with analysed images, a flagged camera JPEG and a broken file."""
+    root = tmp_path_factory.mktemp("report")
+    home = root / "home"
+    import os
+
+    old = os.environ.get("OPENSIGHT_HOME")
+    os.environ["OPENSIGHT_HOME"] = str(home)
+    try:
+        folder = root / "evidence"
+        folder.mkdir()
+        for i in range(4):
+            imagegen.save(folder / f"scene_{i}.png", "PNG", size=(300 + i, 200), seed=i)
+        imagegen.jpeg_with_exif(folder / "camera.jpg", seed=5)
+        (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken")
+        path = root / "case.osc"
+        store = ModelStore()
+        model, _ = store.import_path(cf.save_hub(cf.random_state(seed=4), root / "hub"))
+        with Case.create(
+            path,
+            number="R-7",
+            title="Report test",
+            examiner="Zoë Ölander-Ðorđević",
+            agency="Служба",
+        ) as case:
+            ImportJob(case, [str(folder)]).run()
+            AnalysisJob(case, store.load(model, "cpu"), batch_size=3).run()
+        return path, folder, model.id
+    finally:
+        if old is None:
+            os.environ.pop("OPENSIGHT_HOME", None)
+        else:
+            os.environ["OPENSIGHT_HOME"] = old
+
+
+def copy_case(source, target):
+    shutil.copyfile(source, target)
+    return target
+
+
+def test_report_content(analysed_case, tmp_path):
+    source, _folder, model_sha = analysed_case
+    case_path = copy_case(source, tmp_path / "case.osc")
+    out = tmp_path / "report.pdf"
+    with Case.open(case_path) as case:
+        result = ReportBuilder(case, ReportOptions(generated_at=GENERATED)).write(out)
+        records = [
+            json.loads(json.dumps(r))
+            for r in __import__("opensight_desktop.report.export", fromlist=["x"]).export_document(
+                case
+            )["items"]
+        ]
+    text, pages = pdf_text(out)
+    flat = squash(text)
+    assert result.pages == pages and result.items == 6 and result.integrity_ok
+    for page in range(1, pages + 1):
+        assert f"Page {page} of {pages}" in text
+    for record in records:
+        if record["sha256"]:
+            assert record["sha256"] in flat, record["file_name"]
+    assert model_sha in flat
+    assert "Zoë Ölander-Ðorđević" in text and "Служба" in text
+    assert "Likely" in text or "Inconclusive" in text
+    assert "not proof" in text and "Limitations" in text
+    assert "Items with errors" in text and "corruptorunsupported" in flat  # the broken file
+    assert "VERIFIED" in text
+    assert "Appendix: audit log" in text
+    info = PdfReader(str(out)).metadata
+    assert info.title.startswith("Case R-7") and info.author == "Zoë Ölander-Ðorđević"
+    with Case.open(case_path) as case, case.read() as session:
+        details = (
+            session.connection()
+            .exec_driver_sql("SELECT details FROM audit_entry WHERE action = 'report.generated'")
+            .scalar()
+        )
+    assert json.loads(details)["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def test_report_is_byte_identical_from_two_copies(analysed_case, tmp_path):
+    source, _folder, _sha = analysed_case
+    outputs = []
+    for name in ("a", "b"):
+        case_path = copy_case(source, tmp_path / f"{name}.osc")
+        out = tmp_path / f"{name}.pdf"
+        assert (
+            main(
+                ["report", str(case_path), "-o", str(out), "--generated-at", "2026-11-24T20:00:00Z"]
+            )
+            == 0
+        )
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    later = tmp_path / "later.pdf"
+    main(
+        [
+            "report",
+            str(copy_case(source, tmp_path / "c.osc")),
+            "-o",
+            str(later),
+            "--generated-at",
+            "2026-11-24T21:00:00Z",
+        ]
+    )
+    assert later.read_bytes() != outputs[0]
+
+
+def test_options_flagged_selected_and_no_appendix(analysed_case, tmp_path):
+    source, _folder, _sha = analysed_case
+    case_path = copy_case(source, tmp_path / "case.osc")
+    with Case.open(case_path) as case:
+        flagged = ReportBuilder(
+            case, ReportOptions(scope="flagged", audit_appendix=False, generated_at=GENERATED)
+        ).write(tmp_path / "flagged.pdf")
+        chosen = ReportBuilder(
+            case, ReportOptions(scope="selected", item_ids=[2], generated_at=GENERATED)
+        ).write(tmp_path / "one.pdf")
+    text, _ = pdf_text(tmp_path / "flagged.pdf")
+    assert "Appendix: audit log" not in text
+    # the PNGs (no camera metadata) and the broken file are flagged; the camera JPEG is not
+    assert "scene_0.png" in text and "camera.jpg" not in text
+    assert flagged.items == 5
+    text, _ = pdf_text(tmp_path / "one.pdf")
+    assert chosen.items == 1 and "Item 2:" in text and "Item 1:" not in text
+
+
+def test_report_without_results_and_with_changed_evidence(tmp_path, capsys):
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    image = imagegen.save(folder / "only.png", "PNG", size=(120, 90))
+    case_path = tmp_path / "case.osc"
+    main(["case", "new", str(case_path), "--number", "9", "--title", "t", "--examiner", "e"])
+    main(["import", str(case_path), str(folder)])
+    out = tmp_path / "r.pdf"
+    assert main(["report", str(case_path), "-o", str(out)]) == 0
+    text, _ = pdf_text(out)
+    assert "No item in this report has a detector result" in text
+    image.write_bytes(image.read_bytes() + b"changed")
+    capsys.readouterr()
+    assert main(["report", str(case_path), "-o", str(out)]) == 1
+    text, _ = pdf_text(out)
+    assert "PROBLEMS FOUND" in text and "CHANGED" in text
+    assert "integrity check found problems" in capsys.readouterr().err
+
+
+def test_bad_report_arguments(tmp_path):
+    case_path = tmp_path / "case.osc"
+    main(["case", "new", str(case_path), "--number", "9", "--title", "t", "--examiner", "e"])
+    assert (
+        main(
+            ["report", str(case_path), "-o", str(tmp_path / "x.pdf"), "--generated-at", "yesterday"]
+        )
+        == 2
+    )
+    assert main(["report", str(case_path), "-o", str(tmp_path / "missing" / "x.pdf")]) == 2
