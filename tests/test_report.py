@@ -16,6 +16,7 @@ from opensight_desktop.cli import main
 from opensight_desktop.detector.store import ModelStore
 from opensight_desktop.pipeline.analyze_job import AnalysisJob
 from opensight_desktop.pipeline.import_job import ImportJob
+from opensight_desktop.report.export import export_document
 from opensight_desktop.report.pdf import ReportBuilder, ReportOptions
 from tests import checkpoint_factory as cf
 from tests import imagegen
@@ -80,12 +81,7 @@ def test_report_content(analysed_case, tmp_path):
     out = tmp_path / "report.pdf"
     with Case.open(case_path) as case:
         result = ReportBuilder(case, ReportOptions(generated_at=GENERATED)).write(out)
-        records = [
-            json.loads(json.dumps(r))
-            for r in __import__("opensight_desktop.report.export", fromlist=["x"]).export_document(
-                case
-            )["items"]
-        ]
+        records = export_document(case)["items"]
     text, pages = pdf_text(out)
     flat = squash(text)
     assert result.pages == pages and result.items == 6 and result.integrity_ok
