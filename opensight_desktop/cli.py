@@ -441,15 +441,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
         _out(import_bench.format_report(results["import"]))  # type: ignore[arg-type]
     if args.suite in ("detector", "all"):
         results["detector"] = _bench_detector(args, work)
+    if args.suite in ("report", "all"):
+        results["report"] = _bench_report(args, work)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
     return EXIT_OK
 
 
-def _bench_detector(args: argparse.Namespace, work: Path) -> dict[str, object]:
-    from opensight_desktop.benchmarks import detector_bench
+def _bench_model(args: argparse.Namespace, work: Path):  # type: ignore[no-untyped-def]
+    """The model to measure with: the one named, the active one, else random weights."""
     from opensight_desktop.detector.store import ModelStore
-    from opensight_desktop.settings import load_settings
 
     store = ModelStore()
     model = store.find(args.model) if args.model else store.active()
@@ -460,6 +461,30 @@ def _bench_detector(args: argparse.Namespace, work: Path) -> dict[str, object]:
         folder = random_checkpoint(work / "random-model")
         model, _ = store.import_path(folder, name="random weights (benchmark only)")
         _out("No model installed: measuring with random weights (same cost as real ones).")
+    return store, model
+
+
+def _bench_report(args: argparse.Namespace, work: Path) -> dict[str, object]:
+    from opensight_desktop.benchmarks import report_bench
+    from opensight_desktop.settings import load_settings
+
+    _store, model = _bench_model(args, work)
+    _out(f"Report benchmark: {args.report_items} analysed items (made once, cached in {work})...")
+    result = report_bench.run(
+        work, args.report_items, model.id, args.device or load_settings().device
+    )
+    _out(
+        f"  {result['items']}-item report: {result['seconds']} s, {result['pages']} pages, "
+        f"{result['bytes'] / 1e6:.1f} MB, peak RSS {result['peak_rss_mb']} MB"
+    )
+    return result
+
+
+def _bench_detector(args: argparse.Namespace, work: Path) -> dict[str, object]:
+    from opensight_desktop.benchmarks import detector_bench
+    from opensight_desktop.settings import load_settings
+
+    store, model = _bench_model(args, work)
     detector = store.load(model, args.device or load_settings().device)
     batch = args.batch_size or load_settings().batch_size
     _out(f"Detector benchmark with {model.name} on {detector.record()['device_description']}...")
@@ -597,7 +622,14 @@ def build_parser() -> argparse.ArgumentParser:
     muse.set_defaults(handler=cmd_model_use)
 
     bench = commands.add_parser("bench", help="measure throughput and memory on this machine")
-    bench.add_argument("--suite", choices=["import", "detector", "all"], default="all")
+    bench.add_argument("--suite", choices=["import", "detector", "report", "all"], default="all")
+    bench.add_argument(
+        "--report-items",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="size of the analysed case the report benchmark uses",
+    )
     bench.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None)
     bench.add_argument(
         "--images",

@@ -5,9 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+# Robustness tests set this to hold a finished temporary file before its rename, so that
+# a kill lands exactly there. Unset in normal use.
+PAUSE_BEFORE_RENAME_ENV = "OPENSIGHT_TEST_PAUSE_BEFORE_RENAME"
 
 
 @contextlib.contextmanager
@@ -20,6 +25,8 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb", **kwargs: obje
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        if os.environ.get(PAUSE_BEFORE_RENAME_ENV):  # fault injection for the kill tests
+            time.sleep(float(os.environ[PAUSE_BEFORE_RENAME_ENV]))
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -162,3 +162,36 @@ def test_stored_probabilities_match_reference(setting, layout, tmp_path, case, m
         spread.append(p_ref)
     # The test has teeth only if scores are spread out, not saturated at 0 or 1.
     assert max(spread) - min(spread) > 0.3 and sum(0.05 < p < 0.95 for p in spread) >= 5
+
+
+def test_extreme_aspect_ratio_is_bounded_and_recorded():
+    """65535x1 would need a 28,835,400 x 440 intermediate image (38 GB) in the exact
+    pipeline; only the cropped region is resized, within one level, and this is recorded."""
+    import numpy as np
+
+    from opensight_desktop.benchmarks.memory import rss_mb
+
+    image = Image.fromarray(
+        np.random.default_rng(0).integers(0, 256, (1, 65535, 3), dtype=np.uint8)
+    )
+    before = rss_mb()
+    tensor, geometry = to_model_input(image, AUTHORS)
+    assert tensor.shape == (3, 384, 384)
+    assert geometry.region_resize and geometry.as_record()["region_resize"] is True
+    assert rss_mb() - before < 500
+    # the same shortcut on an ordinary image stays within one pixel level of exact
+    normal = Image.fromarray(
+        np.random.default_rng(1).integers(0, 256, (300, 900, 3), dtype=np.uint8)
+    )
+    import opensight_desktop.detector.preprocess as pre
+
+    exact, _ = to_model_input(normal, AUTHORS)
+    limit = pre.FULL_RESIZE_LIMIT
+    pre.FULL_RESIZE_LIMIT = 0
+    try:
+        region, shape = to_model_input(normal, AUTHORS)
+    finally:
+        pre.FULL_RESIZE_LIMIT = limit
+    std = torch.tensor(MEAN).new_tensor((0.229, 0.224, 0.225))[:, None, None]
+    assert shape.region_resize
+    assert float(((exact - region).abs() * std * 255).max()) <= 2.01

@@ -85,8 +85,9 @@ def test_report_content(analysed_case, tmp_path):
     text, pages = pdf_text(out)
     flat = squash(text)
     assert result.pages == pages and result.items == 6 and result.integrity_ok
+    spaced = re.sub(r"\s+", " ", text)  # the total is a form: extractors may break the line
     for page in range(1, pages + 1):
-        assert f"Page {page} of {pages}" in text
+        assert f"Page {page} of {pages}" in spaced
     for record in records:
         if record["sha256"]:
             assert record["sha256"] in flat, record["file_name"]

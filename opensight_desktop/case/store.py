@@ -21,6 +21,7 @@ from opensight_desktop.case.database import (
     init_new_file,
     make_engine,
 )
+from opensight_desktop.case.lock import CaseLock
 from opensight_desktop.case.models import (
     AuditEntry,
     CaseInfo,
@@ -59,9 +60,12 @@ class CaseSummary:
 class Case:
     """A case file opened for use. Writes go through :meth:`write` (one writer at a time)."""
 
-    def __init__(self, path: Path, upgraded: schema.UpgradeResult | None = None) -> None:
+    def __init__(
+        self, path: Path, lock: CaseLock, upgraded: schema.UpgradeResult | None = None
+    ) -> None:
         self.path = path
         self.upgraded = upgraded
+        self._lock = lock
         self._write_engine: Engine = make_engine(path, immediate=True)
         self._read_engine: Engine = make_engine(path)
 
@@ -94,6 +98,7 @@ class Case:
             local_name, local_offset = local_zone()
             tz_name = tz_name or local_name
             tz_offset_minutes = local_offset if tz_offset_minutes is None else tz_offset_minutes
+        lock = CaseLock.acquire(path)
         try:
             init_new_file(path)
             engine = make_engine(path, immediate=True)
@@ -138,16 +143,30 @@ class Case:
                 engine.dispose()
         except OSError as exc:
             _remove_partial(path)
+            lock.release()
             raise CaseFileError(f"cannot create case file {path}: {exc.strerror or exc}") from exc
         except (OperationalError, DBAPIError) as exc:
             _remove_partial(path)
+            lock.release()
             raise friendly_sqlite_error(path, exc) from exc
-        return cls(path)
+        except BaseException:
+            lock.release()
+            raise
+        return cls(path, lock)
 
     @classmethod
     def open(cls, path: str | Path) -> Case:
         path = Path(path).absolute()
         check_header(path)
+        lock = CaseLock.acquire(path)
+        try:
+            return cls._open_locked(path, lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def _open_locked(cls, path: Path, lock: CaseLock) -> Case:
         probe = make_engine(path, readonly=True)
         try:
             with probe.connect() as conn:
@@ -173,7 +192,7 @@ class Case:
         upgraded = None
         if revision != head:
             upgraded = cls._upgrade(path, revision, head)
-        return cls(path, upgraded)
+        return cls(path, lock, upgraded)
 
     @staticmethod
     def _upgrade(path: Path, revision: str, head: str) -> schema.UpgradeResult:
@@ -256,6 +275,7 @@ class Case:
     def close(self) -> None:
         self._write_engine.dispose()
         self._read_engine.dispose()
+        self._lock.release()
 
     def __enter__(self) -> Case:
         return self

@@ -13,6 +13,9 @@ class Geometry:
     original: tuple[int, int]  # (width, height) of the decoded image
     resized: tuple[int, int]
     crop_box: tuple[int, int, int, int]  # (left, top, right, bottom) in resized pixels
+    # True when only the cropped region was resized (extreme aspect ratios): pixel values
+    # may then differ from the exact pipeline by one level
+    region_resize: bool = False
 
     @property
     def crop_in_original(self) -> tuple[float, float, float, float]:
@@ -27,6 +30,7 @@ class Geometry:
             "resized": list(self.resized),
             "crop_box": list(self.crop_box),
             "crop_in_original": [round(v, 3) for v in self.crop_in_original],
+            **({"region_resize": True} if self.region_resize else {}),
         }
 
     @classmethod
@@ -35,4 +39,5 @@ class Geometry:
             tuple(record["original"]),  # type: ignore[arg-type]
             tuple(record["resized"]),  # type: ignore[arg-type]
             tuple(record["crop_box"]),  # type: ignore[arg-type]
+            bool(record.get("region_resize", False)),
         )

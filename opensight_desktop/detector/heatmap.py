@@ -54,8 +54,14 @@ def cam_on_original(cam: np.ndarray, geometry: Geometry) -> tuple[np.ndarray, tu
     integer box (left, top, right, bottom) it occupies there.
     """
     left, top, right, bottom = geometry.crop_in_original
-    box = (round(left), round(top), round(right), round(bottom))
-    width, height = max(1, box[2] - box[0]), max(1, box[3] - box[1])
+    # at least one pixel, even when a very thin image is shown small
+    box = (
+        round(left),
+        round(top),
+        max(round(right), round(left) + 1),
+        max(round(bottom), round(top) + 1),
+    )
+    width, height = box[2] - box[0], box[3] - box[1]
     image = Image.fromarray(np.asarray(cam, dtype=np.float32), mode="F")
     resized = np.asarray(image.resize((width, height), Image.Resampling.BILINEAR))
     return resized, box

@@ -63,6 +63,8 @@ class Preprocessing:
 
 
 AUTHORS = Preprocessing()
+# Above this many pixels after resizing, only the cropped region is resized (see below).
+FULL_RESIZE_LIMIT = 40_000_000
 
 
 def resized_size(width: int, height: int, spec: Preprocessing) -> tuple[int, int]:
@@ -93,20 +95,31 @@ def to_model_input(image: Image.Image, spec: Preprocessing) -> tuple[torch.Tenso
         raise ValueError("to_model_input expects an RGB image")
     width, height = image.size
     target = resized_size(width, height, spec)
-    if target != (width, height):
-        image = image.resize(target, _INTERPOLATIONS[spec.interpolation])
     box = crop_box(*target, spec)
-    if box != (0, 0, *target):
-        if box[0] < 0 or box[1] < 0:
-            raise ValueError("the resized image is smaller than the crop")
-        image = image.crop(box)
+    if box[0] < 0 or box[1] < 0:
+        raise ValueError("the resized image is smaller than the crop")
+    region = target[0] * target[1] > FULL_RESIZE_LIMIT and box != (0, 0, *target)
+    if region:
+        # An extreme aspect ratio (say 65535x1) would need gigabytes for the full resize;
+        # resize only the source region that becomes the crop. Same geometry, pixel values
+        # within one level of the exact pipeline; recorded with the result.
+        sx, sy = width / target[0], height / target[1]
+        source = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
+        image = image.resize(
+            (box[2] - box[0], box[3] - box[1]), _INTERPOLATIONS[spec.interpolation], box=source
+        )
+    else:
+        if target != (width, height):
+            image = image.resize(target, _INTERPOLATIONS[spec.interpolation])
+        if box != (0, 0, *target):
+            image = image.crop(box)
     array = np.array(image, dtype=np.uint8, copy=True)
     tensor = torch.from_numpy(array).permute(2, 0, 1).contiguous()
     tensor = tensor.to(dtype=torch.float32).div(255)
     mean = torch.as_tensor(spec.mean, dtype=torch.float32)[:, None, None]
     std = torch.as_tensor(spec.std, dtype=torch.float32)[:, None, None]
     tensor.sub_(mean).div_(std)
-    return tensor, Geometry((width, height), target, box)
+    return tensor, Geometry((width, height), target, box, region)
 
 
 def from_timm_config(config: dict[str, Any]) -> Preprocessing:

@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 
 BATCH_ITEMS = 100
 PROCESS_POOL_MIN_FILES = 200
+# A file that takes longer than this in a worker process is given up (the process is
+# killed): hostile files must not stall an import. Threads cannot be stopped, which is one
+# more reason large imports use processes.
+FILE_TIMEOUT_S = 300.0
 BATCH_SECONDS = 1.0
 ERROR_EXAMPLES = 50
 
@@ -517,8 +521,13 @@ class _Workers:
         path, future = self._in_flight.popleft()
         if allow_cancelled and future.cancelled():
             return None
+        timeout = FILE_TIMEOUT_S if isinstance(self._pool, ProcessPoolExecutor) else None
         try:
-            return future.result()
+            return future.result(timeout=timeout)
+        except TimeoutError:
+            log.error("reading %s took longer than %s s; worker stopped", path, timeout)
+            _kill_workers(self._pool)
+            return self._recover(path, stalled=path)
         except BrokenProcessPool:
             return self._recover(path)
         except Exception as exc:  # ingest() reports file problems itself; this is a bug
@@ -530,28 +539,59 @@ class _Workers:
                 f"({type(exc).__name__}); details in the log file",
             )
 
-    def _recover(self, first: str) -> Ingested:
+    def _recover(self, first: str, stalled: str | None = None) -> Ingested:
         pending = [first] + [path for path, _ in self._in_flight]
         self._in_flight.clear()
         self._pool.shutdown(wait=False, cancel_futures=True)
         results = []
         for path in pending:
-            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as solo:
-                try:
-                    results.append(solo.submit(ingest, path).result())
-                except BrokenProcessPool:
-                    log.error("the decoder crashed on %s", path)
-                    results.append(
-                        Ingested(
-                            path,
-                            ERROR,
-                            "the image decoder crashed on this file (a decoding "
-                            "library failed; the file may be damaged or crafted)",
-                        )
+            if path == stalled:
+                results.append(
+                    Ingested(
+                        path,
+                        ERROR,
+                        f"reading the file took longer than "
+                        f"{FILE_TIMEOUT_S:.0f} s and was stopped (the file may "
+                        "be crafted to stall the decoder)",
                     )
+                )
+                continue
+            solo = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+            try:
+                results.append(solo.submit(ingest, path).result(timeout=FILE_TIMEOUT_S))
+            except TimeoutError:
+                _kill_workers(solo)
+                results.append(
+                    Ingested(
+                        path,
+                        ERROR,
+                        f"reading the file took longer than {FILE_TIMEOUT_S:.0f} s and was stopped",
+                    )
+                )
+            except BrokenProcessPool:
+                log.error("the decoder crashed on %s", path)
+                results.append(
+                    Ingested(
+                        path,
+                        ERROR,
+                        "the image decoder crashed on this file "
+                        "(a decoding library failed; the file may be damaged "
+                        "or crafted)",
+                    )
+                )
+            finally:
+                solo.shutdown(wait=False, cancel_futures=True)
         self._pool = self._factory()
         for path, result in zip(pending[1:], results[1:], strict=True):
             done: Future[Ingested] = Future()
             done.set_result(result)
             self._in_flight.append((path, done))
         return results[0]
+
+
+def _kill_workers(pool: Executor) -> None:
+    """Stop a process pool's workers now (a stalled decoder does not return by itself)."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(Exception):
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)

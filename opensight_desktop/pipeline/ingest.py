@@ -47,13 +47,17 @@ class Ingested:
 
 
 # Fault injection for the robustness tests: a worker reading a file of this name dies as a
-# crashing C decoder would. Unset in normal use.
+# crashing C decoder would, or stalls as a decoder caught in a loop would. Unset in use.
 CRASH_ON_ENV = "OPENSIGHT_TEST_CRASH_ON_FILE"
+HANG_ON_ENV = "OPENSIGHT_TEST_HANG_ON_FILE"
 
 
 def ingest(path: str) -> Ingested:
-    if os.environ.get(CRASH_ON_ENV) and os.path.basename(path) == os.environ[CRASH_ON_ENV]:
+    name = os.path.basename(path)
+    if os.environ.get(CRASH_ON_ENV) == name:
         os.abort()
+    if os.environ.get(HANG_ON_ENV) == name:
+        time.sleep(3600)
     started = time.perf_counter()
     result = _ingest(path)
     return dataclasses.replace(result, seconds=time.perf_counter() - started)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -30,9 +31,6 @@ from reportlab.platypus import (
     Spacer,
     Table,
     TableStyle,
-)
-from reportlab.platypus import (
-    Image as RLImage,
 )
 from sqlalchemy import select
 
@@ -57,6 +55,8 @@ from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, 
 from opensight_desktop.report import pdf_parts as parts
 from opensight_desktop.report.records import item_records
 from opensight_desktop.timeutil import fixed_zone, format_offset, iso_utc, utc_now
+
+log = logging.getLogger(__name__)
 
 SCOPES = ("all", "flagged", "selected")
 PAPER = (
@@ -546,16 +546,20 @@ class ReportBuilder:
         if thumbnail:
             pictures.append(_picture(thumbnail))
             if visual.get("geometry"):
-                pictures.append(
-                    _picture(
-                        parts.overlay_picture(
-                            thumbnail,
-                            visual.get("heatmap"),
-                            visual["geometry"],
-                            meta.get("orientation"),
+                try:
+                    pictures.append(
+                        _picture(
+                            parts.overlay_picture(
+                                thumbnail,
+                                visual.get("heatmap"),
+                                visual["geometry"],
+                                meta.get("orientation"),
+                            )
                         )
                     )
-                )
+                except Exception:  # one figure that cannot be drawn must not stop the report
+                    log.exception("heatmap figure of item %s", record["id"])
+                    pictures.append(_p("(heatmap figure could not be drawn; see the log)", "small"))
         left: list[Any] = []
         if detection:
             thresholds = detection.get("thresholds") or {}
@@ -728,11 +732,8 @@ class ReportBuilder:
         return story
 
 
-def _picture(jpeg_bytes: bytes) -> RLImage:
-    image = RLImage(io.BytesIO(jpeg_bytes))
-    scale = min(55 * mm / image.imageWidth, 41 * mm / image.imageHeight)
-    image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
-    return image
+def _picture(jpeg_bytes: bytes) -> parts.JpegFlowable:
+    return parts.JpegFlowable(jpeg_bytes, 55 * mm, 41 * mm)
 
 
 def _preprocessing_text(prep: dict[str, Any]) -> str:

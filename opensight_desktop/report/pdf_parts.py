@@ -15,10 +15,11 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import TimeStamp
+from reportlab.lib.utils import ImageReader, TimeStamp
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
+from reportlab.platypus import Flowable
 
 from opensight_desktop.detector.geometry import Geometry
 from opensight_desktop.detector.heatmap import decode_cam, overlay
@@ -166,6 +167,43 @@ _UNDO_ORIENTATION = {
 }
 
 
+class _JpegReader(ImageReader):
+    """A JPEG that ReportLab embeds as it is: named by its bytes' hash, never decoded.
+
+    (ReportLab's own reader decodes every image to raw RGB to name it and keeps that copy
+    alive, which made a 1,000-item report need well over a gigabyte.)
+    """
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self._jpeg = data
+        self._dataA = None
+
+    def jpeg_fh(self) -> io.BytesIO:
+        return io.BytesIO(self._jpeg)
+
+    def getRGBData(self) -> bytes:
+        return self._jpeg
+
+
+class JpegFlowable(Flowable):
+    """A JPEG drawn at a fixed size, without decoding (see _JpegReader)."""
+
+    def __init__(self, data: bytes, max_width: float, max_height: float) -> None:
+        super().__init__()
+        with Image.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+        scale = min(max_width / width, max_height / height)
+        self.data = data
+        self.width, self.height = width * scale, height * scale
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.canv.drawImage(_JpegReader(self.data), 0, 0, self.width, self.height)
+
+
 def jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.convert("RGB").save(out, "JPEG", quality=85)
@@ -208,30 +246,35 @@ def fixed_timestamp(moment: datetime) -> TimeStamp:
 
 
 def numbered_canvas(header: str, footer_left: str, generated: datetime, page_count: list[int]):  # type: ignore[no-untyped-def]
-    """A canvas class that writes the header and "Page X of Y" once the page count is known
-    (and reports that count through ``page_count``)."""
+    """A canvas class that writes the header and "Page X of Y" on every page.
+
+    Y is not known until the end: each page draws a reference to a small form that is
+    defined once, after the last page (a PDF forward reference). Nothing is kept per page,
+    so memory does not grow with the page count.
+    """
 
     class NumberedCanvas(canvas.Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["invariant"] = 1  # no random document id: same input, same bytes
             super().__init__(*args, **kwargs)
             self._doc._timeStamp = fixed_timestamp(generated)
-            self._pages: list[dict[str, Any]] = []
+            self._page_number = 0
 
         def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
+            self._page_number += 1
+            self._decorate(self._page_number)
+            super().showPage()
 
         def save(self) -> None:
-            total = len(self._pages)
-            page_count.append(total)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self._decorate(number, total)
-                super().showPage()
+            page_count.append(self._page_number)
+            self.beginForm(TOTAL_FORM, lowerx=0, lowery=0, upperx=20 * mm, uppery=10 * mm)
+            self.setFont(SANS, 7.5)
+            self.setFillColor(MUTED)
+            self.drawString(0, 0, str(self._page_number))
+            self.endForm()
             super().save()
 
-        def _decorate(self, number: int, total: int) -> None:
+        def _decorate(self, number: int) -> None:
             width, height = self._pagesize
             self.saveState()
             self.setFont(SANS, 7.5)
@@ -241,7 +284,16 @@ def numbered_canvas(header: str, footer_left: str, generated: datetime, page_cou
             self.setStrokeColor(colors.HexColor("#cbd5e0"))
             self.line(15 * mm, height - 11.5 * mm, width - 15 * mm, height - 11.5 * mm)
             self.drawString(15 * mm, 8 * mm, footer_left)
-            self.drawRightString(width - 15 * mm, 8 * mm, f"Page {number} of {total}")
+            label = f"Page {number} of "
+            x = width - 15 * mm - 9 * mm - self.stringWidth(label, SANS, 7.5)
+            self.drawString(x, 8 * mm, label)
+            self.saveState()
+            self.translate(x + self.stringWidth(label, SANS, 7.5), 8 * mm)
+            self.doForm(TOTAL_FORM)
+            self.restoreState()
             self.restoreState()
 
     return NumberedCanvas
+
+
+TOTAL_FORM = "opensight-page-total"
