@@ -7,11 +7,27 @@ from __future__ import annotations
 
 import importlib.util
 import multiprocessing
+import os
 import sys
+
+
+def _streams_for_windowed_builds() -> None:
+    """A windowed (no console) build has no stdout/stderr: send them to the log folder."""
+    if sys.stdout is not None and sys.stderr is not None:
+        return
+    from opensight_desktop.paths import ensure_dir, logs_dir
+
+    try:
+        stream = open(ensure_dir(logs_dir()) / "console.log", "a", encoding="utf-8")  # noqa: SIM115
+    except OSError:
+        stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    sys.stdout = sys.stdout or stream
+    sys.stderr = sys.stderr or stream
 
 
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()  # import workers in a frozen (PyInstaller) build
+    _streams_for_windowed_builds()
     args = sys.argv[1:] if argv is None else argv
     if (not args or args[0] == "gui") and importlib.util.find_spec("opensight_desktop.gui"):
         from opensight_desktop.gui.app import run_gui  # type: ignore[import-not-found]
