@@ -167,7 +167,7 @@ class ItemPanel(QScrollArea):
             score_layout.addWidget(widget)
         self._layout.addWidget(score_box)
 
-        review_box = QGroupBox("Review (keys 0-5 set the state; N / P next / previous)")
+        review_box = QGroupBox("Review (keys 0-4 set the state; N / P next / previous)")
         review_form = QFormLayout(review_box)
         self.review_combo = QComboBox()
         for number, (key, label) in enumerate(REVIEW_STATES.items()):

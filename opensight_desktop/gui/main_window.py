@@ -293,28 +293,45 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Open case...", self.open_case_dialog, "Ctrl+O", case_only=False)
         self._action(file_menu, "&Close case", self.close_case, "Ctrl+W")
         file_menu.addSeparator()
-        self._action(file_menu, "&Verify integrity", self.verify)
+        verify = self._action(file_menu, "&Verify integrity", self.verify)
         self._action(file_menu, "Audit &log", self.show_audit_log)
         self._action(file_menu, "Case &information", self.show_case_info)
         file_menu.addSeparator()
-        self._action(file_menu, "Generate &report (PDF)...", self.generate_report, "Ctrl+P")
+        report = self._action(
+            file_menu, "Generate &report (PDF)...", self.generate_report, "Ctrl+P"
+        )
         self._action(file_menu, "Export &JSON...", self.export_json, "Ctrl+E")
         self._action(file_menu, "Export &CSV...", self.export_csv)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, "Ctrl+Q", case_only=False)
         evidence = menus.addMenu("&Evidence")
-        self._action(evidence, "Import &folder...", self.import_folder, "Ctrl+I")
+        import_folder = self._action(evidence, "Import &folder...", self.import_folder, "Ctrl+I")
         self._action(evidence, "Import f&iles...", self.import_files, "Ctrl+Shift+I")
         evidence.addSeparator()
-        self._action(evidence, "&Analyse all", self.analyze_all, "Ctrl+R")
+        analyze = self._action(evidence, "&Analyse all", self.analyze_all, "Ctrl+R")
         self._action(evidence, "Analyse &selected", self.analyze_selected, "Ctrl+Shift+R")
         self._action(evidence, "&Tile scan of this image", self.tile_scan)
-        self._action(evidence, "&Cancel running job", self.cancel_job, "Esc")
+        cancel = self._action(evidence, "&Cancel running job", self.cancel_job, "Esc")
         tools = menus.addMenu("&Tools")
         self._action(tools, "Detector &models...", self.manage_models, case_only=False)
         self._action(tools, "&Settings...", self.edit_settings, case_only=False)
         help_menu = menus.addMenu("&Help")
         self._action(help_menu, "&About", self.about, case_only=False)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.setIconSize(QSize(22, 22))
+        for action, icon, text in (
+            (import_folder, "import", "Import"),
+            (analyze, "analyze", "Analyse"),
+            (cancel, "cancel", "Cancel"),
+            (verify, "verify", "Verify"),
+            (report, "report", "Report"),
+        ):
+            action.setIcon(QIcon(str(resource("icons", f"{icon}.svg"))))
+            action.setIconText(text)
+            toolbar.addAction(action)
         self.case_actions = [a for a in self.findChildren(QAction) if a.property("case_only")]
 
     def _build_shortcuts(self) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QIcon, QImage
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,6 +24,7 @@ from opensight_desktop.detector.heatmap import decode_cam
 from opensight_desktop.gui.image_view import ImageView, qimage_from_rgb
 from opensight_desktop.gui.jobs import JobThread
 from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
+from opensight_desktop.resources import resource
 
 DISPLAY_LIMIT = 40_000_000  # pixels shown at most; bigger images are shown reduced
 
@@ -56,6 +57,8 @@ class ViewerPanel(QWidget):
             "Heatmap", "Regions that most influenced the detector's score (H)", checkable=True
         )
         self.heatmap_button.setChecked(True)
+        self.heatmap_button.setIcon(QIcon(str(resource("icons", "heatmap.svg"))))
+        self.heatmap_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(5, 100)
         self.opacity.setValue(55)
@@ -64,6 +67,8 @@ class ViewerPanel(QWidget):
         self.side_button = self._tool(
             "Side by side", "Show the original next to the annotated view (S)", checkable=True
         )
+        self.side_button.setIcon(QIcon(str(resource("icons", "side-by-side.svg"))))
+        self.side_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for widget in (
             self.fit_button,
             self.actual_button,
