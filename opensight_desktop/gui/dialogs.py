@@ -201,6 +201,16 @@ class SettingsDialog(QDialog):
         self.accept()
 
 
+def choose_model_file(parent: Any) -> str | None:
+    name, _ = QFileDialog.getOpenFileName(
+        parent,
+        "Model weights",
+        str(Path.home()),
+        "Weights (*.safetensors *.pt *.pth *.bin);;All (*)",
+    )
+    return name or None
+
+
 class ModelManagerDialog(QDialog):
     """Installed models with their hashes; import a file or folder; download (explicit)."""
 
@@ -262,12 +272,7 @@ class ModelManagerDialog(QDialog):
                 self.table.setItem(row, column, item)
 
     def _import_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            self,
-            "Model weights",
-            str(Path.home()),
-            "Weights (*.safetensors *.pt *.pth *.bin);;All (*)",
-        )
+        name = choose_model_file(self)
         if name:
             self.import_requested.emit(name)
 

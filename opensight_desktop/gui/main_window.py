@@ -52,6 +52,7 @@ from opensight_desktop.gui.dialogs import (
     NewCaseDialog,
     ReportDialog,
     SettingsDialog,
+    choose_model_file,
     show_text,
 )
 from opensight_desktop.gui.evidence_model import COLUMN, EvidenceFilter, EvidenceModel, ItemIdRole
@@ -730,19 +731,13 @@ class MainWindow(QMainWindow):
                 "Tools > Detector models to import the weights.",
             )
             return False
-        case, settings, cache = self.case, self.settings, self._detector_cache
+        case, settings = self.case, self.settings
 
         def run(progress: Any, cancel: Any, message: Any) -> Any:
             from opensight_desktop.detector.verdict import Bands
             from opensight_desktop.pipeline.analyze_job import AnalysisJob
 
-            model = self.store.resolve(None)
-            key = (model.id, settings.device)
-            if key not in cache:
-                message(f"Loading {model.name} (the first time also loads PyTorch)...")
-                cache.clear()
-                cache[key] = self.store.load(model, settings.device)
-            detector = cache[key]
+            detector = self._detector(message)
             message(f"Analysing on {detector.record()['device_description']}...")
             job = AnalysisJob(
                 case,
@@ -758,6 +753,17 @@ class MainWindow(QMainWindow):
             return job.run()
 
         return self._start_job("Analysis", run, self._analysis_done, self._analysis_progress)
+
+    def _detector(self, message: Any) -> Any:
+        """The active model, loaded once and kept while the model and device stay the same.
+        Runs on a job's thread (loading imports torch)."""
+        model = self.store.resolve(None)
+        key = (model.id, self.settings.device)
+        if key not in self._detector_cache:
+            message(f"Loading {model.name} (the first time also loads PyTorch)...")
+            self._detector_cache.clear()
+            self._detector_cache[key] = self.store.load(model, self.settings.device)
+        return self._detector_cache[key]
 
     def _last_result_id(self) -> int:
         if self.case is None:
@@ -803,23 +809,14 @@ class MainWindow(QMainWindow):
     def tile_scan(self) -> None:
         if self.case is None or self._current_item is None or not self.store.list():
             return
-        case, item, settings, cache = (
-            self.case,
-            self._current_item,
-            self.settings,
-            self._detector_cache,
-        )
+        case, item = self.case, self._current_item
 
         def run(progress: Any, cancel: Any, message: Any) -> Any:
             from opensight_desktop.pipeline.tile_scan_job import TileScanJob
 
-            model = self.store.resolve(None)
-            key = (model.id, settings.device)
-            if key not in cache:
-                message(f"Loading {model.name}...")
-                cache.clear()
-                cache[key] = self.store.load(model, settings.device)
-            return TileScanJob(case, cache[key], item, progress=progress, cancel=cancel).run()
+            return TileScanJob(
+                case, self._detector(message), item, progress=progress, cancel=cancel
+            ).run()
 
         self._start_job("Tile scan", run, self._tile_scan_done)
 
@@ -964,12 +961,7 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def import_model_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            self,
-            "Model weights",
-            str(Path.home()),
-            "Weights (*.safetensors *.pt *.pth *.bin);;All (*)",
-        )
+        name = choose_model_file(self)
         if name:
             self.import_model(name)
 

@@ -88,6 +88,34 @@ def prepare(item_id: int, sha256: str, paths: list[bytes], spec: Preprocessing) 
         return Prepared(item_id, error=reason_for(exc))
 
 
+def register_model(session: Session, detector: LoadedDetector) -> DetectorModel:
+    """The case's record of this model (provenance), made and audit-logged on first use."""
+    identity = detector.identity
+    model = session.scalar(select(DetectorModel).where(DetectorModel.sha256 == identity.id))
+    if model is None:
+        model = DetectorModel(
+            sha256=identity.id,
+            name=identity.name,
+            format=identity.format,
+            source=identity.source,
+            details=detector.record(),
+        )
+        session.add(model)
+        session.flush()
+        audit.append(
+            session,
+            "model.registered",
+            {
+                "model_sha256": identity.id,
+                "name": identity.name,
+                "format": identity.format,
+                "source": identity.source,
+                "published_match": identity.published_match,
+            },
+        )
+    return model
+
+
 class AnalysisJob:
     def __init__(
         self,
@@ -165,27 +193,7 @@ class AnalysisJob:
     def _start(self) -> int:
         identity = self.detector.identity
         with self.case.write() as session:
-            model = session.scalar(select(DetectorModel).where(DetectorModel.sha256 == identity.id))
-            if model is None:
-                model = DetectorModel(
-                    sha256=identity.id,
-                    name=identity.name,
-                    format=identity.format,
-                    source=identity.source,
-                    details=self.detector.record(),
-                )
-                session.add(model)
-                session.flush()
-                audit.append(
-                    session,
-                    "model.registered",
-                    {
-                        "model_sha256": identity.id,
-                        "name": identity.name,
-                        "format": identity.format,
-                        "source": identity.source,
-                    },
-                )
+            model = register_model(session, self.detector)
             self._model_row_id = model.id
             stale = session.scalars(select(AnalysisRun).where(AnalysisRun.state == "running")).all()
             for run in stale:

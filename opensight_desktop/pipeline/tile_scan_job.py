@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from opensight_desktop.case import audit
-from opensight_desktop.case.models import DetectorModel, EvidenceFile, EvidenceItem, TileScan
+from opensight_desktop.case.models import EvidenceFile, EvidenceItem, TileScan
 from opensight_desktop.case.store import Case
 from opensight_desktop.detector import tiles
 from opensight_desktop.detector.model import LoadedDetector
 from opensight_desktop.errors import UsageError
+from opensight_desktop.pipeline.analyze_job import register_model
 from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.timeutil import utc_now
@@ -89,22 +90,7 @@ class TileScanJob:
             return TileScanResult(None, tile, stride, results, False)
         identity = self.detector.identity
         with self.case.write() as session:
-            model = session.scalar(select(DetectorModel).where(DetectorModel.sha256 == identity.id))
-            if model is None:
-                model = DetectorModel(
-                    sha256=identity.id,
-                    name=identity.name,
-                    format=identity.format,
-                    source=identity.source,
-                    details=self.detector.record(),
-                )
-                session.add(model)
-                session.flush()
-                audit.append(
-                    session,
-                    "model.registered",
-                    {"model_sha256": identity.id, "name": identity.name},
-                )
+            model = register_model(session, self.detector)
             record = TileScan(
                 item_id=self.item_id,
                 model_id=model.id,

@@ -15,20 +15,12 @@ from sqlalchemy.orm import Session, selectinload
 from opensight_desktop import APP_NAME, __version__
 from opensight_desktop.case.models import CaseInfo, DetectionResult, EvidenceItem
 from opensight_desktop.case.queries import current_result_ids
+from opensight_desktop.metadata.extract import CONTRACT_FIELDS
 from opensight_desktop.timeutil import iso_utc
 
 EXPORT_SCHEMA = "opensight-export/1"
 
-EMPTY_METADATA: dict[str, Any] = {
-    "camera_make": None,
-    "camera_model": None,
-    "datetime_original": None,
-    "software": None,
-    "orientation": None,
-    "gps_latitude": None,
-    "gps_longitude": None,
-    "exif": {},
-}
+EMPTY_METADATA: dict[str, Any] = {**dict.fromkeys(CONTRACT_FIELDS), "exif": {}}
 
 
 def case_record(info: CaseInfo) -> dict[str, Any]:
