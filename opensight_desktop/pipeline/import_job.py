@@ -1,6 +1,7 @@
 """Batch import of files and folders into a case.
 
-Worker threads read, hash, sniff and decode (``pipeline.ingest``); this thread alone
+Workers (threads; processes for large imports) read, hash, sniff, decode and read the
+metadata of each file (``pipeline.ingest``); this thread alone
 writes the case, in batches of one transaction each, in walk order. A batch that was
 committed is complete (items, files, thumbnails and their audit entries together), so a
 killed import loses at most the batch in flight, and running it again picks up there:
@@ -87,7 +88,8 @@ class ImportSummary:
 
 @dataclass(frozen=True)
 class _Known:
-    item_id: int
+    """A path already in the case (for the quick "unchanged since last import" test)."""
+
     size: int | None
     mtime_ns: int | None
     hashed: bool
@@ -221,14 +223,13 @@ class ImportJob:
             rows = session.execute(
                 select(
                     EvidenceFile.path_raw,
-                    EvidenceFile.item_id,
                     EvidenceFile.size_bytes,
                     EvidenceFile.mtime_ns,
                     EvidenceItem.sha256,
                 ).join(EvidenceItem, EvidenceItem.id == EvidenceFile.item_id)
             )
-            for path_raw, item_id, size, mtime_ns, sha256 in rows:
-                self._known[path_raw] = _Known(item_id, size, mtime_ns, sha256 is not None)
+            for path_raw, size, mtime_ns, sha256 in rows:
+                self._known[path_raw] = _Known(size, mtime_ns, sha256 is not None)
 
     def _unchanged(self, found: FoundFile) -> bool:
         known = self._known.get(os.fsencode(found.path))
