@@ -13,10 +13,11 @@ from opensight_desktop.case.models import CaseInfo
 from opensight_desktop.case.store import Case
 from opensight_desktop.errors import UsageError
 from opensight_desktop.fileio import atomic_output
+from opensight_desktop.metadata.extract import CONTRACT_FIELDS
 from opensight_desktop.report.records import EXPORT_SCHEMA, app_record, case_record, item_records
 from opensight_desktop.timeutil import iso_utc, utc_now
 
-CSV_COLUMNS = [
+ITEM_FIELDS = (
     "id",
     "path",
     "file_name",
@@ -29,19 +30,19 @@ CSV_COLUMNS = [
     "format",
     "width",
     "height",
-    "camera_make",
-    "camera_model",
-    "datetime_original",
-    "software",
-    "orientation",
-    "gps_latitude",
-    "gps_longitude",
+)
+DETECTION_FIELDS = (
     "probability_fake",
     "verdict",
     "model_name",
     "model_sha256",
     "device",
     "analyzed_utc",
+)
+CSV_COLUMNS = [
+    *ITEM_FIELDS,
+    *CONTRACT_FIELDS,
+    *DETECTION_FIELDS,
     "flags",
     "review_state",
     "tags",
@@ -71,46 +72,9 @@ def csv_row(record: dict[str, Any]) -> dict[str, Any]:
     meta = record["metadata"]
     detection = record["detection"] or {}
     row = {
-        **{
-            key: record[key]
-            for key in (
-                "id",
-                "path",
-                "file_name",
-                "size_bytes",
-                "md5",
-                "sha1",
-                "sha256",
-                "status",
-                "error",
-                "format",
-                "width",
-                "height",
-            )
-        },
-        **{
-            key: meta.get(key)
-            for key in (
-                "camera_make",
-                "camera_model",
-                "datetime_original",
-                "software",
-                "orientation",
-                "gps_latitude",
-                "gps_longitude",
-            )
-        },
-        **{
-            key: detection.get(key)
-            for key in (
-                "probability_fake",
-                "verdict",
-                "model_name",
-                "model_sha256",
-                "device",
-                "analyzed_utc",
-            )
-        },
+        **{key: record[key] for key in ITEM_FIELDS},
+        **{key: meta.get(key) for key in CONTRACT_FIELDS},
+        **{key: detection.get(key) for key in DETECTION_FIELDS},
         "flags": "; ".join(record["flags"]),
         "review_state": record["review"]["state"],
         "tags": "; ".join(record["review"]["tags"]),
