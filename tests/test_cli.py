@@ -148,3 +148,22 @@ def test_bad_utc_offset(tmp_path, offset):
         )
         == 2
     )
+
+
+def test_no_display_gives_a_clear_message(tmp_path, opensight_home):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    env["OPENSIGHT_HOME"] = str(opensight_home)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("display detection is for X11/Wayland systems")
+    result = subprocess.run(
+        [sys.executable, "-m", "opensight_desktop"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "no display" in result.stderr
