@@ -26,10 +26,6 @@ def parse_iso(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def from_epoch_ns(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns / 1e9, UTC)
-
-
 def local_zone() -> tuple[str, int]:
     """The machine's time zone as (name, offset minutes east of UTC) right now."""
     now = datetime.now().astimezone()

@@ -33,10 +33,6 @@ class BackgroundJob(Generic[T]):
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
     def outcome(self) -> T:
         """The result, or the job's exception re-raised here."""
         if self.error is not None:

@@ -10,9 +10,6 @@ import torch
 from torch import nn
 
 ARCHITECTURE = "vit_small_patch16_384"
-DISPLAY_NAME = "Community Forensics ViT-S/16-384"
-PAPER = "Park & Owens, Community Forensics, CVPR 2025 (arXiv 2411.04125)"
-GRID = 24  # 384 / 16 patches per side
 
 
 def build_network() -> nn.Module:

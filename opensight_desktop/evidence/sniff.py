@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-# Image formats the app imports. HEIF covers HEIC/HEIF/AVIF (ISO base media "ftyp" boxes).
-IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", "HEIF")
-
 # Names that claim to be images: such a file whose content is not an image is an error
 # item (mislabelled or damaged evidence), not a silent skip.
 IMAGE_EXTENSIONS = frozenset(

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -120,7 +120,6 @@ class MainWindow(QMainWindow):
         self.settings = load_settings()
         self.case: Case | None = None
         self.job: JobThread | None = None
-        self._finished_jobs: set[JobThread] = set()
         self._detector_cache: dict[tuple[str, str], Any] = {}
         self._result_mark = 0
         self._current_item: int | None = None
@@ -1064,4 +1063,3 @@ class MainWindow(QMainWindow):
         """Stop everything without questions (tests)."""
         self.wait_for_job()
         self.viewer.shutdown()
-        QTimer.singleShot(0, lambda: None)

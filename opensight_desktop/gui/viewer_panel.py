@@ -112,7 +112,6 @@ class ViewerPanel(QWidget):
         self._loader: JobThread | None = None
         self._threads: set[JobThread] = set()
         self._pending: tuple[np.ndarray | None, Geometry | None, int] | None = None
-        self.current_item: int | None = None
 
     def _tool(self, text: str, tip: str, checkable: bool = False) -> QToolButton:
         button = QToolButton()
@@ -161,7 +160,6 @@ class ViewerPanel(QWidget):
         geometry: dict[str, Any] | None,
         orientation: int | None,
     ) -> None:
-        self.current_item = item_id
         self.view.clear()
         self.original.clear()
         if item_id is None or sha256 is None:

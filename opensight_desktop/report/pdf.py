@@ -43,6 +43,7 @@ from opensight_desktop.case.models import (
     CaseInfo,
     DetectionResult,
     DetectorModel,
+    ItemFlag,
     Thumbnail,
 )
 from opensight_desktop.case.queries import camera_name, current_result_ids
@@ -240,8 +241,6 @@ class ReportBuilder:
         if self.options.scope == "selected":
             return sorted(set(self.options.item_ids or []))
         if self.options.scope == "flagged":
-            from opensight_desktop.case.models import ItemFlag
-
             return sorted(set(session.scalars(select(ItemFlag.item_id))))
         return None
 
