@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
+from opensight_desktop.gui.binding_check import binding_fault
 from opensight_desktop.gui.errors import ErrorReporter
 from opensight_desktop.gui.main_window import MainWindow
 from opensight_desktop.resources import resource
@@ -28,6 +30,12 @@ def create_app() -> QApplication:
 
 def run_gui(case_path: str | None = None) -> int:
     app = create_app()
+    fault = binding_fault()
+    if fault is not None:
+        logging.getLogger("opensight_desktop.gui").error(fault)
+        print(f"opensight-desktop: error: {fault}", file=sys.stderr)
+        QMessageBox.critical(None, "OpenSight Desktop cannot start", fault)
+        return 2
     reporter = ErrorReporter()
     reporter.install()
     window = MainWindow()

@@ -4,6 +4,7 @@ file facts, and all metadata in a searchable tree."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
@@ -91,21 +92,32 @@ class ScoreBar(QWidget):
         painter.end()
 
 
-def _copy_row(value: str) -> QWidget:
+def _copy_row() -> tuple[QWidget, QLineEdit]:
+    """A read-only monospace field with a Copy button (hashes, coordinates)."""
     row = QWidget()
     layout = QHBoxLayout(row)
     layout.setContentsMargins(0, 0, 0, 0)
-    field = QLineEdit(value)
+    field = QLineEdit()
     field.setReadOnly(True)
     field.setFont(QFont("monospace"))
-    field.setCursorPosition(0)
     button = QPushButton("Copy")
     button.setToolTip("Copy to the clipboard")
     button.clicked.connect(field.selectAll)
     button.clicked.connect(field.copy)
     layout.addWidget(field, 1)
     layout.addWidget(button)
-    return row
+    return row, field
+
+
+def _fact_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+HASH_NAMES = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256"}
+FACT_NAMES = ("Format", "Size", "Status", "Camera", "Taken", "Software", "Orientation")
 
 
 class ItemPanel(QScrollArea):
@@ -189,16 +201,31 @@ class ItemPanel(QScrollArea):
         review_form.addRow("", self.save_notes)
         self._layout.addWidget(review_box)
 
+        # The rows below are made once and refilled per item: adding and removing form rows
+        # for every item leaked references in the Qt binding (about 6 per row, issue 11).
         self.flags_box = QGroupBox("Flags")
-        self.flags_layout = QVBoxLayout(self.flags_box)
+        flags_layout = QVBoxLayout(self.flags_box)
+        self.flags_label = _fact_label()
+        self.flags_label.setTextFormat(Qt.TextFormat.RichText)
+        flags_layout.addWidget(self.flags_label)
         self._layout.addWidget(self.flags_box)
 
         self.hashes_box = QGroupBox("Hashes (computed at import)")
-        self.hashes_form = QFormLayout(self.hashes_box)
+        hashes_form = QFormLayout(self.hashes_box)
+        self.hash_fields: dict[str, QLineEdit] = {}
+        for key, label in HASH_NAMES.items():
+            row, self.hash_fields[key] = _copy_row()
+            hashes_form.addRow(label, row)
         self._layout.addWidget(self.hashes_box)
 
         self.facts_box = QGroupBox("File")
         self.facts_form = QFormLayout(self.facts_box)
+        self.fact_labels: dict[str, QLabel] = {}
+        for name in FACT_NAMES:
+            self.fact_labels[name] = _fact_label()
+            self.facts_form.addRow(name, self.fact_labels[name])
+        gps_row, self.gps_field = _copy_row()
+        self.facts_form.addRow("GPS", gps_row)
         self._layout.addWidget(self.facts_box)
 
         metadata_box = QGroupBox("All metadata")
@@ -278,75 +305,51 @@ class ItemPanel(QScrollArea):
         self._fill_facts(record)
         self._fill_metadata(record)
 
-    def _clear_form(self, form: QFormLayout) -> None:
-        while form.rowCount():
-            form.removeRow(0)
-
     def _fill_flags(self, record: dict[str, Any]) -> None:
-        while self.flags_layout.count():
-            item = self.flags_layout.takeAt(0)
-            widget = item.widget() if item else None
-            if widget is not None:
-                widget.hide()
-                widget.setParent(None)
-                widget.deleteLater()
         explanations = record.get("flag_explanations", {})
-        if not record["flags"]:
-            self.flags_layout.addWidget(QLabel("No metadata flags."))
-        for code in record["flags"]:
-            label = QLabel(f"<b>{FLAG_TITLES.get(code, code)}</b> — {explanations.get(code, '')}")
-            label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.flags_layout.addWidget(label)
+        # explanations quote metadata from the evidence: escaped, never markup
+        self.flags_label.setText(
+            "<br>".join(
+                f"<b>{html.escape(FLAG_TITLES.get(code, code))}</b> — "
+                f"{html.escape(explanations.get(code, ''))}"
+                for code in record["flags"]
+            )
+            or "No metadata flags."
+        )
 
     def _fill_hashes(self, record: dict[str, Any]) -> None:
-        self._clear_form(self.hashes_form)
-        for name in ("md5", "sha1", "sha256"):
-            self.hashes_form.addRow(
-                name.upper().replace("SHA", "SHA-"),
-                _copy_row(record[name] or "(file unreadable at import)"),
-            )
+        for key, field in self.hash_fields.items():
+            field.setText(record[key] or "(file unreadable at import)")
+            field.setCursorPosition(0)
 
     def _fill_facts(self, record: dict[str, Any]) -> None:
-        self._clear_form(self.facts_form)
         meta = record["metadata"]
-        rows = [
-            (
-                "Format",
-                f"{record['format'] or '?'}  {record['width'] or '?'} x "
-                f"{record['height'] or '?'} px, {record['mode'] or ''}",
+        values = {
+            "Format": f"{record['format'] or '?'}  {record['width'] or '?'} x "
+            f"{record['height'] or '?'} px, {record['mode'] or ''}",
+            "Size": f"{record['size_bytes']:,} bytes" if record["size_bytes"] is not None else "?",
+            "Status": record["status"] + (f": {record['error']}" if record["error"] else ""),
+            "Camera": camera_name(meta.get("camera_make"), meta.get("camera_model")) or "—",
+            "Taken": (meta.get("datetime_original") or "—")
+            + (
+                f" ({meta['datetime_original_offset']})"
+                if meta.get("datetime_original_offset")
+                else ""
             ),
-            (
-                "Size",
-                f"{record['size_bytes']:,} bytes" if record["size_bytes"] is not None else "?",
-            ),
-            ("Status", record["status"] + (f": {record['error']}" if record["error"] else "")),
-            (
-                "Camera",
-                camera_name(meta.get("camera_make"), meta.get("camera_model")) or "—",
-            ),
-            (
-                "Taken",
-                (meta.get("datetime_original") or "—")
-                + (
-                    f" ({meta['datetime_original_offset']})"
-                    if meta.get("datetime_original_offset")
-                    else ""
-                ),
-            ),
-            ("Software", meta.get("software") or "—"),
-            ("Orientation", str(meta.get("orientation") or "—")),
-        ]
-        for label, value in rows:
-            widget = QLabel(value)
-            widget.setWordWrap(True)
-            widget.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.facts_form.addRow(label, widget)
+            "Software": meta.get("software") or "—",
+            "Orientation": str(meta.get("orientation") or "—"),
+        }
+        for name, label in self.fact_labels.items():
+            label.setText(values[name])
         lat, lon = meta.get("gps_latitude"), meta.get("gps_longitude")
-        if lat is not None and lon is not None:
+        located = lat is not None and lon is not None
+        self.facts_form.setRowVisible(self.gps_field.parentWidget(), located)
+        if located:
             altitude = meta.get("gps_altitude_m")
-            text = f"{lat:.6f}, {lon:.6f}" + (f"  ({altitude:g} m)" if altitude is not None else "")
-            self.facts_form.addRow("GPS", _copy_row(text))
+            self.gps_field.setText(
+                f"{lat:.6f}, {lon:.6f}" + (f"  ({altitude:g} m)" if altitude is not None else "")
+            )
+            self.gps_field.setCursorPosition(0)
 
     def _fill_metadata(self, record: dict[str, Any]) -> None:
         self.metadata_tree.clear()
