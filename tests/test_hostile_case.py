@@ -123,6 +123,15 @@ def test_verify_does_not_run_a_foreign_trigger_and_is_not_verified(case_file, ca
     assert _audit_count(case_file) == entries
 
 
+def test_a_trigger_added_while_the_case_is_open_never_runs_in_its_writes(case_file):
+    with Case.open(case_file) as case:
+        _sql(case_file, EVIL_TRIGGER)  # another program, after the case was opened
+        with pytest.raises(CaseFileError, match=r"read-only because its schema.*'evil'"):
+            review.set_notes(case, 1, "my note")
+        assert case.read_only and not verify_case(case).ok
+    assert _query(case_file, "SELECT DISTINCT notes FROM evidence_item") == [("",)]
+
+
 def test_every_kind_of_schema_difference_is_named(case_file):
     _sql(
         case_file,
@@ -521,6 +530,21 @@ def test_a_case_on_read_only_storage_opens_read_only(
     assert _audit_count(case_file) == entries
 
 
+def test_a_log_beside_a_case_on_read_only_storage_is_not_silently_left_out(
+    tmp_path, case_file, monkeypatch
+):
+    """SQLite reads a case on read-only storage as immutable, which ignores its log."""
+    crashed = tmp_path / "archive" / "case.osc"
+    crashed.parent.mkdir()
+    with Case.open(case_file) as case:
+        review.set_notes(case, 1, "only in the log")
+        shutil.copyfile(case_file, crashed)
+        shutil.copyfile(_wal(case_file), _wal(crashed))
+    _simulate_read_only_medium(monkeypatch, crashed, errno.EROFS)
+    with pytest.raises(CaseFileError, match=r"read-only storage.*write-ahead log.*Copy the case"):
+        Case.open(crashed)
+
+
 def test_an_old_schema_on_read_only_storage_is_refused_clearly(case_file):
     revisions = list(schema.script_directory().walk_revisions())
     if len(revisions) < 2:
@@ -575,3 +599,28 @@ def test_an_immutable_case_file(case_file, capsys):
             assert verify_case(case).ok
     finally:
         _run("chattr", "-i", str(case_file))
+
+
+def test_the_gui_says_why_a_case_is_read_only_and_offers_no_edits(qtbot, case_file, monkeypatch):
+    pytest.importorskip("PySide6.QtWidgets")
+    from PySide6.QtWidgets import QMessageBox
+
+    from opensight_desktop.gui.main_window import MainWindow
+
+    _sql(case_file, EVIL_TRIGGER)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args, **kw: shown.append(args[2]))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        assert window.open_case(str(case_file))
+        assert "(read-only)" in window.windowTitle()
+        assert len(shown) == 1 and "'evil'" in shown[0] and "case repair" in shown[0]
+        writes = [action for action in window.case_actions if action.property("writes")]
+        assert len(writes) == 5 and not any(action.isEnabled() for action in writes)
+        assert window.item_panel.notes_edit.isReadOnly()
+        assert not window.item_panel.review_combo.isEnabled()
+    finally:
+        window.shutdown_for_tests()
+        window.close_case()

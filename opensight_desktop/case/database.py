@@ -62,10 +62,11 @@ def connect(path: Path, *, readonly: bool = False, immutable: bool = False) -> s
 
     ``immutable`` is for read-only media, where SQLite cannot create the ``-shm`` index
     beside the case (a plain read-only open fails there): the file is read as unchanging,
-    without locks, any write-ahead log beside it read into memory.
+    without locks. It ignores a write-ahead log beside the file: the caller refuses a case
+    whose log holds changes (``Case.open``).
     """
     if readonly or immutable:
-        query = "immutable=1" if immutable else "mode=ro"
+        query = "mode=ro&immutable=1" if immutable else "mode=ro"
         uri = "file:" + quote(os.fspath(path)) + "?" + query
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     else:

@@ -130,7 +130,8 @@ def verify_case(
     record: bool = True,
 ) -> IntegrityReport:
     """Run all three checks; unless ``record`` is false, log the outcome in the audit log."""
-    report = IntegrityReport(schema_differences=[d.describe() for d in case.schema_differences])
+    found = case.recheck_schema()  # as the file is now, not only as it was opened
+    report = IntegrityReport(schema_differences=[d.describe() for d in found])
     throttle = Throttle(progress)
     with case.read() as session:
         total = session.scalar(select(func.count()).select_from(EvidenceFile)) or 0

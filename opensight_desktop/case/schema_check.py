@@ -134,7 +134,7 @@ class SchemaObject:
     def key(self) -> tuple[str, str]:
         return self.type, self.name.lower()
 
-    @property
+    @functools.cached_property
     def canonical(self) -> str | None:
         return normalise_sql(self.sql)
 
@@ -225,13 +225,17 @@ def compare(
             differences.append(SchemaDifference("foreign", obj.type, obj.name, obj.table, obj.sql))
         elif obj.type == "table":
             differences.extend(_compare_table(ref, obj))
-        elif obj.canonical != ref.canonical or obj.table.lower() != ref.table.lower():
+        elif not _same_sql(obj, ref) or obj.table.lower() != ref.table.lower():
             differences.append(SchemaDifference("altered", obj.type, obj.name, obj.table, obj.sql))
     for key, ref in expected.items():
         if key not in found:
             differences.append(SchemaDifference("missing", ref.type, ref.name, ref.table, ref.sql))
     differences.sort(key=lambda d: (OBJECT_TYPES.index(d.type), d.name.lower()))
     return differences
+
+
+def _same_sql(obj: SchemaObject, ref: SchemaObject) -> bool:
+    return obj.sql == ref.sql or obj.canonical == ref.canonical  # the first is the usual case
 
 
 def _compare_table(ref: SchemaObject, obj: SchemaObject) -> list[SchemaDifference]:
@@ -248,7 +252,7 @@ def _compare_table(ref: SchemaObject, obj: SchemaObject) -> list[SchemaDifferenc
         if name not in theirs
     ]
     same_columns = [row[1:] for row in ref.columns] == [row[1:] for row in obj.columns]
-    if not differences and (not same_columns or obj.canonical != ref.canonical):
+    if not differences and (not same_columns or not _same_sql(obj, ref)):
         differences.append(SchemaDifference("altered", "table", obj.name, obj.name, obj.sql))
     return differences
 
@@ -256,8 +260,25 @@ def _compare_table(ref: SchemaObject, obj: SchemaObject) -> list[SchemaDifferenc
 def differences(conn: sqlite3.Connection, revision: str) -> list[SchemaDifference]:
     """Compare the case on ``conn`` (opened read-only, trusted_schema off) with ``revision``."""
     reference = reference_schema(revision)
+    stored = _master_rows(conn)
+    if stored == _reference_rows(revision):
+        return []  # the same text for every object: nothing to normalise or compare further
     known = {obj.name.lower() for obj in reference if obj.type == "table"}
     return compare(reference, read_schema(conn, known))
+
+
+def _master_rows(conn: sqlite3.Connection) -> set[tuple[object, ...]]:
+    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return {
+        tuple(row)
+        for row in rows
+        if not (row[0] == "table" and _INTERNAL_TABLES.fullmatch(str(row[1])))
+    }
+
+
+@functools.cache
+def _reference_rows(revision: str) -> set[tuple[object, ...]]:
+    return {(obj.type, obj.name, obj.table, obj.sql) for obj in reference_schema(revision)}
 
 
 def summary_line(found: list[SchemaDifference] | tuple[SchemaDifference, ...]) -> str:

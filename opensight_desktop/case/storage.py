@@ -15,7 +15,9 @@ changing anything:
 
 Where the folder is not writable SQLite cannot create the ``-shm`` index, and a plain
 read-only open of a WAL-mode database fails there; such a case is read as immutable
-(``database.connect(immutable=True)``), which is what read-only storage is.
+(``database.connect(immutable=True)``), which is what read-only storage is. SQLite does
+not read a write-ahead log then, so a case left there with a log that holds changes (a copy
+made while it was open) is refused with a message rather than shown without them.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ from opensight_desktop.case.models import (
 )
 from opensight_desktop.case.repair import RepairResult, repair_schema
 from opensight_desktop.case.schema_check import SchemaDifference
-from opensight_desktop.case.wal_guard import check_wal_belongs
+from opensight_desktop.case.wal_guard import check_wal_belongs, wal_path, would_replay
 from opensight_desktop.errors import CaseFileError
 from opensight_desktop.timeutil import local_zone, utc_now
 
@@ -111,6 +111,7 @@ class Case:
         self.read_only_reason = read_only_reason
         self.read_only_cause = read_only_cause if read_only_reason is not None else None
         self.schema_differences = schema_differences
+        self._revision = schema.head_revision()  # an open case is always at the head
         self._lock = lock
         self._write_engine: Engine | None = None
         if read_only_reason is None:
@@ -139,6 +140,18 @@ class Case:
                 "nothing is recorded in its audit log"
             )
         return lines
+
+    def recheck_schema(self) -> tuple[SchemaDifference, ...]:
+        """Compare the schema again now (something may have changed the file meanwhile)."""
+        with self.read() as session:
+            self._check_schema(session.connection().connection.dbapi_connection)
+        return self.schema_differences
+
+    def _check_schema(self, raw: object) -> None:
+        found = tuple(schema_check.differences(raw, self._revision))  # type: ignore[arg-type]
+        self.schema_differences = found
+        if found and self.read_only_reason is None:
+            self.read_only_reason, self.read_only_cause = _schema_reason(found), "schema"
 
     def require_writable(self, action: str) -> None:
         """Raise the clear error for ``action`` (e.g. "import into it") if read-only."""
@@ -288,6 +301,13 @@ class Case:
         if reason is None and read_only:
             reason, cause = "read-only was asked for", "asked"
         immutable = reason is not None and not access.folder_writable
+        if immutable and would_replay(wal_path(path)):
+            raise CaseFileError(
+                f"case file is on read-only storage ({reason}) with a write-ahead log beside "
+                "it that holds its latest changes, which SQLite cannot merge there. Copy the "
+                f"case together with {wal_path(path).name} to writable storage and open the "
+                f"copy; the files were not changed: {path}"
+            )
         found = cls._probe(path, immutable)
         differences = tuple(found.differences)
         head = schema.head_revision()
@@ -309,12 +329,7 @@ class Case:
             upgraded = cls._upgrade(path, found.revision, head)
             return cls(path, lock, upgraded)
         if differences and reason is None:
-            cause = "schema"
-            reason = (
-                "its schema is not what OpenSight creates ("
-                + schema_check.summary_line(differences)
-                + "); `opensight-desktop case repair CASE` removes what is not OpenSight's"
-            )
+            reason, cause = _schema_reason(differences), "schema"
         return cls(
             path,
             lock,
@@ -405,6 +420,10 @@ class Case:
         assert self._write_engine is not None
         try:
             with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+                # Checked inside the write transaction, which holds SQLite's write lock: no
+                # trigger added since the case was opened can run in what we write.
+                self._check_schema(session.connection().connection.dbapi_connection)
+                self.require_writable("change it")
                 yield session
         except (OperationalError, DBAPIError) as exc:
             raise friendly_sqlite_error(self.path, exc) from exc
@@ -465,6 +484,14 @@ def _remove_partial(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(OSError):
             path.with_name(path.name + suffix).unlink()
+
+
+def _schema_reason(differences: tuple[SchemaDifference, ...]) -> str:
+    return (
+        "its schema is not what OpenSight creates ("
+        + schema_check.summary_line(differences)
+        + "); `opensight-desktop case repair CASE` removes what is not OpenSight's"
+    )
 
 
 def _real(path: Path) -> Path:

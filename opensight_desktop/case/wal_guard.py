@@ -55,6 +55,8 @@ def _checksum(data: bytes, big_endian: bool, s1: int = 0, s2: int = 0) -> tuple[
 
 def would_replay(wal: Path) -> bool:
     """Whether SQLite would take at least one frame from this log (header and first frame)."""
+    if not wal.exists():
+        return False
     try:
         with open(wal, "rb") as handle:
             header = handle.read(WAL_HEADER)
