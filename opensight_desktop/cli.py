@@ -152,7 +152,7 @@ def cmd_case_info(args: argparse.Namespace) -> int:
                 if case.schema_differences
                 else "as OpenSight creates it",
             ),
-            *[("  " + d.type, d.describe()) for d in case.schema_differences],
+            *[("  " + d.kind, d.describe()) for d in case.schema_differences],
             (
                 "Access",
                 f"read-only: {case.read_only_reason}" if case.read_only else "read and write",

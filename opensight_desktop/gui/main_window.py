@@ -485,6 +485,17 @@ class MainWindow(QMainWindow):
             f"Files: {s.files}",
             f"Detector results: {s.detection_results}",
             f"Audit entries: {s.audit_entries}",
+            "Access: "
+            + (f"read-only: {self.case.read_only_reason}" if self.case.read_only else "read-write"),
+            "Schema check: "
+            + (
+                "\n  ".join(
+                    ["not as OpenSight creates it:"]
+                    + [d.describe() for d in self.case.schema_differences]
+                )
+                if self.case.schema_differences
+                else "as OpenSight creates it"
+            ),
         ]
         show_text(self, "Case information", "\n".join(lines))
 
