@@ -69,6 +69,22 @@ class _ProgressLine:
             sys.stderr.flush()
 
 
+def _open_case(path: str, must_write: str | None = None):  # type: ignore[no-untyped-def]
+    """Open a case; warn on stderr when it is read-only and why; refuse ``must_write``."""
+    from opensight_desktop.case.store import Case
+
+    case = Case.open(path)
+    try:
+        if must_write is not None:
+            case.require_writable(must_write)
+    except BaseException:
+        case.close()
+        raise
+    for line in case.notices():
+        print(f"{APP_NAME}: warning: {_safe(line)}", file=sys.stderr)
+    return case
+
+
 # -- commands ----------------------------------------------------------------------------
 
 
@@ -129,6 +145,18 @@ def cmd_case_info(args: argparse.Namespace) -> int:
             ),
             ("Case file", str(s.path)),
             ("Schema version", s.schema_revision),
+            (
+                "Schema check",
+                f"{len(case.schema_differences)} object(s) not as OpenSight creates them "
+                f"(`{APP_NAME} case repair CASE` removes them after a backup copy)"
+                if case.schema_differences
+                else "as OpenSight creates it",
+            ),
+            *[("  " + d.kind, d.describe()) for d in case.schema_differences],
+            (
+                "Access",
+                f"read-only: {case.read_only_reason}" if case.read_only else "read and write",
+            ),
             ("Evidence items", str(s.items)),
             *[(f"  {status}", str(count)) for status, count in sorted(s.items_by_status.items())],
             ("Evidence files", f"{s.files} (including exact duplicates)"),
@@ -142,12 +170,30 @@ def cmd_case_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+def cmd_case_repair(args: argparse.Namespace) -> int:
     from opensight_desktop.case.store import Case
+
+    result = Case.repair(args.case)
+    if not result.changed:
+        _out(f"Nothing to repair: the schema of {_safe(str(result.path))} is OpenSight's own.")
+        return EXIT_OK
+    _out(f"Repaired the schema of {_safe(str(result.path))}")
+    _out(f"  backup copy made first: {_safe(str(result.backup))}")
+    for difference in result.removed:
+        _out(f"  removed: {_safe(difference.describe())}")
+    for difference in result.restored:
+        _out(f"  restored as OpenSight creates it: {difference.type} {_safe(difference.name)}")
+    if result.upgraded_from:
+        _out(f"  upgraded from schema {result.upgraded_from}")
+    _out("Recorded in the case's audit log, with the SQL of every object removed.")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
     from opensight_desktop.pipeline.import_job import ImportJob
 
     line = _ProgressLine()
-    with Case.open(args.case) as case:
+    with _open_case(args.case, must_write="import into it") as case:
         number = case.summary().number
         job = ImportJob(
             case, args.paths, recursive=not args.no_recursive, workers=args.workers, progress=line
@@ -183,21 +229,22 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from opensight_desktop.case.store import Case
     from opensight_desktop.report.export import export_case
 
-    with Case.open(args.case) as case:
+    with _open_case(args.case) as case:
         count = export_case(case, args.format, args.output)
+        recorded = not case.read_only
     _out(f"Exported {count} items as {args.format.upper()} to {_safe(str(Path(args.output)))}")
+    if not recorded:
+        _out("(not recorded in the case's audit log: the case is open read-only)")
     return EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from opensight_desktop.case.integrity import describe, verify_case
-    from opensight_desktop.case.store import Case
 
     line = _ProgressLine()
-    with Case.open(args.case) as case:
+    with _open_case(args.case) as case:
         try:
             report = verify_case(case, progress=line)
         finally:
@@ -233,7 +280,6 @@ def _report_model_import(model, created: bool) -> int:  # type: ignore[no-untype
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from opensight_desktop.case.store import Case
     from opensight_desktop.report.pdf import ReportBuilder, ReportOptions
     from opensight_desktop.timeutil import parse_iso, utc_now
 
@@ -252,13 +298,21 @@ def cmd_report(args: argparse.Namespace) -> int:
         scope=scope, item_ids=items, audit_appendix=not args.no_audit_log, generated_at=generated
     )
     line = _ProgressLine()
-    with Case.open(args.case) as case:
+    with _open_case(args.case) as case:
         try:
             result = ReportBuilder(case, options, progress=line).write(args.output)
         finally:
             line.close()
+        recorded = not case.read_only
     _out(f"Report written: {_safe(str(result.path))} ({result.pages} pages, {result.items} items)")
-    _out(f"SHA-256 {result.sha256} (recorded in the case's audit log)")
+    _out(
+        f"SHA-256 {result.sha256} "
+        + (
+            "(recorded in the case's audit log)"
+            if recorded
+            else "(not recorded in the case's audit log: the case is open read-only)"
+        )
+    )
     if not result.integrity_ok:
         print(
             f"{APP_NAME}: warning: the integrity check found problems; the report says which",
@@ -338,7 +392,6 @@ def _run_in_background(job_run, cancel) -> object:  # type: ignore[no-untyped-de
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from opensight_desktop.case.store import Case
     from opensight_desktop.detector.store import ModelStore
     from opensight_desktop.detector.verdict import Bands
     from opensight_desktop.settings import load_settings
@@ -348,7 +401,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     model = store.resolve(args.model)
     if args.batch_size is not None and not 1 <= args.batch_size <= 512:
         raise OpenSightError("--batch-size must be between 1 and 512")
-    with Case.open(args.case) as case:
+    with _open_case(args.case, must_write="analyse it") as case:
         number = case.summary().number
         from opensight_desktop.pipeline.analyze_job import AnalysisJob
         from opensight_desktop.progress import CancelToken
@@ -399,7 +452,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_tile_scan(args: argparse.Namespace) -> int:
-    from opensight_desktop.case.store import Case
     from opensight_desktop.detector.store import ModelStore
     from opensight_desktop.pipeline.tile_scan_job import TileScanJob
     from opensight_desktop.progress import CancelToken
@@ -408,7 +460,7 @@ def cmd_tile_scan(args: argparse.Namespace) -> int:
     settings = load_settings()
     store = ModelStore()
     model = store.resolve(args.model)
-    with Case.open(args.case) as case:
+    with _open_case(args.case, must_write="record a tile scan in it") as case:
         detector = store.load(model, args.device or settings.device)
         cancel = CancelToken()
         line = _ProgressLine()
@@ -532,6 +584,13 @@ def build_parser() -> argparse.ArgumentParser:
     info = case_commands.add_parser("info", help="show the case and its counts")
     info.add_argument("case", metavar="CASE")
     info.set_defaults(handler=cmd_case_info)
+    repair = case_commands.add_parser(
+        "repair",
+        help="remove schema objects (triggers, views, ...) OpenSight did not create, "
+        "after a backup copy; audit-logged",
+    )
+    repair.add_argument("case", metavar="CASE")
+    repair.set_defaults(handler=cmd_case_repair)
 
     imp = commands.add_parser("import", help="import image files and folders as evidence")
     imp.add_argument("case", metavar="CASE")

@@ -52,6 +52,8 @@ def test_connection_pragmas(case):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        # the case's own views, triggers and defaults may not call functions with side effects
+        assert conn.exec_driver_sql("PRAGMA trusted_schema").scalar() == 0
 
 
 def test_existing_file_is_never_overwritten(case_path):

@@ -57,32 +57,45 @@ def check_header(path: Path) -> None:
         )
 
 
-def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
-    if readonly:
-        uri = "file:" + quote(os.fspath(path)) + "?mode=ro"
+def connect(path: Path, *, readonly: bool = False, immutable: bool = False) -> sqlite3.Connection:
+    """A raw connection with the case pragmas.
+
+    ``immutable`` is for read-only media, where SQLite cannot create the ``-shm`` index
+    beside the case (a plain read-only open fails there): the file is read as unchanging,
+    without locks. It ignores a write-ahead log beside the file: the caller refuses a case
+    whose log holds changes (``Case.open``).
+    """
+    if readonly or immutable:
+        query = "mode=ro&immutable=1" if immutable else "mode=ro"
+        uri = "file:" + quote(os.fspath(path)) + "?" + query
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # Functions with side effects may not run from the case's own schema (views, triggers,
+    # defaults): a crafted case file is untrusted input.
+    conn.execute("PRAGMA trusted_schema = OFF")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
-    if not readonly:
+    if not (readonly or immutable):
         conn.execute("PRAGMA journal_mode = WAL")
         # FULL: a commit that returned is on disk even after a power cut (evidence records).
         conn.execute("PRAGMA synchronous = FULL")
     return conn
 
 
-def make_engine(path: Path, *, readonly: bool = False, immediate: bool = False) -> Engine:
+def make_engine(
+    path: Path, *, readonly: bool = False, immediate: bool = False, immutable: bool = False
+) -> Engine:
     # Pooled connections keep the write-ahead log open between transactions; with none
     # left open, SQLite checkpoints and deletes the log after every single commit.
     engine = create_engine(
         "sqlite://",
-        creator=lambda: _connect(path, readonly),
+        creator=lambda: connect(path, readonly=readonly, immutable=immutable),
         poolclass=QueuePool,
         pool_size=2,
         max_overflow=4,
     )
-    begin_sql = "BEGIN IMMEDIATE" if immediate and not readonly else "BEGIN"
+    begin_sql = "BEGIN IMMEDIATE" if immediate and not (readonly or immutable) else "BEGIN"
 
     @event.listens_for(engine, "begin")
     def _begin(conn):  # type: ignore[no-untyped-def]
@@ -99,6 +112,7 @@ def init_new_file(path: Path) -> None:
     """
     conn = sqlite3.connect(path, isolation_level=None)
     try:
+        conn.execute("PRAGMA trusted_schema = OFF")
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute("PRAGMA page_size = 4096")
         conn.execute("VACUUM")

@@ -5,6 +5,9 @@ Three independent questions, reported separately so the examiner knows which fai
 2. Is the audit log intact? (hash chain, head stored in the case row)
 3. Do the evidence records still say what the audit log says they said at import?
    (an edited hash in the item table is caught here even if the file is gone)
+Besides, the case's schema must be exactly what the application creates: a foreign trigger
+can rewrite records while the chain stays intact (``Case.schema_differences``, found when
+the case was opened; such a case is open read-only and nothing of its schema ran).
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ class IntegrityReport:
     chain: audit.ChainCheck | None = None
     record_problems: list[str] = field(default_factory=list)
     database_check: str = "ok"
+    schema_differences: list[str] = field(default_factory=list)
+    # Why the outcome could not be recorded in the audit log (the case is read-only).
+    not_recorded: str | None = None
     cancelled: bool = False
 
     @property
@@ -51,6 +57,7 @@ class IntegrityReport:
             and self.chain.ok
             and not self.record_problems
             and self.database_check == "ok"
+            and not self.schema_differences
             and not self.cancelled
         )
 
@@ -68,6 +75,7 @@ class IntegrityReport:
             "audit_first_bad_entry": self.chain.first_bad_seq if self.chain else None,
             "record_problems": len(self.record_problems),
             "database_check": self.database_check,
+            "schema_differences": len(self.schema_differences),
         }
 
 
@@ -122,7 +130,8 @@ def verify_case(
     record: bool = True,
 ) -> IntegrityReport:
     """Run all three checks; unless ``record`` is false, log the outcome in the audit log."""
-    report = IntegrityReport()
+    found = case.recheck_schema()  # as the file is now, not only as it was opened
+    report = IntegrityReport(schema_differences=[d.describe() for d in found])
     throttle = Throttle(progress)
     with case.read() as session:
         total = session.scalar(select(func.count()).select_from(EvidenceFile)) or 0
@@ -149,7 +158,9 @@ def verify_case(
         messages = [str(r[0]) for r in rows]
         report.database_check = "ok" if messages == ["ok"] else "; ".join(messages[:5])
     throttle(lambda elapsed: Progress("verify", report.files_checked, total, elapsed), force=True)
-    if record:
+    if record and case.read_only_reason is not None:
+        report.not_recorded = case.read_only_reason
+    elif record:
         with case.write() as session:
             audit.append(session, "case.verified", report.summary())
     return report
@@ -200,5 +211,18 @@ def describe(report: IntegrityReport) -> list[str]:
     else:
         lines.append("Evidence records: hashes match the audit log")
     lines.append(f"Database structure: {report.database_check}")
+    if report.schema_differences:
+        lines.append(
+            f"Case schema: {len(report.schema_differences)} object(s) not as OpenSight creates "
+            "them (they could have changed records; `case repair` removes them)"
+        )
+        lines.extend(f"  {difference}" for difference in report.schema_differences[:50])
+    else:
+        lines.append("Case schema: as OpenSight creates it")
     lines.append("Result: " + ("VERIFIED" if report.ok else "PROBLEMS FOUND"))
+    if report.not_recorded:
+        lines.append(
+            f"(not recorded in the audit log: the case is open read-only because "
+            f"{report.not_recorded})"
+        )
     return lines

@@ -9,6 +9,7 @@ that any SQLite tool can tell the version.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ def script_directory() -> ScriptDirectory:
     return ScriptDirectory.from_config(alembic_config())
 
 
+@functools.cache  # the migrations shipped with the application do not change while it runs
 def head_revision() -> str:
     head = script_directory().get_current_head()
     assert head is not None

@@ -402,6 +402,13 @@ class ItemPanel(QScrollArea):
 
     # -- review edits --------------------------------------------------------------------
 
+    def set_editable(self, editable: bool) -> None:
+        """Review edits off for a case open read-only (they could not be saved)."""
+        self.review_combo.setEnabled(editable)
+        self.tags_edit.setReadOnly(not editable)
+        self.notes_edit.setReadOnly(not editable)
+        self.save_notes.setEnabled(editable)
+
     def _review_chosen(self, _index: int) -> None:
         self.review_state_chosen.emit(self.review_combo.currentData())
 

@@ -276,13 +276,20 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.cancel_button)
 
     def _action(
-        self, menu: Any, text: str, slot: Any, shortcut: str | None = None, case_only: bool = True
+        self,
+        menu: Any,
+        text: str,
+        slot: Any,
+        shortcut: str | None = None,
+        case_only: bool = True,
+        writes: bool = False,
     ) -> QAction:
         action = QAction(text, self)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(slot)
         action.setProperty("case_only", case_only)
+        action.setProperty("writes", writes)  # off while the case is open read-only
         menu.addAction(action)
         return action
 
@@ -305,12 +312,16 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, "Ctrl+Q", case_only=False)
         evidence = menus.addMenu("&Evidence")
-        import_folder = self._action(evidence, "Import &folder...", self.import_folder, "Ctrl+I")
-        self._action(evidence, "Import f&iles...", self.import_files, "Ctrl+Shift+I")
+        import_folder = self._action(
+            evidence, "Import &folder...", self.import_folder, "Ctrl+I", writes=True
+        )
+        self._action(evidence, "Import f&iles...", self.import_files, "Ctrl+Shift+I", writes=True)
         evidence.addSeparator()
-        analyze = self._action(evidence, "&Analyse all", self.analyze_all, "Ctrl+R")
-        self._action(evidence, "Analyse &selected", self.analyze_selected, "Ctrl+Shift+R")
-        self._action(evidence, "&Tile scan of this image", self.tile_scan)
+        analyze = self._action(evidence, "&Analyse all", self.analyze_all, "Ctrl+R", writes=True)
+        self._action(
+            evidence, "Analyse &selected", self.analyze_selected, "Ctrl+Shift+R", writes=True
+        )
+        self._action(evidence, "&Tile scan of this image", self.tile_scan, writes=True)
         cancel = self._action(evidence, "&Cancel running job", self.cancel_job, "Esc")
         tools = menus.addMenu("&Tools")
         self._action(tools, "Detector &models...", self.manage_models, case_only=False)
@@ -391,6 +402,13 @@ class MainWindow(QMainWindow):
         except OpenSightError as exc:
             QMessageBox.warning(self, "Open case", str(exc))
             return False
+        if case.read_only:
+            QMessageBox.warning(
+                self,
+                "Case open read-only",
+                "\n\n".join(line[0].upper() + line[1:] + "." for line in case.notices())
+                + "\n\nViewing, verifying, reports and exports work; nothing can be changed.",
+            )
         if case.upgraded:
             QMessageBox.information(
                 self,
@@ -406,7 +424,11 @@ class MainWindow(QMainWindow):
     def _use_case(self, case: Case) -> None:
         self.case = case
         summary = case.summary()
-        self.setWindowTitle(f"{summary.number} — {summary.title} — OpenSight Desktop")
+        self.setWindowTitle(
+            f"{summary.number} — {summary.title}"
+            + (" (read-only)" if case.read_only else "")
+            + " — OpenSight Desktop"
+        )
         recent = [str(case.path)] + [
             p for p in (self.settings.recent_cases or []) if p != str(case.path)
         ]
@@ -416,7 +438,8 @@ class MainWindow(QMainWindow):
         self._result_mark = self._last_result_id()
         self.pages.setCurrentWidget(self.workspace)
         for action in self.case_actions:
-            action.setEnabled(True)
+            action.setEnabled(not (case.read_only and action.property("writes")))
+        self.item_panel.set_editable(not case.read_only)
         self._update_banner()
         self._update_count()
         if self.proxy.rowCount():
@@ -462,6 +485,17 @@ class MainWindow(QMainWindow):
             f"Files: {s.files}",
             f"Detector results: {s.detection_results}",
             f"Audit entries: {s.audit_entries}",
+            "Access: "
+            + (f"read-only: {self.case.read_only_reason}" if self.case.read_only else "read-write"),
+            "Schema check: "
+            + (
+                "\n  ".join(
+                    ["not as OpenSight creates it:"]
+                    + [d.describe() for d in self.case.schema_differences]
+                )
+                if self.case.schema_differences
+                else "as OpenSight creates it"
+            ),
         ]
         show_text(self, "Case information", "\n".join(lines))
 
@@ -522,6 +556,9 @@ class MainWindow(QMainWindow):
     def set_review_state(self, state: str) -> None:
         ids = self.selected_ids() or ([self._current_item] if self._current_item else [])
         if self.case is None or not ids:
+            return
+        if self.case.read_only:
+            self.job_label.setText("The case is open read-only: review states cannot change")
             return
         review.set_review_state(self.case, ids, state)
         self.model.refresh_items(ids)

@@ -109,6 +109,8 @@ def export_case(case: Case, fmt: str, output: str | Path) -> int:
             for record in document["items"]:
                 writer.writerow(csv_row(record))
     digest = hashlib.sha256(output.read_bytes()).hexdigest()
+    if case.read_only:  # nothing can be recorded; the CLI and GUI say so
+        return len(document["items"])
     with case.write() as session:
         audit.append(
             session,

@@ -167,6 +167,8 @@ class ReportBuilder:
         with atomic_output(output, "wb") as handle:
             handle.write(data)
         digest = hashlib.sha256(data).hexdigest()
+        if self.case.read_only:  # nothing can be recorded; the CLI and GUI say so
+            return ReportResult(output, digest, pages, count, integrity.ok)
         with self.case.write() as session:
             audit.append(
                 session,
@@ -330,8 +332,15 @@ class ReportBuilder:
         story.append(Spacer(1, 6 * mm))
         story.append(
             _p(
-                "The SHA-256 of this PDF file is recorded in the case's audit log when "
-                "the report is generated. Regenerating it from a copy of the case file "
+                (
+                    "The SHA-256 of this PDF file is recorded in the case's audit log when "
+                    "the report is generated. "
+                    if not self.case.read_only
+                    else "The case was open read-only when this report was generated ("
+                    + _e(self.case.read_only_reason or "")
+                    + "), so the SHA-256 of this PDF file is not recorded in its audit log. "
+                )
+                + "Regenerating it from a copy of the case file "
                 "in the same state, with the same options and generation time, gives "
                 "the same bytes.",
                 "small",
