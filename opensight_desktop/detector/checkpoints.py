@@ -105,6 +105,8 @@ def read_checkpoint(
         files = ModelFiles(path.parent, root or path.resolve().parent, expected)
     try:
         checkpoint = _read_folder(path, files) if path.is_dir() else _read_file(path, files)
+    except SameWeightTwice as exc:
+        raise ModelError(f"refused {path}: {exc}") from exc
     except ModelError:
         raise
     except (OSError, ValueError, RuntimeError, KeyError, TypeError, EOFError) as exc:
@@ -362,19 +364,22 @@ def _strip_wrappers(state: dict[str, Any]) -> dict[str, Any]:
             # ``module.x`` beside ``x``: two tensors for one weight, whichever way it is read
             doubled = sorted(k for k in state if k.startswith(prefix) and k[len(prefix) :] in state)
             if doubled:
-                raise ModelError(_same_name_message([(k, k[len(prefix) :]) for k in doubled]))
+                raise SameWeightTwice([(k, k[len(prefix) :]) for k in doubled])
             if state and all(k.startswith(prefix) for k in state):
                 state = {k[len(prefix) :]: v for k, v in state.items()}
                 changed = True
     return state
 
 
-def _same_name_message(pairs: list[tuple[str, str]]) -> str:
-    shown = _few([f"{a} and {b}" for a, b in pairs])
-    return (
-        f"refused: {len(pairs)} pair(s) of tensors would be the same weight ({shown}); "
-        "which one the detector should use is ambiguous"
-    )
+class SameWeightTwice(ModelError):
+    """Two tensors of a checkpoint map to one weight of the network."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        shown = _few([f"{a} and {b}" for a, b in pairs])
+        super().__init__(
+            f"{len(pairs)} pair(s) of tensors would be the same weight ({shown}); "
+            "which one the detector should use is ambiguous"
+        )
 
 
 def _looks_transformers(state: dict[str, Any]) -> bool:
@@ -467,7 +472,7 @@ def map_transformers_keys(state: dict[str, Any]) -> dict[str, Any]:
     for key in unknown:
         put(key, state[key], key)  # reported by the strict check as unexpected
     if clashes:
-        raise ModelError(_same_name_message(clashes))
+        raise SameWeightTwice(clashes)
     return out
 
 
