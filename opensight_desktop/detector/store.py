@@ -286,7 +286,10 @@ class ModelStore:
         problem = model.problem()
         if problem:
             raise _damaged(model, f"its manifest is not usable: {problem}")
-        present = {entry.name for entry in model.folder.iterdir()} - {MANIFEST}
+        try:
+            present = {entry.name for entry in model.folder.iterdir()} - {MANIFEST}
+        except OSError as exc:
+            raise _damaged(model, f"its folder cannot be read ({exc.strerror})") from exc
         missing = sorted(set(model.files) - present)
         if missing:
             raise _damaged(model, f"{', '.join(missing)} is missing")
