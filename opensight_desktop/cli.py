@@ -444,6 +444,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         _out("  errors:")
         for item_id, reason in summary.error_examples:
             _out(f"    item {item_id}: {_safe(reason)}")
+    if summary.stopped:
+        print(f"{APP_NAME}: the analysis stopped: {summary.stopped}", file=sys.stderr)
     _out(
         "Scores are the detector's probability that an image is AI-generated: an indication "
         "to weigh with other evidence, not proof."

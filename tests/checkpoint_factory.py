@@ -158,3 +158,50 @@ def save_transformers(
     }
     (folder / "preprocessor_config.json").write_text(json.dumps(preprocessor))
     return folder
+
+
+# -- hostile checkpoints --------------------------------------------------------------------
+
+
+def save_safetensors_with_duplicate(
+    state: dict[str, torch.Tensor], path: Path, key: str, decoy: str
+) -> Path:
+    """A safetensors file whose header names ``key`` twice: first over ``decoy``'s bytes,
+    then over its own (a JSON parser that lets the last one win sees a normal file)."""
+    save_file(state, str(path))
+    data = path.read_bytes()
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + length])
+    entries = list(header.items())
+    entries.insert(0, (key, header[decoy]))
+    text = "{" + ",".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in entries) + "}"
+    raw = text.encode()
+    raw += b" " * (-len(raw) % 8)
+    path.write_bytes(len(raw).to_bytes(8, "little") + raw + data[8 + length :])
+    return path
+
+
+def save_pickle_with_duplicate(
+    state: dict[str, torch.Tensor], path: Path, key: str, value: torch.Tensor
+) -> Path:
+    """``torch.save`` of a state dict that sets ``key`` twice (first to ``value``)."""
+    import pickle
+    import types
+
+    class DuplicatingPickler(pickle._Pickler):  # type: ignore[name-defined]
+        def _batch_setitems(self, items):  # type: ignore[no-untyped-def]
+            items = list(items)
+            if any(k == key for k, _ in items):
+                items.insert(0, (key, value))
+            super()._batch_setitems(iter(items))
+
+    module = types.SimpleNamespace(Pickler=DuplicatingPickler, __name__="pickle")
+    torch.save(dict(state), path, pickle_module=module)
+    return path
+
+
+def overflowing_state(seed: int = 0) -> dict[str, torch.Tensor]:
+    """Finite weights whose logit overflows float32 for any input (+/-Inf or NaN)."""
+    state = random_state(seed)
+    state["head.weight"] = torch.full_like(state["head.weight"], 3e38)
+    return state

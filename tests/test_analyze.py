@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from sqlalchemy import select
 
 from opensight_desktop.case import audit
-from opensight_desktop.case.models import AnalysisRun, DetectionResult, EvidenceItem, TileScan
+from opensight_desktop.case.models import (
+    AnalysisRun,
+    AuditEntry,
+    DetectionResult,
+    EvidenceItem,
+    TileScan,
+)
+from opensight_desktop.case.store import Case
 from opensight_desktop.cli import main
+from opensight_desktop.detector.model import NON_FINITE_REASON
 from opensight_desktop.detector.store import ModelStore
+from opensight_desktop.errors import ModelError
 from opensight_desktop.pipeline.analyze_job import AnalysisJob
 from opensight_desktop.pipeline.import_job import ImportJob
 from opensight_desktop.pipeline.tile_scan_job import TileScanJob
@@ -183,3 +193,139 @@ def test_cli_rejects_unavailable_cuda(tmp_path, model_folder, capsys, monkeypatc
     capsys.readouterr()
     assert main(["analyze", str(case), "--device", "cuda"]) == 2
     assert "CUDA" in capsys.readouterr().err
+
+
+# -- hostile models: non-finite outputs, model identity ------------------------------------
+
+
+def _audit_entries(session, action):
+    return session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+
+
+def _strict_json(text):
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_overflowing_weights_give_error_items_not_scores(tmp_path, capsys):
+    """Finite weights whose logit overflows: before, NaN stopped the run with a raw SQL
+    error; now the items are analysis errors with a reason and the run stops."""
+    folder = cf.save_hub(cf.overflowing_state(seed=3), tmp_path / "overflow")
+    case = tmp_path / "c.osc"
+    evidence = tmp_path / "ev"
+    evidence.mkdir()
+    for i in range(5):
+        imagegen.save(evidence / f"{i}.png", "PNG", size=(64, 64), seed=i)
+    assert main(["case", "new", str(case), "--number", "1", "--title", "t", "--examiner", "e"]) == 0
+    assert main(["import", str(case), str(evidence)]) == 0
+    assert main(["model", "import", str(folder)]) == 0
+    capsys.readouterr()
+    code = main(["analyze", str(case), "--device", "cpu", "--batch-size", "2", "--no-heatmap"])
+    out, err = capsys.readouterr()
+    assert code == 1, err
+    assert "Analysis failed" in out and "non-finite score (NaN/Inf)" in out
+    assert "the analysis stopped" in err and "Traceback" not in err
+    with Case.open(case) as opened, opened.read() as session:
+        assert session.scalars(select(DetectionResult)).all() == []
+        errors = session.scalars(select(EvidenceItem).where(EvidenceItem.status == "error")).all()
+        assert [(i.error_stage, i.error) for i in errors] == [("analysis", NON_FINITE_REASON)] * 2
+        run = session.scalars(select(AnalysisRun)).one()
+        assert (run.state, run.errors, run.analyzed) == ("failed", 2, 0)
+        assert audit.check_chain(session).ok
+    export = tmp_path / "e.json"
+    assert main(["export", str(case), "--format", "json", "-o", str(export)]) == 0
+    items = _strict_json(export.read_text())["items"]
+    assert all(i["detection"] is None for i in items)
+
+
+def _faulty_predict(detector, bad_logits=(), bad_cams=()):
+    """The detector's own outputs, with chosen images' logit or heatmap made non-finite."""
+    real = detector.predict
+    seen = {"images": 0}
+
+    def predict(batch, heatmaps):
+        values, cams = real(batch, heatmaps)
+        for index in range(len(values)):
+            number = seen["images"] + index
+            if number in bad_logits:
+                values[index] = float("inf")
+            if number in bad_cams and cams is not None:
+                cams[index, 3, 4] = float("nan")
+        seen["images"] += len(values)
+        return values, cams
+
+    return predict
+
+
+@pytest.mark.parametrize("where", ["logit", "heatmap"])
+def test_non_finite_output_stops_the_run_after_its_batch(
+    case, detector, images, where, monkeypatch
+):
+    folder, _ = images
+    ImportJob(case, [str(folder)]).run()
+    bad = {"bad_logits": (5,)} if where == "logit" else {"bad_cams": (5,)}
+    monkeypatch.setattr(detector, "predict", _faulty_predict(detector, **bad))
+    summary = AnalysisJob(case, detector, batch_size=4, heatmaps=True, workers=1).run()
+    # batches of 4: the first is stored; in the second, image 5 (item 6) fails and the run
+    # stops with the rest of that batch written; items 9 and 10 are left for a later run
+    assert summary.state == "failed" and summary.stopped == NON_FINITE_REASON
+    assert (summary.analyzed, summary.errors) == (7, 1)
+    assert summary.error_examples == [(6, NON_FINITE_REASON)]
+    with case.read() as session:
+        results = session.scalars(select(DetectionResult)).all()
+        assert sorted(r.item_id for r in results) == [1, 2, 3, 4, 5, 7, 8]
+        assert all(math.isfinite(r.probability) and math.isfinite(r.logit) for r in results)
+        assert session.get(EvidenceItem, 6).error == NON_FINITE_REASON
+        run = session.scalars(select(AnalysisRun)).one()
+        assert run.state == "failed"
+        (failed,) = _audit_entries(session, "analysis.failed")
+        assert audit.details_of(failed)["reason"] == NON_FINITE_REASON
+        assert audit.check_chain(session).ok
+    monkeypatch.undo()
+    again = AnalysisJob(case, detector, batch_size=4, heatmaps=False).run()
+    assert (again.state, again.total, again.analyzed) == ("completed", 3, 3)
+
+
+def test_tile_scan_with_non_finite_output_stores_nothing(case, detector, tmp_path, monkeypatch):
+    path = imagegen.save(tmp_path / "big.png", "PNG", size=(900, 500), seed=4)
+    ImportJob(case, [str(path)]).run()
+    monkeypatch.setattr(detector, "predict", _faulty_predict(detector, bad_logits=(2,)))
+    with pytest.raises(ModelError, match=r"non-finite score \(NaN/Inf\)"):
+        TileScanJob(case, detector, 1).run()
+    with case.read() as session:
+        assert session.scalars(select(TileScan)).all() == []
+
+
+def test_results_record_the_model_identity(case, detector, images):
+    folder, _ = images
+    ImportJob(case, [str(folder)]).run()
+    AnalysisJob(case, detector, batch_size=5, heatmaps=False).run()
+    identity = detector.identity.identity_sha256
+    assert len(identity) == 64 and identity != detector.identity.id
+    with case.read() as session:
+        result = session.scalars(select(DetectionResult)).first()
+        assert result.preprocessing["model_identity_sha256"] == identity
+        assert result.model.details["identity_sha256"] == identity
+        assert set(result.model.details["files"]) == {"config.json", "model.safetensors"}
+        (registered,) = _audit_entries(session, "model.registered")
+        assert audit.details_of(registered)["identity_sha256"] == identity
+
+
+def test_same_weights_with_other_config_cannot_add_to_a_case(case, detector, images, tmp_path):
+    folder, _ = images
+    ImportJob(case, [str(folder)]).run()
+    AnalysisJob(case, detector, item_ids=[1, 2], heatmaps=False).run()
+    # the same weights, imported (after removing the first copy) with another config
+    store = ModelStore()
+    store.remove(store.find(detector.identity.id))
+    other = cf.save_hub(cf.random_state(seed=3), tmp_path / "other")
+    config = json.loads((other / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps({**config, "freeze_backbone": True}))
+    model, _ = store.import_path(other)
+    assert model.id == detector.identity.id and model.identity != detector.identity.identity_sha256
+    with pytest.raises(ModelError, match="other model files"):
+        AnalysisJob(case, store.load(model, "cpu"), heatmaps=False).run()
+    with case.read() as session:
+        assert len(session.scalars(select(DetectionResult)).all()) == 2

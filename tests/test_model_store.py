@@ -82,13 +82,17 @@ def test_no_model_message_says_how_to_install(case_path, capsys):
 
 
 def _fake_hub_cache(root, repo, commit, files):
+    """The Hugging Face cache layout: snapshot files are links to ../../blobs/<hash>."""
     base = root / f"models--{repo.replace('/', '--')}"
     snapshot = base / "snapshots" / commit
     snapshot.mkdir(parents=True)
+    (base / "blobs").mkdir()
     (base / "refs").mkdir()
     (base / "refs" / "main").write_text(commit)
     for name, data in files.items():
-        (snapshot / name).write_bytes(data)
+        blob = hashlib.sha256(data).hexdigest()
+        (base / "blobs" / blob).write_bytes(data)
+        (snapshot / name).symlink_to(f"../../blobs/{blob}")
     return snapshot
 
 
@@ -131,3 +135,126 @@ def test_manifest_records_provenance(state, tmp_path):
         "config.json",
         "preprocessor_config.json",
     }
+
+
+# -- identity: every file that affects a score -----------------------------------------------
+
+
+def _sha256sum_identity(folder, names):
+    """The identity as documented: SHA-256 of `sha256sum`'s lines, sorted by name."""
+    lines = "".join(
+        f"{hashlib.sha256((folder / n).read_bytes()).hexdigest()}  {n}\n" for n in sorted(names)
+    )
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def test_manifest_records_every_file_and_one_identity(state, tmp_path):
+    folder = cf.save_transformers(state, tmp_path / "hf")
+    model, _ = ModelStore().import_path(folder)
+    manifest = json.loads((model.folder / "manifest.json").read_text())
+    names = {"model.safetensors", "config.json", "preprocessor_config.json"}
+    assert manifest["file_sizes"] == {n: (folder / n).stat().st_size for n in names}
+    assert manifest["identity_sha256"] == _sha256sum_identity(folder, names)
+    detector = ModelStore().load(model, "cpu")
+    assert detector.identity.identity_sha256 == manifest["identity_sha256"]
+    assert detector.record()["files"] == manifest["files"]
+
+
+def test_config_edited_after_import_is_refused(state, tmp_path):
+    store = ModelStore()
+    model, _ = store.import_path(cf.save_timm(state, tmp_path / "timm"))
+    config_path = model.folder / "config.json"
+    config = json.loads(config_path.read_text())
+    config["pretrained_cfg"]["mean"] = [0.5, 0.5, 0.5]
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(ModelError, match=r"damaged: config\.json now has SHA-256"):
+        store.load(model, "cpu")
+
+
+def test_config_removed_from_the_store_is_refused(state, tmp_path):
+    store = ModelStore()
+    model, _ = store.import_path(cf.save_hub(state, tmp_path / "hub"))
+    (model.folder / "config.json").unlink()
+    with pytest.raises(ModelError, match=r"damaged: config\.json is missing"):
+        store.load(model, "cpu")
+
+
+def test_config_added_to_the_store_is_refused(state, tmp_path):
+    folder = cf.save_transformers(state, tmp_path / "hf")
+    preprocessor = (folder / "preprocessor_config.json").read_text()
+    (folder / "preprocessor_config.json").unlink()
+    store = ModelStore()
+    model, _ = store.import_path(folder)  # the authors' preprocessing
+    assert model.preprocessing["crop_rounding"] == "round"
+    (model.folder / "preprocessor_config.json").write_text(preprocessor)
+    with pytest.raises(ModelError, match=r"preprocessor_config\.json was added"):
+        store.load(model, "cpu")
+
+
+def test_link_out_of_the_store_is_refused_even_with_the_same_content(state, tmp_path):
+    store = ModelStore()
+    model, _ = store.import_path(cf.save_hub(state, tmp_path / "hub"))
+    copy = tmp_path / "copy.json"
+    copy.write_bytes((model.folder / "config.json").read_bytes())
+    (model.folder / "config.json").unlink()
+    (model.folder / "config.json").symlink_to(copy)
+    with pytest.raises(ModelError, match="outside the model's folder"):
+        store.load(model, "cpu")
+
+
+def test_store_made_before_identities_is_checked_by_its_recorded_hashes(state, tmp_path):
+    store = ModelStore()
+    model, _ = store.import_path(cf.save_hub(state, tmp_path / "hub"))
+    manifest_path = model.folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    identity = manifest.pop("identity_sha256")
+    del manifest["file_sizes"]
+    manifest_path.write_text(json.dumps(manifest))  # as an older version wrote it
+    (old,) = store.list()
+    assert old.identity_sha256 is None and old.identity == identity
+    assert store.load(old, "cpu").identity.identity_sha256 == identity
+    (old.folder / "config.json").write_text('{"input_size": 384}')
+    with pytest.raises(ModelError, match=r"damaged: config\.json now has SHA-256"):
+        store.load(old, "cpu")
+
+
+def test_same_weights_with_other_configs_are_refused(state, tmp_path):
+    folder = cf.save_timm(state, tmp_path / "timm")
+    store = ModelStore()
+    model, _ = store.import_path(folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["pretrained_cfg"]["interpolation"] = "bicubic"
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match=r"already holds these weights.*differing: config\.json"):
+        store.import_path(folder)
+    assert store.load(model, "cpu").preprocessing.interpolation == "bilinear"
+
+
+def test_damaged_copy_is_replaced_by_importing_the_same_files_again(state, tmp_path):
+    folder = cf.save_hub(state, tmp_path / "hub")
+    store = ModelStore()
+    model, _ = store.import_path(folder)
+    (model.folder / "config.json").write_text('{"input_size": 384}')
+    with pytest.raises(ModelError, match="damaged"):
+        store.load(model, "cpu")
+    repaired, created = store.import_path(folder)
+    assert created and repaired.identity == model.identity
+    store.load(repaired, "cpu")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"weights_file": "../../escape.safetensors"},
+        {"files": {"../x": "0" * 64}},
+        {"id": "f" * 64},
+        {"identity_sha256": "0" * 64},
+    ],
+)
+def test_crafted_manifest_is_not_listed(state, tmp_path, change):
+    store = ModelStore()
+    model, _ = store.import_path(cf.save_hub(state, tmp_path / "hub"))
+    manifest_path = model.folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({**manifest, **change}))
+    assert store.list() == []

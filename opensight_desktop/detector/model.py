@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,8 @@ from opensight_desktop.detector.preprocess import Preprocessing
 from opensight_desktop.errors import UsageError
 
 PRECISION = "fp32"
+# Finite weights can still overflow; such an output is never stored as a score.
+NON_FINITE_REASON = "the detector produced a non-finite score (NaN/Inf): these weights are unusable"
 
 
 def resolve_device(requested: str) -> torch.device:
@@ -72,6 +74,9 @@ class ModelIdentity:
     format: str
     source: str
     published_match: str | None = None
+    # digest over every file that affects a score (weights and configs), and those files
+    identity_sha256: str = ""
+    files: dict[str, str] = field(default_factory=dict)  # name -> SHA-256
 
 
 class LoadedDetector:
@@ -93,6 +98,8 @@ class LoadedDetector:
     def record(self) -> dict[str, Any]:
         return {
             "model_id": self.identity.id,
+            "identity_sha256": self.identity.identity_sha256,
+            "files": dict(self.identity.files),
             "model_name": self.identity.name,
             "format": self.identity.format,
             "source": self.identity.source,
@@ -114,6 +121,14 @@ class LoadedDetector:
             return values.cpu().numpy().astype(np.float64), cams.cpu().numpy()
         values = logits(self.network, batch, self.class_token_path)
         return values.cpu().numpy().astype(np.float64), None
+
+
+def finite_outputs(logits: np.ndarray, cams: np.ndarray | None) -> np.ndarray:
+    """Per image: are its logit and (if any) its heatmap free of NaN and infinity?"""
+    finite = np.isfinite(logits)
+    if cams is not None:
+        finite &= np.isfinite(cams.reshape(len(cams), -1)).all(axis=1)
+    return finite
 
 
 def probability(logit: float) -> float:

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 ARCHITECTURE = "vit_small_patch16_384"
+INPUT_SIDE = 384  # the network takes 384x384 pixels
 
 
 def build_network() -> nn.Module:

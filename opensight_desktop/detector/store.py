@@ -4,18 +4,38 @@
 can be checked against published ones at any time) and ``manifest.json`` with the name,
 format, source, hashes and whether the weights match a published hash. The active model
 is a setting. Only :meth:`ModelStore.download` may touch the network, and only when asked.
+
+Identity. The weights' SHA-256 is the model's id (``model_sha256`` in results and exports).
+Configuration files change scores too (a ``config.json`` edited after import changed every
+score while the weights hash stayed the same), so the manifest lists every file that
+affects a score - name -> SHA-256 (``files``) and size (``file_sizes``) - and one identity
+digest over them (``identity_sha256``, see ``model_files``). Loading re-hashes each file as
+it is read and refuses, naming the file, one that changed, is missing, or was added to the
+folder; results record the identity digest. The store holds one set of files per weights
+hash: importing the same weights with other configuration files is refused.
+
+Stores made before identities existed already list each file's SHA-256 as imported
+(``files``), only without sizes and the digest: they are checked the same way and their
+identity is computed from those recorded hashes, so their state at import is known.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from opensight_desktop.detector.model_files import (
+    ModelFileChanged,
+    identity_digest,
+    read_confined,
+)
 from opensight_desktop.errors import ModelError
 from opensight_desktop.paths import data_dir, models_dir
 from opensight_desktop.resources import model_profiles
@@ -29,6 +49,8 @@ if TYPE_CHECKING:
 # reader) is imported only when a model is imported or loaded.
 
 MANIFEST = "manifest.json"
+MANIFEST_LIMIT_BYTES = 1 << 20
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 NO_MODEL_HELP = (
     "no detector model is installed. Install the Community Forensics weights with\n"
@@ -53,6 +75,8 @@ class StoredModel:
     notes: list[str] = field(default_factory=list)
     preprocessing: dict[str, Any] = field(default_factory=dict)
     source_dtype: str = "float32"
+    file_sizes: dict[str, int] = field(default_factory=dict)  # absent before identities
+    identity_sha256: str | None = None  # absent before identities: see `identity`
     folder: Path = Path()
 
     def manifest(self) -> dict[str, Any]:
@@ -60,13 +84,38 @@ class StoredModel:
         data.pop("folder")
         return data
 
+    @property
+    def identity(self) -> str:
+        """The digest over every file that affects a score (recorded, or for a store made
+        before it was recorded, computed from the per-file hashes recorded at import)."""
+        return self.identity_sha256 or identity_digest(self.files)
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    def problem(self) -> str | None:
+        """Why this manifest cannot describe a model in its folder, or None."""
+        if not (_SHA256.match(self.id) and self.folder.name == self.id):
+            return f"its id {self.id!r} is not the SHA-256 its folder is named after"
+        names = list(self.files)
+        if not names or any(not _plain_name(n) for n in names):
+            return "its list of files is empty or names a file outside its folder"
+        if self.files.get(self.weights_file) != self.id:
+            return f"its weights file {self.weights_file!r} is not listed with the model's id"
+        if not all(isinstance(v, str) and _SHA256.match(v) for v in self.files.values()):
+            return "a file's recorded SHA-256 is not a SHA-256"
+        if self.identity_sha256 is not None and self.identity_sha256 != identity_digest(self.files):
+            return "its identity digest does not match its list of files"
+        return None
+
+
+def _plain_name(name: object) -> bool:
+    """A file directly in the model's folder (no path, no hidden or special name)."""
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..", MANIFEST)
+        and not name.startswith(".")
+        and "/" not in name
+        and "\\" not in name
+        and "\0" not in name
+    )
 
 
 def published_match(sha256: str) -> tuple[str | None, list[str]]:
@@ -93,14 +142,23 @@ class ModelStore:
         if not self.root.is_dir():
             return models
         for folder in sorted(self.root.iterdir()):
-            manifest = folder / MANIFEST
-            if folder.is_dir() and manifest.is_file():
-                try:
-                    data = json.loads(manifest.read_text(encoding="utf-8"))
-                    models.append(StoredModel(**data, folder=folder))
-                except (ValueError, TypeError, OSError):
-                    continue  # a damaged entry is skipped, never fatal
+            model = self._entry(folder)
+            if model is not None:
+                models.append(model)
         return sorted(models, key=lambda m: m.imported_utc)
+
+    def _entry(self, folder: Path) -> StoredModel | None:
+        """The model a store folder holds; None for anything else (a damaged entry is
+        skipped, never fatal)."""
+        manifest = folder / MANIFEST
+        if not (folder.is_dir() and os.path.lexists(manifest)):
+            return None
+        try:
+            data = json.loads(read_confined(manifest, folder.resolve(), MANIFEST_LIMIT_BYTES))
+            model = StoredModel(**data, folder=folder)
+            return None if model.problem() else model
+        except (ValueError, TypeError, OSError, ModelError, AttributeError, RecursionError):
+            return None
 
     def find(self, key: str) -> StoredModel:
         """By full id, unique id prefix (8+ characters) or exact name."""
@@ -149,36 +207,47 @@ class ModelStore:
 
         path = Path(path).absolute()
         checkpoint = read_checkpoint(path)  # strict: nothing is copied if this fails
-        weights_sha = sha256_file(checkpoint.weights_file)
+        weights_name = checkpoint.weights_file.name
+        weights_sha = checkpoint.files[weights_name].sha256
         target = self.root / weights_sha
-        if (target / MANIFEST).is_file():
-            return self.find(weights_sha), False
+        existing = self._entry(target)
+        if existing is not None:
+            if existing.identity != checkpoint.identity:
+                raise ModelError(_other_files_message(existing, checkpoint))
+            try:
+                self.read(existing)
+                return existing, False
+            except ModelError:
+                pass  # damaged: replaced below by a fresh copy of the very same files
         self.root.mkdir(parents=True, exist_ok=True)
         label, warnings = published_match(weights_sha)
         staging = Path(tempfile.mkdtemp(prefix=".import-", dir=self.root))
         try:
-            files = {}
-            for file in [checkpoint.weights_file, *checkpoint.companions]:
-                shutil.copyfile(file, staging / file.name)
-                files[file.name] = sha256_file(staging / file.name)
-            if files[checkpoint.weights_file.name] != weights_sha:
-                raise ModelError(f"{checkpoint.weights_file} changed while it was being copied")
+            for file_name, file in checkpoint.files.items():
+                data = read_confined(file.path, checkpoint.root, file.size)
+                if hashlib.sha256(data).hexdigest() != file.sha256:
+                    raise ModelError(f"{file.path} changed while it was being imported")
+                (staging / file_name).write_bytes(data)
             model = StoredModel(
                 id=weights_sha,
                 name=name or _default_name(path, checkpoint),
                 format=checkpoint.format,
                 source=source or str(path),
                 imported_utc=iso_utc(utc_now()),
-                weights_file=checkpoint.weights_file.name,
-                files=files,
+                weights_file=weights_name,
+                files={n: f.sha256 for n, f in checkpoint.files.items()},
                 published_match=label,
                 warnings=warnings,
                 notes=checkpoint.notes,
                 preprocessing=checkpoint.preprocessing.as_record(),
                 source_dtype=checkpoint.source_dtype,
+                file_sizes={n: f.size for n, f in checkpoint.files.items()},
+                identity_sha256=checkpoint.identity,
                 folder=target,
             )
             (staging / MANIFEST).write_text(json.dumps(model.manifest(), indent=2), "utf-8")
+            if os.path.lexists(target):  # a damaged copy (or a folder without a manifest)
+                shutil.rmtree(target)
             staging.rename(target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -194,28 +263,52 @@ class ModelStore:
     # -- loading -------------------------------------------------------------------------
 
     def read(self, model: StoredModel) -> Checkpoint:
-        """The stored checkpoint, after checking its weights still hash to its id."""
+        """The stored checkpoint, each file checked against the manifest as it is read
+        (what is parsed is what was hashed)."""
         from opensight_desktop.detector.checkpoints import read_checkpoint
 
-        weights = model.folder / model.weights_file
-        if not weights.is_file():
-            raise ModelError(f"model {model.name} is damaged: {weights} is missing")
-        actual = sha256_file(weights)
-        if actual != model.id:
-            raise ModelError(
-                f"model {model.name} is damaged: its weights now hash to {actual}, "
-                f"not {model.id}; import it again"
+        self._check_folder(model)
+        single = len(model.files) == 1
+        try:
+            checkpoint = read_checkpoint(
+                model.folder / model.weights_file if single else model.folder,
+                root=model.folder.resolve(),
+                expected=model.files,
             )
-        return read_checkpoint(
-            model.folder if model.files.keys() - {model.weights_file} else weights
-        )
+        except ModelFileChanged as exc:
+            raise _damaged(model, str(exc)) from exc
+        unused = sorted(set(model.files) - set(checkpoint.files))
+        if unused:
+            raise _damaged(model, f"{', '.join(unused)} no longer take(s) part in reading it")
+        return checkpoint
+
+    def _check_folder(self, model: StoredModel) -> None:
+        problem = model.problem()
+        if problem:
+            raise _damaged(model, f"its manifest is not usable: {problem}")
+        try:
+            present = {entry.name for entry in model.folder.iterdir()} - {MANIFEST}
+        except OSError as exc:
+            raise _damaged(model, f"its folder cannot be read ({exc.strerror})") from exc
+        missing = sorted(set(model.files) - present)
+        if missing:
+            raise _damaged(model, f"{', '.join(missing)} is missing")
+        extra = sorted(present - set(model.files))
+        if extra:
+            raise _damaged(model, f"{', '.join(extra)} was added to its folder after import")
 
     def load(self, model: StoredModel, device: str = "auto"):  # type: ignore[no-untyped-def]
         from opensight_desktop.detector.model import LoadedDetector, ModelIdentity, resolve_device
 
         checkpoint = self.read(model)
         identity = ModelIdentity(
-            model.id, model.name, model.format, model.source, model.published_match
+            model.id,
+            model.name,
+            model.format,
+            model.source,
+            model.published_match,
+            identity_sha256=checkpoint.identity,
+            files={n: f.sha256 for n, f in checkpoint.files.items()},
         )
         return LoadedDetector(checkpoint, identity, resolve_device(device))
 
@@ -260,3 +353,25 @@ class ModelStore:
 
 def _default_name(path: Path, checkpoint: Checkpoint) -> str:
     return path.name if path.is_dir() else path.stem
+
+
+def _damaged(model: StoredModel, what: str) -> ModelError:
+    return ModelError(
+        f"model {model.name} ({model.id[:16]}...) is damaged: {what}. Its scores could "
+        f"differ from those at import; import the original files again (the folder is "
+        f"{model.folder})"
+    )
+
+
+def _other_files_message(existing: StoredModel, checkpoint: Checkpoint) -> str:
+    new = {n: f.sha256 for n, f in checkpoint.files.items()}
+    differ = sorted(
+        n for n in set(new) | set(existing.files) if new.get(n) != existing.files.get(n)
+    )
+    return (
+        f"the model store already holds these weights ({existing.id[:16]}..., "
+        f"{existing.name!r}) with other files that affect scores (differing: "
+        f"{', '.join(differ)}). One weights file has one set of configuration files here, "
+        f"so that its SHA-256 names one model; to replace it, delete {existing.folder} "
+        "and import again"
+    )

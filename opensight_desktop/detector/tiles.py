@@ -15,8 +15,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from opensight_desktop.detector.model import LoadedDetector, probability
-from opensight_desktop.errors import UsageError
+from opensight_desktop.detector.model import (
+    NON_FINITE_REASON,
+    LoadedDetector,
+    finite_outputs,
+    probability,
+)
+from opensight_desktop.errors import ModelError, UsageError
 
 
 def positions(length: int, tile: int, stride: int) -> list[int]:
@@ -44,7 +49,9 @@ def scan(
     on_batch: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> list[tuple[int, int, float]]:
-    """[(left, top, P(generated))] per tile; stops early (partial list) when cancelled."""
+    """[(left, top, P(generated))] per tile; stops early (partial list) when cancelled.
+
+    A non-finite logit stops the scan with a ModelError: nothing of it is stored."""
     tile = detector.preprocessing.input_size[0]
     stride = stride or tile
     if stride < tile // 8:
@@ -65,6 +72,8 @@ def scan(
         chunk = grid[start : start + batch_size]
         batch = torch.stack(list(_tensors(pixels, chunk, tile, mean, std)))
         logits, _ = detector.predict(batch, heatmaps=False)
+        if not finite_outputs(logits, None).all():
+            raise ModelError(f"tile scan stopped: {NON_FINITE_REASON}")
         results.extend(
             (left, top, probability(float(v))) for (left, top), v in zip(chunk, logits, strict=True)
         )

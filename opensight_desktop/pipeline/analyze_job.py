@@ -6,6 +6,10 @@ front ends) runs the model and writes each batch's results in one transaction. I
 that already have a result from this model are not redone, so a cancelled or killed run
 is resumed simply by running again. Each original is re-hashed as it is read: a file
 that changed or vanished since import is recorded as an error, never analysed.
+
+A logit or heatmap with NaN or infinity is never stored as a score: those items become
+analysis errors and the run stops ("failed"), since weights that produce such a value
+(genuine ones never do: they are refused at load if they hold one) cannot be relied on.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import os
 import sys
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -37,13 +41,16 @@ from opensight_desktop.case.store import Case
 from opensight_desktop.detector.geometry import Geometry
 from opensight_desktop.detector.heatmap import HEATMAP_METHOD, encode_cam
 from opensight_desktop.detector.model import (
+    NON_FINITE_REASON,
     PRECISION,
     LoadedDetector,
+    finite_outputs,
     library_versions,
     probability,
 )
 from opensight_desktop.detector.preprocess import Preprocessing, to_model_input
 from opensight_desktop.detector.verdict import Bands
+from opensight_desktop.errors import ModelError
 from opensight_desktop.evidence.decode import DecodeError, reason_for
 from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
@@ -73,6 +80,7 @@ class AnalysisSummary:
     first_result_s: float | None = None
     verdicts: Counter[str] = field(default_factory=Counter)
     error_examples: list[tuple[int, str]] = field(default_factory=list)
+    stopped: str | None = None  # why the run stopped before its end (state "failed")
 
 
 def prepare(item_id: int, sha256: str, paths: list[bytes], spec: Preprocessing) -> Prepared:
@@ -92,6 +100,14 @@ def register_model(session: Session, detector: LoadedDetector) -> DetectorModel:
     """The case's record of this model (provenance), made and audit-logged on first use."""
     identity = detector.identity
     model = session.scalar(select(DetectorModel).where(DetectorModel.sha256 == identity.id))
+    recorded = (model.details or {}).get("identity_sha256") if model is not None else None
+    if recorded and recorded != identity.identity_sha256:
+        raise ModelError(
+            f"this case's results from weights {identity.id[:16]}... were made with other "
+            f"model files (identity {recorded[:16]}...) than the model now in use "
+            f"(identity {identity.identity_sha256[:16]}...: its configuration files differ). "
+            "Use the model files the case was analysed with"
+        )
     if model is None:
         model = DetectorModel(
             sha256=identity.id,
@@ -111,6 +127,7 @@ def register_model(session: Session, detector: LoadedDetector) -> DetectorModel:
                 "format": identity.format,
                 "source": identity.source,
                 "published_match": identity.published_match,
+                "identity_sha256": identity.identity_sha256,
             },
         )
     return model
@@ -161,7 +178,7 @@ class AnalysisJob:
                 pending = iter(todo)
                 try:
                     while True:
-                        while len(in_flight) < limit and not self.cancel.cancelled:
+                        while len(in_flight) < limit and not self._halted:
                             entry = next(pending, None)
                             if entry is None:
                                 break
@@ -172,12 +189,12 @@ class AnalysisJob:
                         if len(ready) >= self.batch_size or not in_flight:
                             self._process(ready)
                             ready = []
-                        if self.cancel.cancelled:
+                        if self._halted:
                             break
                 finally:
                     for future in in_flight:
                         future.cancel()
-            if ready and not self.cancel.cancelled:
+            if ready and not self._halted:
                 self._process(ready)
         except BaseException:
             with contextlib.suppress(Exception):
@@ -185,8 +202,15 @@ class AnalysisJob:
                     "cancelled" if isinstance(sys.exc_info()[1], KeyboardInterrupt) else "failed"
                 )
             raise
-        self._finish("cancelled" if self.cancel.cancelled else "completed")
+        if self.summary.stopped:
+            self._finish("failed")
+        else:
+            self._finish("cancelled" if self.cancel.cancelled else "completed")
         return self.summary
+
+    @property
+    def _halted(self) -> bool:
+        return self.cancel.cancelled or self.summary.stopped is not None
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -267,6 +291,16 @@ class AnalysisJob:
         if good:
             batch = torch.stack([p.tensor for p in good])  # type: ignore[misc]
             values, cams = self.detector.predict(batch, self.heatmaps)
+            finite = finite_outputs(values, cams)
+            if not finite.all():
+                self.summary.stopped = NON_FINITE_REASON
+                failed = {p.item_id for p, ok in zip(good, finite, strict=True) if not ok}
+                prepared = [
+                    replace(p, tensor=None, error=NON_FINITE_REASON) if p.item_id in failed else p
+                    for p in prepared
+                ]
+                good = [p for p in good if p.item_id not in failed]
+                values, cams = values[finite], None if cams is None else cams[finite]
             logits = [float(v) for v in values]
         self._write(prepared, good, logits, cams)
         if self.summary.first_result_s is None and prepared:
@@ -296,7 +330,10 @@ class AnalysisJob:
                         "logit": logit,
                         "verdict": verdict,
                         "thresholds": thresholds,
-                        "preprocessing": preprocessing,
+                        "preprocessing": {
+                            **preprocessing,
+                            "model_identity_sha256": identity.identity_sha256,
+                        },
                         "device": record["device"],
                         "precision": PRECISION,
                         "versions": {
@@ -374,6 +411,7 @@ class AnalysisJob:
                     "analyzed": self.summary.analyzed,
                     "errors": self.summary.errors,
                     "verdicts": dict(self.summary.verdicts),
+                    **({"reason": self.summary.stopped} if self.summary.stopped else {}),
                 },
             )
         self._report(force=True)

@@ -102,6 +102,7 @@ class TileScanJob:
                 details={
                     "image_size": [image.width, image.height],
                     "preprocessing": self.detector.preprocessing.as_record(),
+                    "model_identity_sha256": identity.identity_sha256,
                 },
             )
             session.add(record)
