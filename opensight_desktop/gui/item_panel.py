@@ -4,6 +4,7 @@ file facts, and all metadata in a searchable tree."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
@@ -29,6 +30,7 @@ from opensight_desktop.case.models import REVIEW_STATES
 from opensight_desktop.case.queries import camera_name
 from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.metadata.flags import FLAG_TITLES
+from opensight_desktop.textsafe import visible
 
 SCORE_WORDING = (
     "The detector's estimate that the image is AI-generated. It is an indication to weigh "
@@ -124,6 +126,7 @@ class ItemPanel(QScrollArea):
         self._layout = QVBoxLayout(body)
         self.title = QLabel()
         self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # a file name is never markup
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         title_font = self.title.font()
         title_font.setPointSizeF(title_font.pointSizeF() + 2)
@@ -228,11 +231,12 @@ class ItemPanel(QScrollArea):
             self.model_hash.setVisible(False)
             self.metadata_tree.clear()
             return
-        self.title.setText(f"{record['file_name']}  (item {record['id']})")
+        # Hidden characters as ⟨U+XXXX⟩: names that differ only by them must not look alike.
+        self.title.setText(f"{visible(record['file_name'])}  (item {record['id']})")
         self.path_label.setPlainText(
-            record["path"]
+            visible(record["path"])
             + (
-                "\nAlso at: " + "\n".join(record["duplicate_paths"])
+                "\nAlso at: " + "\n".join(map(visible, record["duplicate_paths"]))
                 if record["duplicate_paths"]
                 else ""
             )
@@ -294,7 +298,9 @@ class ItemPanel(QScrollArea):
         if not record["flags"]:
             self.flags_layout.addWidget(QLabel("No metadata flags."))
         for code in record["flags"]:
-            label = QLabel(f"<b>{FLAG_TITLES.get(code, code)}</b> — {explanations.get(code, '')}")
+            # Explanations quote file names and metadata: text, never markup.
+            title = escape(FLAG_TITLES.get(code, code))
+            label = QLabel(f"<b>{title}</b> — {escape(visible(explanations.get(code, '')))}")
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.flags_layout.addWidget(label)
