@@ -296,7 +296,7 @@ class ItemPanel(QScrollArea):
                 widget.deleteLater()
         explanations = record.get("flag_explanations", {})
         if not record["flags"]:
-            self.flags_layout.addWidget(QLabel("No metadata flags."))
+            self.flags_layout.addWidget(QLabel("No flags."))
         for code in record["flags"]:
             # Explanations quote file names and metadata: text, never markup.
             title = escape(FLAG_TITLES.get(code, code))
