@@ -16,6 +16,7 @@ from opensight_desktop import APP_NAME, __version__
 from opensight_desktop.errors import OpenSightError
 from opensight_desktop.logs import setup_logging
 from opensight_desktop.progress import Progress
+from opensight_desktop.textsafe import visible
 
 log = logging.getLogger("opensight_desktop.cli")
 
@@ -33,8 +34,9 @@ def _out(text: str = "") -> None:
 
 
 def _safe(text: str) -> str:
-    """Paths may hold newlines or control characters; print them escaped."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    """Paths may hold newlines, control, bidirectional or zero-width characters: print
+    each as ⟨U+XXXX⟩ (textsafe.visible), so the terminal shows the name as it is."""
+    return visible(text)
 
 
 def _human_bytes(count: int) -> str:

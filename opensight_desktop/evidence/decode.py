@@ -18,8 +18,6 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from opensight_desktop.evidence.reading import open_evidence
-
 try:  # HEIC/HEIF support; AVIF comes with Pillow itself (>= 11.3)
     import pillow_heif
 
@@ -135,37 +133,27 @@ def without_png_text(data: bytes) -> bytes:
 
 
 @contextmanager
-def open_image(source: bytes | str | BinaryIO, sniffed: str | None = None) -> Iterator[Image.Image]:
+def open_image(source: bytes | BinaryIO, sniffed: str | None = None) -> Iterator[Image.Image]:
     """Open lazily (header only) with the decoder of the sniffed format; size-checked.
 
-    ``source`` is the file's bytes, a path (opened read-only) or an open binary file.
-    Exceptions are translated to :class:`DecodeError`.
+    ``source`` is the file's bytes or an open binary file (the copy kept while hashing:
+    evidence.hashing.KeptCopy), never a path, which would be a second read of an original
+    that may have changed since it was hashed. Exceptions are translated to
+    :class:`DecodeError`.
     """
-    handle: BinaryIO
-    owned = False
-    if isinstance(source, bytes):
-        handle = io.BytesIO(source)
-    elif isinstance(source, str):
-        handle = open_evidence(source)
-        owned = True
-    else:
-        handle = source
+    handle = io.BytesIO(source) if isinstance(source, bytes) else source
     formats = _PIL_FORMATS.get(sniffed or "")
     try:
-        try:
-            image = _open_checked(handle, formats)
-        except ValueError as exc:
-            # Pillow refuses a PNG whose text chunks are too large to inflate safely; the
-            # pixels do not depend on them, so decode a copy without its text chunks.
-            if sniffed != "PNG" or "too large" not in str(exc):
-                raise DecodeError(reason_for(exc)) from exc
-            handle.seek(0)
-            image = _open_checked(io.BytesIO(without_png_text(handle.read())), formats)
-        with image:
-            yield image
-    finally:
-        if owned:
-            handle.close()
+        image = _open_checked(handle, formats)
+    except ValueError as exc:
+        # Pillow refuses a PNG whose text chunks are too large to inflate safely; the
+        # pixels do not depend on them, so decode a copy without its text chunks.
+        if sniffed != "PNG" or "too large" not in str(exc):
+            raise DecodeError(reason_for(exc)) from exc
+        handle.seek(0)
+        image = _open_checked(io.BytesIO(without_png_text(handle.read())), formats)
+    with image:
+        yield image
 
 
 def decode_error_guard(image: Image.Image) -> None:
@@ -256,8 +244,9 @@ class Inspected:
 PREVIEW_SIZE = 64
 
 
-def inspect_image(source: bytes | str, sniffed: str) -> Inspected:
-    """Decode fully once (validating the data) and make the thumbnail. Raises DecodeError."""
+def inspect_image(source: bytes | BinaryIO, sniffed: str) -> Inspected:
+    """Decode fully once (validating the data) and make the thumbnail; ``source`` as for
+    :func:`open_image`. Raises DecodeError."""
     with open_image(source, sniffed) as image:
         facts = facts_of(image)
         quantization = getattr(image, "quantization", None)

@@ -1,12 +1,17 @@
-"""MD5, SHA-1 and SHA-256 of evidence, all three from one read."""
+"""MD5, SHA-1 and SHA-256 of evidence, all three from one read, and the bytes that were
+hashed kept for decoding (so that what is decoded is what was hashed, at every size)."""
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import TracebackType
 from typing import BinaryIO, Protocol
 
-from opensight_desktop.evidence.reading import CHUNK_SIZE, open_evidence
+from opensight_desktop.evidence import reading
+from opensight_desktop.evidence.reading import CHUNK_SIZE, open_evidence, os_error_reason
 
 
 @dataclass(frozen=True)
@@ -38,25 +43,123 @@ class _Updatable(Protocol):
     def update(self, data: bytes, /) -> None: ...
 
 
-def consume(handle: BinaryIO, hasher: _Updatable, keep: bool, first: bytes = b"") -> bytes | None:
-    """Feed the rest of an open file (after ``first``) to ``hasher``, in one read.
+class KeptCopy:
+    """The bytes that were hashed, for decoding: in memory up to
+    ``reading.KEEP_IN_MEMORY_BYTES``, beyond that in a private temporary file on the temp
+    folder. The original is never opened a second time, so a file swapped or rewritten
+    after hashing cannot be what is decoded.
 
-    Returns the file's bytes when ``keep`` is true, so that they can be decoded without a
-    second read: what is decoded is then exactly what was hashed.
+    The temporary file has no name where the OS allows (Linux O_TMPFILE); elsewhere it is
+    created readable by this user only and unlinked at once. Either way no other program
+    can open it by name, and the OS frees it when it is closed or the process ends.
     """
-    chunks = [first] if keep and first else []
+
+    def __init__(self) -> None:
+        self._limit = reading.KEEP_IN_MEMORY_BYTES
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._spool: BinaryIO | None = None
+        self.data: bytes | None = None  # the bytes, when kept in memory
+        self.problem: str | None = None  # why no copy could be kept (nothing is, then)
+
+    @property
+    def spooled(self) -> bool:
+        return self._spool is not None
+
+    def add(self, chunk: bytes) -> None:
+        if self.problem is not None:
+            return
+        if self._spool is None and self._size + len(chunk) <= self._limit:
+            self._chunks.append(chunk)
+            self._size += len(chunk)
+            return
+        try:
+            if self._spool is None:
+                self._spool = tempfile.TemporaryFile(prefix="opensight-copy-")  # noqa: SIM115
+                for kept in self._chunks:
+                    self._spool.write(kept)
+                self._chunks = []
+            self._spool.write(chunk)
+        except OSError as exc:
+            self.close()
+            self.problem = (
+                f"no private working copy could be kept for decoding ({os_error_reason(exc)})"
+            )
+
+    def seal(self) -> None:
+        """All bytes added: ready to be read back."""
+        if self._spool is not None:
+            self._spool.flush()
+        elif self.problem is None:
+            self.data = b"".join(self._chunks)
+        self._chunks = []
+
+    def source(self) -> bytes | BinaryIO:
+        """The kept bytes: ``bytes``, or the temporary file rewound (owned by this copy)."""
+        if self.problem is not None:
+            raise RuntimeError(self.problem)
+        if self._spool is not None:
+            self._spool.seek(0)
+            return self._spool
+        assert self.data is not None, "seal() first"
+        return self.data
+
+    def head(self, limit: int) -> bytes:
+        """The first ``limit`` bytes (b"" when no copy could be kept)."""
+        if self.problem is not None:
+            return b""
+        source = self.source()
+        return source[:limit] if isinstance(source, bytes) else source.read(limit)
+
+    def close(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+        self._chunks = []
+        self.data = None
+
+    def __enter__(self) -> KeptCopy:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def consume(
+    handle: BinaryIO,
+    hasher: _Updatable,
+    first: bytes = b"",
+    keep: Callable[[bytes], None] | None = None,
+) -> None:
+    """Feed the rest of an open file (after ``first``, already read from it) to ``hasher``
+    and, when given, to ``keep``. Raises OSError."""
     if first:
         hasher.update(first)
+        if keep is not None:
+            keep(first)
     while chunk := handle.read(CHUNK_SIZE):
         hasher.update(chunk)
-        if keep:
-            chunks.append(chunk)
-    return b"".join(chunks) if keep else None
+        if keep is not None:
+            keep(chunk)
+
+
+def consume_and_keep(handle: BinaryIO, hasher: _Updatable, first: bytes = b"") -> KeptCopy:
+    """:func:`consume`, keeping what was hashed (close the copy when done). Raises OSError."""
+    copy = KeptCopy()
+    try:
+        consume(handle, hasher, first, copy.add)
+        copy.seal()
+    except BaseException:
+        copy.close()
+        raise
+    return copy
 
 
 def hash_file(path: str | bytes) -> tuple[Digests, int]:
     """Digests and byte count of a file, opened read-only. Raises OSError."""
     hasher = MultiHasher()
     with open_evidence(path) as handle:
-        consume(handle, hasher, keep=False)
+        consume(handle, hasher)
     return hasher.digests(), hasher.size

@@ -18,6 +18,9 @@ class FoundFile:
     """A regular file (or a symbolic link to one); stat it when needed, not while walking."""
 
     path: str  # absolute; may hold surrogate escapes for undecodable bytes
+    # the folder given to the import that this file was found in (for a file given by
+    # itself, its folder), as given: symbolic links not resolved
+    root: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,14 +48,14 @@ def walk(paths: list[str], recursive: bool = True) -> Iterator[FoundFile | Unusa
             yield Unusable(path, f"cannot be read: {exc.strerror or exc}")
             continue
         if stat.S_ISDIR(st.st_mode):
-            yield from _walk_dir(path, st, recursive, seen_dirs)
+            yield from _walk_dir(path, st, recursive, seen_dirs, path)
         else:
-            yield _classify(path, st)
+            yield _classify(path, st, os.path.dirname(path))
 
 
-def _classify(path: str, st: os.stat_result) -> FoundFile | Unusable:
+def _classify(path: str, st: os.stat_result, root: str) -> FoundFile | Unusable:
     if stat.S_ISREG(st.st_mode):
-        return FoundFile(path)
+        return FoundFile(path, root)
     kind = (
         "named pipe"
         if stat.S_ISFIFO(st.st_mode)
@@ -70,6 +73,7 @@ def _walk_dir(
     st: os.stat_result,
     recursive: bool,
     seen: set[tuple[int, int]],
+    root: str,
 ) -> Iterator[FoundFile | Unusable]:
     key = (st.st_dev, st.st_ino)
     if key in seen:
@@ -87,7 +91,7 @@ def _walk_dir(
         # The directory entry's type needs no system call for plain files, the bulk of
         # any evidence folder; links, folders and special files are stat'ed.
         if entry.is_file(follow_symlinks=False):
-            yield FoundFile(entry.path)
+            yield FoundFile(entry.path, root)
             continue
         try:
             entry_stat = entry.stat(follow_symlinks=True)
@@ -105,7 +109,7 @@ def _walk_dir(
         if stat.S_ISDIR(entry_stat.st_mode):
             subdirs.append((entry.path, entry_stat))
         else:
-            yield _classify(entry.path, entry_stat)
+            yield _classify(entry.path, entry_stat, root)
     if recursive:
         for sub_path, sub_stat in subdirs:
-            yield from _walk_dir(sub_path, sub_stat, recursive, seen)
+            yield from _walk_dir(sub_path, sub_stat, recursive, seen, root)

@@ -22,6 +22,7 @@ from opensight_desktop.case.queries import ItemRow, item_rows
 from opensight_desktop.case.store import Case
 from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.metadata.flags import FLAG_TITLES
+from opensight_desktop.textsafe import visible
 
 COLUMNS = [
     ("file_name", "File"),
@@ -139,9 +140,9 @@ class EvidenceModel(QAbstractTableModel):
             if key == "flags" and row.flags:
                 return "\n".join(FLAG_TITLES.get(code, code) for code in row.flags)
             if key in ("status", "file_name") and row.error:
-                return row.error
+                return visible(row.error, keep="\n")
             if key == "file_name":
-                return row.path
+                return visible(row.path)
         if role == Qt.ItemDataRole.ForegroundRole and key in ("verdict", "probability"):
             color = VERDICT_COLORS.get(row.verdict or "")
             return QBrush(color) if color else None
@@ -149,8 +150,9 @@ class EvidenceModel(QAbstractTableModel):
 
     @staticmethod
     def _display(row: ItemRow, key: str) -> Any:
-        if key == "file_name":
-            return row.file_name + (f"  (+{row.duplicates} copies)" if row.duplicates else "")
+        if key == "file_name":  # hidden characters as ⟨U+XXXX⟩: look-alike names differ
+            name = visible(row.file_name)
+            return name + (f"  (+{row.duplicates} copies)" if row.duplicates else "")
         if key == "probability":
             return "" if row.probability is None else f"{row.probability:.3f}"
         if key == "verdict":

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOpti
 from opensight_desktop.case.queries import ItemRow
 from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.gui.evidence_model import COLUMN, VERDICT_COLORS, RowRole
+from opensight_desktop.textsafe import visible
 
 TILE = QSize(190, 214)
 
@@ -57,7 +58,7 @@ class TileDelegate(QStyledItemDelegate):
         painter.setPen(QColor("#111"))
         text_rect = QRect(rect.left() + 4, image_rect.bottom() + 4, rect.width() - 8, 18)
         name = painter.fontMetrics().elidedText(
-            row.file_name, Qt.TextElideMode.ElideMiddle, text_rect.width()
+            visible(row.file_name), Qt.TextElideMode.ElideMiddle, text_rect.width()
         )
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, name)
         caption = (

@@ -30,6 +30,7 @@ from opensight_desktop.case.models import REVIEW_STATES
 from opensight_desktop.case.queries import camera_name
 from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.metadata.flags import FLAG_TITLES
+from opensight_desktop.textsafe import visible
 
 SCORE_WORDING = (
     "The detector's estimate that the image is AI-generated. It is an indication to weigh "
@@ -136,6 +137,7 @@ class ItemPanel(QScrollArea):
         self._layout = QVBoxLayout(body)
         self.title = QLabel()
         self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # a file name is never markup
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         title_font = self.title.font()
         title_font.setPointSizeF(title_font.pointSizeF() + 2)
@@ -255,11 +257,12 @@ class ItemPanel(QScrollArea):
             self.model_hash.setVisible(False)
             self.metadata_tree.clear()
             return
-        self.title.setText(f"{record['file_name']}  (item {record['id']})")
+        # Hidden characters as ⟨U+XXXX⟩: names that differ only by them must not look alike.
+        self.title.setText(f"{visible(record['file_name'])}  (item {record['id']})")
         self.path_label.setPlainText(
-            record["path"]
+            visible(record["path"])
             + (
-                "\nAlso at: " + "\n".join(record["duplicate_paths"])
+                "\nAlso at: " + "\n".join(map(visible, record["duplicate_paths"]))
                 if record["duplicate_paths"]
                 else ""
             )
@@ -307,14 +310,14 @@ class ItemPanel(QScrollArea):
 
     def _fill_flags(self, record: dict[str, Any]) -> None:
         explanations = record.get("flag_explanations", {})
-        # explanations quote metadata from the evidence: escaped, never markup
+        # explanations quote file names and metadata from the evidence: text, never markup
         self.flags_label.setText(
             "<br>".join(
                 f"<b>{html.escape(FLAG_TITLES.get(code, code))}</b> — "
-                f"{html.escape(explanations.get(code, ''))}"
+                f"{html.escape(visible(explanations.get(code, '')))}"
                 for code in record["flags"]
             )
-            or "No metadata flags."
+            or "No flags."
         )
 
     def _fill_hashes(self, record: dict[str, Any]) -> None:

@@ -5,12 +5,15 @@ Flags point at what to look at; none of them is proof of anything on its own.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opensight_desktop.evidence.walk import display_path
 from opensight_desktop.metadata.xmp import flatten_text
+from opensight_desktop.textsafe import describe, hidden_characters, visible
 
 NO_CAMERA = "no-camera-metadata"
 EDITING_SOFTWARE = "editing-software"
@@ -20,6 +23,9 @@ THUMBNAIL_MISMATCH = "thumbnail-mismatch"
 GPS_PRESENT = "gps-present"
 C2PA_PRESENT = "c2pa-manifest"
 METADATA_PROBLEMS = "metadata-damaged"
+# about where the file was found rather than its content (set at import for every item)
+HIDDEN_CHARACTERS = "invisible-characters-in-name"
+LINK_OUTSIDE_IMPORT = "symlink-outside-import"
 
 FLAG_TITLES = {
     NO_CAMERA: "No camera metadata",
@@ -30,6 +36,8 @@ FLAG_TITLES = {
     GPS_PRESENT: "GPS present",
     C2PA_PRESENT: "Content Credentials (C2PA)",
     METADATA_PROBLEMS: "Metadata damaged",
+    HIDDEN_CHARACTERS: "Hidden characters in name",
+    LINK_OUTSIDE_IMPORT: "Link outside imported folder",
 }
 
 EDITORS = (
@@ -342,3 +350,40 @@ def date_issues(normalised: dict[str, Any], file_mtime_ns: int | None) -> list[s
     if original and original > now + timedelta(hours=14):
         issues.append(f"DateTimeOriginal {original.isoformat()} is in the future")
     return issues
+
+
+def location_flags(path: str, root: str | None, target: str | None) -> list[Flag]:
+    """Flags about where a file was found: ``path`` as reached by the import (links
+    unresolved), ``root`` the imported folder with its links resolved (None: not known),
+    ``target`` the file actually read, links resolved (None: not known)."""
+    flags = []
+    shown = display_path(path)  # undecodable bytes as \\xNN: not hidden characters
+    hidden = hidden_characters(shown)
+    if hidden:
+        flags.append(
+            Flag(
+                HIDDEN_CHARACTERS,
+                "The file's path contains characters that do not show, show as a plain "
+                "space, or reorder the text around them ("
+                + ", ".join(describe(ch) for ch in hidden)
+                + f"); shown here as ⟨U+…⟩: {visible(shown)}. Such a name can look like "
+                "another name or hide its real extension.",
+            )
+        )
+    if root is not None and target is not None and not _inside(target, root):
+        flags.append(
+            Flag(
+                LINK_OUTSIDE_IMPORT,
+                f"Reached through a symbolic link that leads outside the imported folder "
+                f"{visible(display_path(root))}: {visible(shown)} resolves to "
+                f"{visible(display_path(target))}, a file outside that folder.",
+            )
+        )
+    return flags
+
+
+def _inside(path: str, folder: str) -> bool:
+    try:
+        return os.path.commonpath([path, folder]) == folder
+    except ValueError:  # different drives, or one relative
+        return False

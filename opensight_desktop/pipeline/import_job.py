@@ -16,8 +16,8 @@ import os
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -41,18 +41,25 @@ from opensight_desktop.case.models import (
 from opensight_desktop.case.store import Case
 from opensight_desktop.errors import UsageError
 from opensight_desktop.evidence.walk import FoundFile, Unusable, display_path, walk
-from opensight_desktop.pipeline.ingest import ERROR, IMAGE, SKIP, Ingested, ingest
+from opensight_desktop.metadata.flags import Flag
+from opensight_desktop.pipeline.ingest import ERROR, IMAGE, SKIP, Ingested, failed, ingest
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.timeutil import utc_now
+from opensight_desktop.worker import DaemonThreadPool
 
 log = logging.getLogger(__name__)
 
 BATCH_ITEMS = 100
 PROCESS_POOL_MIN_FILES = 200
-# A file that takes longer than this in a worker process is given up (the process is
-# killed): hostile files must not stall an import. Threads cannot be stopped, which is one
-# more reason large imports use processes.
+# A file that takes longer than this is given up: hostile files and unresponsive media
+# must not stall an import. A worker process is killed; a thread cannot be stopped, so it
+# is abandoned (a daemon thread: it holds up neither the import nor the program's exit),
+# and a fresh pool of threads reads the rest.
 FILE_TIMEOUT_S = 300.0
+# On cancel, reads already running get this long to finish (what they finish is kept);
+# on Ctrl-C none is waited for. Either way the files not done are read by the next run.
+CANCEL_GRACE_S = 5.0
+WAIT_STEP_S = 0.2  # how often a wait on a file looks at the cancel button
 BATCH_SECONDS = 1.0
 ERROR_EXAMPLES = 50
 
@@ -120,6 +127,7 @@ class ImportJob:
         self._pending: list[Ingested | Unusable] = []
         self._last_flush = time.monotonic()
         self._known: dict[bytes, _Known] = {}
+        self._real_roots: dict[str, str] = {}
         self._total: int | None = None
         self._done = 0
 
@@ -133,7 +141,7 @@ class ImportJob:
         # the choice of workers.
         self._total = sum(isinstance(e, FoundFile) for e in walk(self.paths, self.recursive))
         max_in_flight = self.workers * 4
-        workers = _Workers(self._executor)
+        workers = _Workers(self._executor, self.cancel)
         try:
             with workers:
                 try:
@@ -149,16 +157,15 @@ class ImportJob:
                             self._done += 1
                             self._report()
                             continue
-                        workers.submit(entry.path)
+                        workers.submit(entry.path, self._real_root(entry))
                         while len(workers) >= max_in_flight or workers.head_done():
-                            self._collect(workers.next_result())
+                            if (result := workers.next_result()) is not None:
+                                self._collect(result)
                 finally:
-                    # On cancel or interruption: drop what has not started, keep what is done.
-                    if self.cancel.cancelled or sys.exc_info()[0] is not None:
-                        workers.cancel_pending()
+                    if sys.exc_info()[0] is not None:  # Ctrl-C or a failure: wait for nothing
+                        workers.stop(grace_s=0.0)
                     while len(workers):
-                        result = workers.next_result(allow_cancelled=True)
-                        if result is not None:
+                        if (result := workers.next_result()) is not None:
                             self._collect(result)
             self._flush()
         except KeyboardInterrupt:
@@ -184,7 +191,7 @@ class ImportJob:
             except Exception as exc:  # e.g. an embedding interpreter that cannot spawn
                 log.warning("worker processes unavailable (%s); reading with threads", exc)
                 pool.shutdown(wait=False, cancel_futures=True)
-        return ThreadPoolExecutor(self.workers, thread_name_prefix="import")
+        return DaemonThreadPool(self.workers, name="import")
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -230,6 +237,14 @@ class ImportJob:
             )
             for path_raw, size, mtime_ns, sha256 in rows:
                 self._known[path_raw] = _Known(size, mtime_ns, sha256 is not None)
+
+    def _real_root(self, found: FoundFile) -> str | None:
+        """The imported folder the file was found in, symbolic links resolved."""
+        if found.root is None:
+            return None
+        if found.root not in self._real_roots:
+            self._real_roots[found.root] = os.path.realpath(found.root)
+        return self._real_roots[found.root]
 
     def _unchanged(self, found: FoundFile) -> bool:
         known = self._known.get(os.fsencode(found.path))
@@ -374,6 +389,8 @@ class _BatchWriter:
                 return
             summary.duplicates += 1
             self.files.append(self._file_row(result, path_raw, existing, duplicate=True))
+            if result.flags:  # this location's own (hidden characters, a link leaving)
+                self._add_flags(existing, result.flags, only_new=True)
             self.paths_of.setdefault(existing, set()).add(path_raw)
             self.chain.add(
                 "item.duplicate_found",
@@ -419,6 +436,7 @@ class _BatchWriter:
         if digests is not None:
             self.by_hash[digests.sha256] = item_id
             self.paths_of[item_id] = {path_raw}
+        self._add_flags(item_id, result.flags)
         if result.metadata is not None:
             meta = result.metadata
             self.metadata.append(
@@ -430,10 +448,7 @@ class _BatchWriter:
                     "problems": meta.problems,
                 }
             )
-            self.flags.extend(
-                {"item_id": item_id, "code": flag.code, "explanation": flag.explanation}
-                for flag in meta.flags
-            )
+            self._add_flags(item_id, meta.flags)
         if result.thumbnail is not None:
             thumb = result.thumbnail
             self.thumbs.append(
@@ -455,6 +470,19 @@ class _BatchWriter:
                 "session": self.summary.session_id,
             },
             item_id=item_id,
+        )
+
+    def _add_flags(self, item_id: int, flags: Sequence[Flag], only_new: bool = False) -> None:
+        """Flag rows for the item; ``only_new``: codes it has not got yet (a duplicate's
+        location adds what its first location did not have)."""
+        if only_new:
+            have = set(
+                self.session.scalars(select(ItemFlag.code).where(ItemFlag.item_id == item_id))
+            ) | {row["code"] for row in self.flags if row["item_id"] == item_id}
+            flags = [flag for flag in flags if flag.code not in have]
+        self.flags.extend(
+            {"item_id": item_id, "code": flag.code, "explanation": flag.explanation}
+            for flag in flags
         )
 
     def _file_row(
@@ -488,93 +516,156 @@ class _BatchWriter:
         self.chain.write()
 
 
+@dataclass
+class _Task:
+    path: str
+    root: str | None  # the imported folder, links resolved
+    future: Future[Ingested]
+
+
 class _Workers:
     """The pool reading files, in submission order. With processes, a decoder that crashes
     (a hostile file can make a C library fail) kills only a worker: the files that were in
     flight are then read again one by one in fresh processes, the one that crashes again
-    becomes an error item, and the import goes on."""
+    becomes an error item, and the import goes on. A file still not done after
+    FILE_TIMEOUT_S becomes an error item too: its process is killed, or its thread is
+    abandoned and the files queued behind it go to a fresh pool of threads.
 
-    def __init__(self, factory: Callable[[], Executor]) -> None:
+    Once the import stops early (cancel, Ctrl-C), files not started are dropped and those
+    still running after the grace period are abandoned: the next run reads them."""
+
+    def __init__(self, factory: Callable[[], Executor], cancel: CancelToken) -> None:
         self._factory = factory
         self._pool = factory()
-        self._in_flight: deque[tuple[str, Future[Ingested]]] = deque()
+        self._cancel = cancel
+        self._in_flight: deque[_Task] = deque()
+        self._stop_at: float | None = None  # stopping early: give up waiting at this time
+        self._abandoned = False  # work was given up on while still running
 
     def __enter__(self) -> _Workers:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        # Waiting for abandoned work could take forever: threads left on it are daemons.
+        wait = not self._abandoned and kind is None
+        if not wait and isinstance(self._pool, ProcessPoolExecutor):
+            _kill_workers(self._pool)
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def __len__(self) -> int:
         return len(self._in_flight)
 
-    def submit(self, path: str) -> None:
-        self._in_flight.append((path, self._pool.submit(ingest, path)))
+    def submit(self, path: str, root: str | None) -> None:
+        self._in_flight.append(_Task(path, root, self._pool.submit(ingest, path, root)))
 
     def head_done(self) -> bool:
-        return bool(self._in_flight) and self._in_flight[0][1].done()
+        return bool(self._in_flight) and self._in_flight[0].future.done()
 
-    def cancel_pending(self) -> None:
-        for _path, future in self._in_flight:
-            future.cancel()
+    def stop(self, grace_s: float) -> None:
+        """Stop early: drop the files not started, wait at most ``grace_s`` for the rest."""
+        stop_at = time.monotonic() + grace_s
+        if self._stop_at is None or stop_at < self._stop_at:
+            self._stop_at = stop_at
+        for task in self._in_flight:
+            task.future.cancel()
 
-    def next_result(self, allow_cancelled: bool = False) -> Ingested | None:
-        path, future = self._in_flight.popleft()
-        if allow_cancelled and future.cancelled():
-            return None
-        timeout = FILE_TIMEOUT_S if isinstance(self._pool, ProcessPoolExecutor) else None
-        try:
-            return future.result(timeout=timeout)
-        except TimeoutError:
-            log.error("reading %s took longer than %s s; worker stopped", path, timeout)
+    def next_result(self) -> Ingested | None:
+        """The next file's result; None for a file dropped or abandoned by :meth:`stop`.
+        Waits in short steps, so that a cancel is seen while a read is stuck."""
+        task = self._in_flight.popleft()
+        give_up_at = time.monotonic() + FILE_TIMEOUT_S
+        while True:
+            if self._stop_at is None and self._cancel.cancelled:
+                self.stop(CANCEL_GRACE_S)
+            if task.future.cancelled():
+                return None
+            end = give_up_at if self._stop_at is None else min(give_up_at, self._stop_at)
+            try:
+                return task.future.result(
+                    timeout=min(WAIT_STEP_S, max(0.0, end - time.monotonic()))
+                )
+            except TimeoutError:
+                if time.monotonic() < end:
+                    continue
+                if self._stop_at is not None:
+                    self._abandoned = True
+                    return None
+                return self._timed_out(task)
+            except BrokenProcessPool:
+                if self._stop_at is not None:  # stopping: no time to find the crashing file
+                    self._abandoned = True
+                    return None
+                return self._recover(task)
+            except Exception as exc:  # ingest() reports file problems itself; this is a bug
+                log.exception("reading %s failed", task.path)
+                return failed(
+                    task.path,
+                    task.root,
+                    f"internal error while reading the file "
+                    f"({type(exc).__name__}); details in the log file",
+                )
+
+    def _timed_out(self, task: _Task) -> Ingested:
+        log.error("reading %s took longer than %s s; given up", task.path, FILE_TIMEOUT_S)
+        if isinstance(self._pool, ProcessPoolExecutor):
             _kill_workers(self._pool)
-            return self._recover(path, stalled=path)
-        except BrokenProcessPool:
-            return self._recover(path)
-        except Exception as exc:  # ingest() reports file problems itself; this is a bug
-            log.exception("reading %s failed", path)
-            return Ingested(
-                path,
-                ERROR,
-                f"internal error while reading the file "
-                f"({type(exc).__name__}); details in the log file",
-            )
+            return self._recover(task, stalled=True)
+        self._abandoned = True
+        self._replace_threads()
+        return failed(
+            task.path,
+            task.root,
+            f"reading the file took longer than {FILE_TIMEOUT_S:g} s and was given up "
+            "(an unresponsive device or file system, or a file crafted to stall the "
+            "decoder)",
+        )
 
-    def _recover(self, first: str, stalled: str | None = None) -> Ingested:
-        pending = [first] + [path for path, _ in self._in_flight]
+    def _replace_threads(self) -> None:
+        """A fresh pool of threads for the files not started yet; the stuck thread and any
+        busy ones finish (or not) on the old pool, which takes no more work."""
+        old, self._pool = self._pool, self._factory()
+        for task in self._in_flight:
+            if task.future.cancel():
+                task.future = self._pool.submit(ingest, task.path, task.root)
+        old.shutdown(wait=False)
+
+    def _recover(self, first: _Task, stalled: bool = False) -> Ingested:
+        pending = [first, *self._in_flight]
         self._in_flight.clear()
         self._pool.shutdown(wait=False, cancel_futures=True)
         results = []
-        for path in pending:
-            if path == stalled:
+        for task in pending:
+            if stalled and task is first:
                 results.append(
-                    Ingested(
-                        path,
-                        ERROR,
+                    failed(
+                        task.path,
+                        task.root,
                         f"reading the file took longer than "
-                        f"{FILE_TIMEOUT_S:.0f} s and was stopped (the file may "
+                        f"{FILE_TIMEOUT_S:g} s and was stopped (the file may "
                         "be crafted to stall the decoder)",
                     )
                 )
                 continue
             solo = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
             try:
-                results.append(solo.submit(ingest, path).result(timeout=FILE_TIMEOUT_S))
+                results.append(
+                    solo.submit(ingest, task.path, task.root).result(timeout=FILE_TIMEOUT_S)
+                )
             except TimeoutError:
                 _kill_workers(solo)
                 results.append(
-                    Ingested(
-                        path,
-                        ERROR,
-                        f"reading the file took longer than {FILE_TIMEOUT_S:.0f} s and was stopped",
+                    failed(
+                        task.path,
+                        task.root,
+                        f"reading the file took longer than {FILE_TIMEOUT_S:g} s and was stopped",
                     )
                 )
             except BrokenProcessPool:
-                log.error("the decoder crashed on %s", path)
+                log.error("the decoder crashed on %s", task.path)
                 results.append(
-                    Ingested(
-                        path,
-                        ERROR,
+                    failed(
+                        task.path,
+                        task.root,
                         "the image decoder crashed on this file "
                         "(a decoding library failed; the file may be damaged "
                         "or crafted)",
@@ -583,10 +674,10 @@ class _Workers:
             finally:
                 solo.shutdown(wait=False, cancel_futures=True)
         self._pool = self._factory()
-        for path, result in zip(pending[1:], results[1:], strict=True):
+        for task, result in zip(pending[1:], results[1:], strict=True):
             done: Future[Ingested] = Future()
             done.set_result(result)
-            self._in_flight.append((path, done))
+            self._in_flight.append(_Task(task.path, task.root, done))
         return results[0]
 
 

@@ -1,5 +1,7 @@
 """Everything done to one file on import, without touching the case: read once, hash,
-sniff, decode, thumbnail. Runs on worker threads; the case is written by the job."""
+sniff, decode, thumbnail. Runs on worker threads or processes; the case is written by the
+job. The original is opened once: decoding and metadata use the copy of the bytes that
+were hashed (evidence.hashing.KeptCopy), never a second read of the file."""
 
 from __future__ import annotations
 
@@ -13,14 +15,21 @@ from PIL import Image
 
 from opensight_desktop.evidence import sniff
 from opensight_desktop.evidence.decode import DecodeError, ImageFacts, ThumbnailImage, inspect_image
-from opensight_desktop.evidence.hashing import Digests, MultiHasher, consume
+from opensight_desktop.evidence.hashing import (
+    Digests,
+    KeptCopy,
+    MultiHasher,
+    consume,
+    consume_and_keep,
+)
 from opensight_desktop.evidence.reading import (
     CHUNK_SIZE,
-    KEEP_IN_MEMORY_BYTES,
     open_evidence,
+    opened_path,
     os_error_reason,
 )
 from opensight_desktop.metadata.extract import MetadataRecord, extract_metadata
+from opensight_desktop.metadata.flags import Flag, location_flags
 
 METADATA_PREFIX_BYTES = 16 << 20
 
@@ -43,6 +52,9 @@ class Ingested:
     facts: ImageFacts | None = None
     thumbnail: ThumbnailImage | None = None
     metadata: MetadataRecord | None = None
+    # where the file was found (hidden characters in its name, a link leaving the
+    # imported folder): recorded whatever the outcome
+    flags: tuple[Flag, ...] = ()
     seconds: float = 0.0  # time spent on this file (for the import benchmark)
 
 
@@ -52,25 +64,34 @@ CRASH_ON_ENV = "OPENSIGHT_TEST_CRASH_ON_FILE"
 HANG_ON_ENV = "OPENSIGHT_TEST_HANG_ON_FILE"
 
 
-def ingest(path: str) -> Ingested:
+def ingest(path: str, root: str | None = None) -> Ingested:
+    """``root``: the imported folder, symbolic links resolved (None: not known)."""
     name = os.path.basename(path)
     if os.environ.get(CRASH_ON_ENV) == name:
         os.abort()
     if os.environ.get(HANG_ON_ENV) == name:
         time.sleep(3600)
     started = time.perf_counter()
-    result = _ingest(path)
+    result = _ingest(path, root)
     return dataclasses.replace(result, seconds=time.perf_counter() - started)
 
 
-def _ingest(path: str) -> Ingested:
+def failed(path: str, root: str | None, reason: str, **fields: Any) -> Ingested:
+    """An error result for a file that was not (fully) read: its location flags come from
+    the path, links resolved by name."""
+    flags = location_flags(path, root, os.path.realpath(path))
+    return Ingested(path, ERROR, reason, flags=tuple(flags), **fields)
+
+
+def _ingest(path: str, root: str | None) -> Ingested:
     name = os.path.basename(path)
     try:
         handle = open_evidence(path)
     except OSError as exc:
-        return Ingested(path, ERROR, f"could not read file: {os_error_reason(exc)}")
+        return failed(path, root, f"could not read file: {os_error_reason(exc)}")
     with handle:
         st = os.fstat(handle.fileno())
+        flags = tuple(location_flags(path, root, opened_path(handle, path)))
         times = {"mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "atime_ns": st.st_atime_ns}
         try:
             first = handle.read(CHUNK_SIZE)
@@ -80,6 +101,7 @@ def _ingest(path: str) -> Ingested:
                 ERROR,
                 f"could not read file: {os_error_reason(exc)}",
                 size=st.st_size,
+                flags=flags,
                 **times,
             )
         sniffed = sniff.image_format(first[: sniff.HEAD_BYTES])
@@ -88,20 +110,24 @@ def _ingest(path: str) -> Ingested:
                 path, SKIP, f"not an image: {sniff.describe_other(first)}", size=st.st_size, **times
             )
         hasher = MultiHasher()
-        keep = sniffed is not None and st.st_size <= KEEP_IN_MEMORY_BYTES
+        copy: KeptCopy | None = None
         try:
-            data = consume(handle, hasher, keep, first)
+            if sniffed is None:
+                consume(handle, hasher, first)
+            else:
+                copy = consume_and_keep(handle, hasher, first)
         except OSError as exc:
             return Ingested(
                 path,
                 ERROR,
                 f"could not read file: {os_error_reason(exc)}",
                 size=st.st_size,
+                flags=flags,
                 **times,
             )
     digests = hasher.digests()
-    common = {"size": hasher.size, "digests": digests, **times}
-    if sniffed is None:
+    common = {"size": hasher.size, "digests": digests, "flags": flags, **times}
+    if copy is None:
         what = sniff.describe_other(first)
         reason = (
             "empty file (0 bytes)"
@@ -109,26 +135,41 @@ def _ingest(path: str) -> Ingested:
             else f"named as an image but the content is not a supported image ({what})"
         )
         return Ingested(path, ERROR, reason, **common)
+    assert sniffed is not None
+    with copy:
+        return _decode(path, copy, sniffed, times["mtime_ns"], common)
+
+
+def _decode(
+    path: str, copy: KeptCopy, sniffed: str, mtime_ns: int, common: dict[str, Any]
+) -> Ingested:
+    if copy.problem is not None:
+        return Ingested(
+            path, ERROR, f"hashed but not decoded: {copy.problem}", sniffed=sniffed, **common
+        )
     try:
-        inspected = inspect_image(data if data is not None else path, sniffed)
+        inspected = inspect_image(copy.source(), sniffed)
     except DecodeError as exc:
         return Ingested(
             path,
             ERROR,
             str(exc),
             sniffed=sniffed,
-            metadata=_metadata(data, path, sniffed, times["mtime_ns"], None),
+            metadata=_metadata(copy, sniffed, mtime_ns, None),
             **common,
         )
-    except OSError as exc:  # re-opening a large file failed
+    except OSError as exc:  # reading the temporary copy back failed
         return Ingested(
-            path, ERROR, f"could not read file: {os_error_reason(exc)}", sniffed=sniffed, **common
+            path,
+            ERROR,
+            f"hashed but not decoded: the working copy could not be read ({os_error_reason(exc)})",
+            sniffed=sniffed,
+            **common,
         )
     metadata = _metadata(
-        data,
-        path,
+        copy,
         sniffed,
-        times["mtime_ns"],
+        mtime_ns,
         inspected.preview,
         (inspected.quantization, inspected.icc_profile),
     )
@@ -145,17 +186,15 @@ def _ingest(path: str) -> Ingested:
 
 
 def _metadata(
-    data: bytes | None,
-    path: str,
+    copy: KeptCopy,
     sniffed: str,
     mtime_ns: int,
     preview: Image.Image | None,
     header: tuple[dict[int, Any] | None, bytes | None] | None = None,
 ) -> MetadataRecord:
-    if data is None:  # a very large file: metadata lives in its first part
-        try:
-            with open_evidence(path) as handle:
-                data = handle.read(METADATA_PREFIX_BYTES)
-        except OSError as exc:
-            return MetadataRecord(problems=[f"metadata not read: {os_error_reason(exc)}"])
+    # A very large file's metadata lives in its first part.
+    try:
+        data = copy.data if copy.data is not None else copy.head(METADATA_PREFIX_BYTES)
+    except OSError as exc:
+        return MetadataRecord(problems=[f"metadata not read: {os_error_reason(exc)}"])
     return extract_metadata(data, sniffed, mtime_ns, preview, header)

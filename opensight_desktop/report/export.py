@@ -15,6 +15,7 @@ from opensight_desktop.errors import UsageError
 from opensight_desktop.fileio import atomic_output
 from opensight_desktop.metadata.extract import CONTRACT_FIELDS
 from opensight_desktop.report.records import EXPORT_SCHEMA, app_record, case_record, item_records
+from opensight_desktop.textsafe import escape_hidden_in_json, visible
 from opensight_desktop.timeutil import iso_utc, utc_now
 
 ITEM_FIELDS = (
@@ -49,6 +50,9 @@ CSV_COLUMNS = [
     "notes",
     "duplicate_paths",
 ]
+# Names are shown with every hidden character as ⟨U+XXXX⟩ (textsafe), line breaks included;
+# other text keeps its line breaks and tabs (multi-line notes).
+_NAME_COLUMNS = frozenset({"path", "file_name", "duplicate_paths"})
 
 # Spreadsheet programs run cells starting with these as formulas (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -81,12 +85,14 @@ def csv_row(record: dict[str, Any]) -> dict[str, Any]:
         "notes": record["review"]["notes"],
         "duplicate_paths": "; ".join(record["duplicate_paths"]),
     }
-    return {key: _csv_safe(value) for key, value in row.items()}
+    return {key: _csv_safe(value, key in _NAME_COLUMNS) for key, value in row.items()}
 
 
-def _csv_safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+def _csv_safe(value: Any, name: bool = False) -> Any:
+    if isinstance(value, str):
+        value = visible(value, keep="" if name else "\n\r\t")
+        if value.startswith(_FORMULA_START):
+            return "'" + value
     return "" if value is None else value
 
 
@@ -99,7 +105,10 @@ def export_case(case: Case, fmt: str, output: str | Path) -> int:
         raise UsageError(f"output folder does not exist: {output.parent}")
     document = export_document(case)
     if fmt == "json":
-        data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+        # Hidden characters in names (and any other text) as \u escapes: visible in the
+        # file, the true values once parsed.
+        text = json.dumps(document, ensure_ascii=False, indent=2)
+        data = escape_hidden_in_json(text).encode("utf-8")
         with atomic_output(output, "wb") as handle:
             handle.write(data)
     else:

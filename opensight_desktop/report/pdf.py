@@ -55,6 +55,7 @@ from opensight_desktop.metadata.flags import FLAG_TITLES
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.report import pdf_parts as parts
 from opensight_desktop.report.records import item_records
+from opensight_desktop.textsafe import visible
 from opensight_desktop.timeutil import fixed_zone, format_offset, iso_utc, utc_now
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,10 @@ def _p(text: str, style: str = "body") -> Paragraph:
     return Paragraph(text, parts.styles()[style])
 
 
-def _e(value: Any) -> str:
-    return escape("" if value is None else str(value))
+def _e(value: Any, keep: str = "") -> str:
+    """Text for a Paragraph: markup escaped, hidden characters (bidirectional controls,
+    zero-width characters, line breaks unless kept) shown as ⟨U+XXXX⟩ (textsafe)."""
+    return escape(visible("" if value is None else str(value), keep))
 
 
 def _table(
@@ -285,7 +288,7 @@ class ReportBuilder:
             ["Title", _p(_e(info.title))],
             ["Examiner", _p(_e(info.examiner))],
             ["Agency", _p(_e(info.agency) or "—")],
-            ["Description", _p(_e(info.description) or "—")],
+            ["Description", _p(_e(info.description, keep="\n") or "—")],
             [
                 "Case created",
                 _p(
@@ -692,7 +695,8 @@ class ReportBuilder:
             ]
         )
         if review["notes"]:
-            facts.append(["Examiner notes", _p(_e(review["notes"]).replace("\n", "<br/>"), "cell")])
+            notes = _e(review["notes"], keep="\n").replace("\n", "<br/>")
+            facts.append(["Examiner notes", _p(notes, "cell")])
         story.append(_table(facts, [30 * mm, 150 * mm], header=False))
         if record["flags"]:
             explanations = record.get("flag_explanations", {})
