@@ -68,8 +68,8 @@ def check_output(case: Case, output: str | os.PathLike[str], what: str = "output
     reason = _Protected.of(case).reason(path, found)
     if reason:
         raise UsageError(
-            f"will not write the {what} to {path}: it is {reason}. Outputs never replace "
-            "evidence or case files; choose a file outside the evidence folders"
+            f"will not write the {what} to {path}: it is {reason}. Reports and exports never "
+            "replace evidence, the case or installed models; choose a file elsewhere"
         )
     if not os.access(path.parent, os.W_OK):
         raise UsageError(f"cannot write the {what} in {path.parent}: the folder is not writable")
