@@ -290,11 +290,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise OpenSightError(f"--generated-at must be an ISO 8601 time: {exc}") from exc
     items = None
-    if args.items:
+    if args.items is not None:
         try:
             items = [int(part) for part in args.items.replace(" ", "").split(",") if part]
         except ValueError as exc:
             raise OpenSightError("--items takes item ids separated by commas") from exc
+        if not items:
+            raise OpenSightError("--items needs at least one item id, e.g. --items 3,7,12")
     scope = "selected" if items else args.scope
     options = ReportOptions(
         scope=scope, item_ids=items, audit_appendix=not args.no_audit_log, generated_at=generated
@@ -315,13 +317,20 @@ def cmd_report(args: argparse.Namespace) -> int:
             else "(not recorded in the case's audit log: the case is open read-only)"
         )
     )
+    for finding in result.findings[:5]:
+        print(f"{APP_NAME}: warning: {_safe(finding)}", file=sys.stderr)
+    if len(result.findings) > 5:
+        print(
+            f"{APP_NAME}: warning: {len(result.findings) - 5} more findings; the report "
+            "lists them all in its Integrity section",
+            file=sys.stderr,
+        )
     if not result.integrity_ok:
         print(
             f"{APP_NAME}: warning: the integrity check found problems; the report says which",
             file=sys.stderr,
         )
-        return EXIT_ITEMS_FAILED
-    return EXIT_OK
+    return EXIT_ITEMS_FAILED if result.findings or not result.integrity_ok else EXIT_OK
 
 
 def cmd_model_import(args: argparse.Namespace) -> int:

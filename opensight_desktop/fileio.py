@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -16,8 +16,17 @@ PAUSE_BEFORE_RENAME_ENV = "OPENSIGHT_TEST_PAUSE_BEFORE_RENAME"
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str], mode: str = "wb", **kwargs: object) -> Iterator[IO]:
-    """Write to a temporary file beside ``path``; fsync and rename over it only on success."""
+def atomic_output(
+    path: str | os.PathLike[str],
+    mode: str = "wb",
+    before_replace: Callable[[], object] | None = None,
+    **kwargs: object,
+) -> Iterator[IO]:
+    """Write to a temporary file beside ``path``; fsync and rename over it only on success.
+
+    ``before_replace`` runs just before the rename; an exception from it leaves ``path``
+    untouched (writers re-check there that the target is still allowed).
+    """
     target = Path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
@@ -27,6 +36,8 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "wb", **kwargs: obje
             os.fsync(handle.fileno())
         if os.environ.get(PAUSE_BEFORE_RENAME_ENV):  # fault injection for the kill tests
             time.sleep(float(os.environ[PAUSE_BEFORE_RENAME_ENV]))
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

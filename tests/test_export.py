@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 
 from opensight_desktop.pipeline.import_job import ImportJob
 from opensight_desktop.report.export import export_case
@@ -93,3 +94,60 @@ def test_export_is_audit_logged_with_hash(case, tmp_path):
             .scalar()
         )
     assert json.loads(details)["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def test_csv_guards_formulas_after_a_separator(case, tmp_path):
+    """A spreadsheet in a locale that splits at ";" (or tabs) must not get a formula cell."""
+    from opensight_desktop.case import review
+
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    imagegen.save(folder / "x;=1+1.png", "PNG")
+    imagegen.save(folder / "y, @SUM(A1).png", "PNG", seed=2)
+    ImportJob(case, [str(folder)]).run()
+    review.set_notes(case, 1, 'fine,=HYPERLINK("http://x","y")\tmore\t-2+3')
+    review.set_notes(case, 2, "a;  +cmd\n=calc")
+    out = tmp_path / "out.csv"
+    export_case(case, "csv", out)
+    raw = out.read_text("utf-8")
+    for separator in (",", ";", "\t", "\n"):
+        for part in raw.replace("\r\n", "\n").split(separator):
+            cell = part.strip().lstrip('"').strip()
+            if cell and cell[0] in "=+-@":
+                assert re.fullmatch(r"[-+]?\d+(\.\d+)?", cell), (separator, part)
+    doc = tmp_path / "out.json"
+    export_case(case, "json", doc)  # the JSON export keeps the exact values
+    items = json.loads(doc.read_text("utf-8"))["items"]
+    assert items[1]["review"]["notes"] == "a;  +cmd\n=calc"
+    assert {item["file_name"] for item in items} == {"x;=1+1.png", "y, @SUM(A1).png"}
+
+
+def _strict_json(text: str):
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_export_is_valid_with_non_finite_numbers_in_the_case(case, tmp_path):
+    from sqlalchemy import update
+
+    from opensight_desktop.case.models import CaseInfo, ItemMetadata
+
+    _setup(case, tmp_path)
+    with case.write() as session:
+        session.execute(
+            update(ItemMetadata).values(
+                gps_latitude=float("inf"),
+                gps_longitude=float("-inf"),
+                extra={"exposure": float("nan"), "nested": [1.5, float("inf")]},
+            )
+        )
+        session.execute(update(CaseInfo).values(tz_offset_minutes=float("inf")))
+    out = tmp_path / "out.json"
+    export_case(case, "json", out)
+    doc = _strict_json(out.read_text("utf-8"))
+    meta = next(item["metadata"] for item in doc["items"] if item["file_name"] == "a.jpg")
+    assert meta["gps_latitude"] is None and meta["gps_longitude"] is None
+    assert meta["exposure"] is None and meta["nested"] == [1.5, None]
+    assert doc["case"]["time_zone_offset_minutes"] is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -185,3 +186,122 @@ def test_bad_report_arguments(tmp_path):
         == 2
     )
     assert main(["report", str(case_path), "-o", str(tmp_path / "missing" / "x.pdf")]) == 2
+
+
+def _case_with_images(tmp_path, count=1, description=""):
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    for i in range(count):
+        imagegen.save(folder / f"img_{i}.png", "PNG", size=(160, 120), seed=i)
+    case_path = tmp_path / "case.osc"
+    with Case.create(
+        case_path, number="L-1", title="Long", examiner="e", description=description
+    ) as case:
+        ImportJob(case, [str(folder)]).run()
+    return case_path
+
+
+def _set_notes(case_path, notes: str) -> None:
+    """Straight into the case file: a crafted case is not bound by the entry limit."""
+    from sqlalchemy import update
+
+    from opensight_desktop.case.models import EvidenceItem
+
+    with Case.open(case_path) as case, case.write() as session:
+        session.execute(update(EvidenceItem).values(notes=notes))
+
+
+@pytest.mark.parametrize(
+    ("notes", "description"),
+    [
+        ("word " * 1800 + "END-OF-TEXT", ""),  # 9 KB of notes
+        ("\n".join(f"line {i}" for i in range(90)) + "\nEND-OF-TEXT", ""),
+        ("x" * 20000 + " END-OF-TEXT", ""),  # one unbroken word
+        ("", "desc " * 2000 + "END-OF-TEXT"),  # 10 KB case description
+    ],
+    ids=["9kb-notes", "90-lines", "unbroken", "10kb-description"],
+)
+def test_long_text_flows_across_pages(tmp_path, notes, description):
+    case_path = _case_with_images(tmp_path, description=description)
+    if notes:
+        _set_notes(case_path, notes)
+    out = tmp_path / "r.pdf"
+    with Case.open(case_path) as case:
+        result = ReportBuilder(case, ReportOptions(generated_at=GENERATED)).write(out)
+    text, pages = pdf_text(out)
+    assert result.pages == pages and "END-OF-TEXT" in squash(text)
+    assert "line 89" in text or not notes.startswith("line")
+
+
+def test_five_megabyte_notes_finish_quickly_and_say_what_is_left_out(tmp_path):
+    import time
+
+    case_path = _case_with_images(tmp_path)
+    _set_notes(case_path, "word\n" * 1_000_000)
+    started = time.monotonic()
+    with Case.open(case_path) as case:
+        ReportBuilder(case, ReportOptions(generated_at=GENERATED)).write(tmp_path / "r.pdf")
+    assert time.monotonic() - started < 60
+    text, _ = pdf_text(tmp_path / "r.pdf")
+    assert "continues for 4,800,000 more characters" in re.sub(r"\s+", " ", text)
+
+
+def test_unusable_thumbnails_get_a_placeholder_and_a_finding(tmp_path, capsys):
+    from sqlalchemy import update
+
+    from opensight_desktop.case.models import Thumbnail
+
+    case_path = _case_with_images(tmp_path, count=2)
+    png = io.BytesIO()
+    imagegen.noise_image(64, 48).save(png, "PNG")
+    with Case.open(case_path) as case, case.write() as session:
+        session.execute(update(Thumbnail).where(Thumbnail.item_id == 1).values(jpeg=b"\x00" * 500))
+        session.execute(update(Thumbnail).where(Thumbnail.item_id == 2).values(jpeg=png.getvalue()))
+    out = tmp_path / "r.pdf"
+    capsys.readouterr()
+    assert main(["report", str(case_path), "-o", str(out)]) == 1  # completed, with findings
+    err = capsys.readouterr().err
+    assert "Item 1: the stored thumbnail is unusable" in err and "not a JPEG" in err
+    text, _ = pdf_text(out)
+    spaced = re.sub(r"\s+", " ", text)
+    assert spaced.count("Picture not shown") == 2  # where each item is shown
+    assert "Findings while making this report" in spaced and "2 finding(s)" in spaced
+    assert "Item 2: the stored thumbnail is unusable (not a JPEG image but PNG)" in spaced
+    assert sum(len(page.images) for page in PdfReader(str(out)).pages) == 0  # no noise
+
+
+def test_selection_and_generation_time_are_checked(tmp_path, capsys):
+    case_path = _case_with_images(tmp_path)
+    out = tmp_path / "r.pdf"
+    for extra, words in (
+        (["--items", "999"], "no item 999"),
+        (["--items", "1,998,999"], "no items 998, 999"),
+        (["--items", ""], "at least one item"),
+        (["--generated-at", "0001-01-01T00:00:00+05:00"], "generation time"),
+        (["--generated-at", "9999-12-31T23:00:00-05:00"], "generation time"),
+    ):
+        capsys.readouterr()
+        assert main(["report", str(case_path), "-o", str(out), *extra]) == 2, extra
+        err = capsys.readouterr().err
+        assert words in err and err.count("\n") == 1, err
+        assert not out.exists()
+
+
+def test_non_finite_score_is_shown_as_such(analysed_case, tmp_path):
+    from sqlalchemy import update
+
+    from opensight_desktop.case.models import DetectionResult
+
+    source, _folder, _sha = analysed_case
+    case_path = copy_case(source, tmp_path / "case.osc")
+    with Case.open(case_path) as case:
+        with case.write() as session:
+            session.execute(update(DetectionResult).values(probability=float("inf")))
+        result = ReportBuilder(case, ReportOptions(generated_at=GENERATED)).write(
+            tmp_path / "r.pdf"
+        )
+        items = json.loads(json.dumps(export_document(case), allow_nan=False))["items"]
+    assert all(i["detection"] is None or i["detection"]["probability_fake"] is None for i in items)
+    text, _ = pdf_text(tmp_path / "r.pdf")
+    assert "not a finite number" in text
+    assert any("not a finite number" in finding for finding in result.findings)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from opensight_desktop.case import audit
 from opensight_desktop.case.models import CaseInfo
+from opensight_desktop.case.output_guard import check_output, checked_output
 from opensight_desktop.case.store import Case
 from opensight_desktop.errors import UsageError
-from opensight_desktop.fileio import atomic_output
 from opensight_desktop.metadata.extract import CONTRACT_FIELDS
 from opensight_desktop.report.records import EXPORT_SCHEMA, app_record, case_record, item_records
 from opensight_desktop.textsafe import escape_hidden_in_json, visible
@@ -56,6 +57,9 @@ _NAME_COLUMNS = frozenset({"path", "file_name", "duplicate_paths"})
 
 # Spreadsheet programs run cells starting with these as formulas (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A program whose locale splits at ";" (or at tabs) also runs the part after a separator:
+# a quote goes before a formula character that follows one (or leading blanks).
+_FORMULA_AFTER_SEPARATOR = re.compile(r"(?:^\s+|[,;\t\r\n]\s*)(?=[=+\-@])")
 
 
 def export_document(case: Case) -> dict[str, Any]:
@@ -89,30 +93,35 @@ def csv_row(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _csv_safe(value: Any, name: bool = False) -> Any:
-    if isinstance(value, str):
-        value = visible(value, keep="" if name else "\n\r\t")
-        if value.startswith(_FORMULA_START):
-            return "'" + value
-    return "" if value is None else value
+    """Text a spreadsheet shows as text, never runs: the JSON export keeps exact values.
+
+    Hidden characters are shown as ⟨U+XXXX⟩; line breaks and tabs stay in free text.
+    """
+    if not isinstance(value, str):
+        return "" if value is None else value
+    value = visible(value, keep="" if name else "\n\r\t")
+    value = _FORMULA_AFTER_SEPARATOR.sub(lambda match: match.group(0) + "'", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def export_case(case: Case, fmt: str, output: str | Path) -> int:
-    """Write the export; returns the number of items. Audit-logged with the file's hash."""
-    output = Path(output)
+    """Write the export; returns the number of items. Audit-logged with the file's hash.
+
+    The output is checked before any work: it never replaces evidence or the case.
+    """
     if fmt not in ("json", "csv"):
         raise UsageError(f"unknown export format {fmt!r} (use json or csv)")
-    if not output.parent.is_dir():
-        raise UsageError(f"output folder does not exist: {output.parent}")
+    output = check_output(case, output, "export")
     document = export_document(case)
     if fmt == "json":
-        # Hidden characters in names (and any other text) as \u escapes: visible in the
-        # file, the true values once parsed.
-        text = json.dumps(document, ensure_ascii=False, indent=2)
-        data = escape_hidden_in_json(text).encode("utf-8")
-        with atomic_output(output, "wb") as handle:
-            handle.write(data)
+        # allow_nan=False: always valid JSON (the records hold no NaN or infinity). Hidden
+        # characters in names (and any other text) as \u escapes: visible in the file, the
+        # true values once parsed.
+        text = json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False)
+        with checked_output(case, output, "export") as handle:
+            handle.write(escape_hidden_in_json(text).encode("utf-8"))
     else:
-        with atomic_output(output, "w", encoding="utf-8", newline="") as handle:
+        with checked_output(case, output, "export", "w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
             writer.writeheader()
             for record in document["items"]:
@@ -126,7 +135,7 @@ def export_case(case: Case, fmt: str, output: str | Path) -> int:
             "case.exported",
             {
                 "format": fmt,
-                "path": str(output.absolute()),
+                "path": str(output),
                 "items": len(document["items"]),
                 "sha256": digest,
             },

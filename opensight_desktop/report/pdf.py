@@ -14,7 +14,7 @@ import io
 import logging
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -43,14 +43,15 @@ from opensight_desktop.case.models import (
     CaseInfo,
     DetectionResult,
     DetectorModel,
+    EvidenceItem,
     ItemFlag,
     Thumbnail,
 )
+from opensight_desktop.case.output_guard import check_output, checked_output
 from opensight_desktop.case.queries import camera_name, current_result_ids
 from opensight_desktop.case.store import Case
 from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.errors import UsageError
-from opensight_desktop.fileio import atomic_output
 from opensight_desktop.metadata.flags import FLAG_TITLES
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.report import pdf_parts as parts
@@ -61,6 +62,18 @@ from opensight_desktop.timeutil import fixed_zone, format_offset, iso_utc, utc_n
 log = logging.getLogger(__name__)
 
 SCOPES = ("all", "flagged", "selected")
+# A PDF date has four-digit years, and the case's time zone is applied to the time.
+EARLIEST_GENERATED = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_GENERATED = datetime(9999, 1, 1, tzinfo=UTC)
+# Table rows split across pages, but each split lays the rest of the row out again: text
+# that could be long (notes, description, duplicate paths) flows below the table instead,
+# and any other cell is cut at a length no real value reaches (a path is under 4,096 bytes).
+CELL_FIT_CHARS, CELL_FIT_LINES = 1500, 20
+CELL_TEXT_LIMIT = 5000
+FLOW_CHUNK_CHARS = 2000
+# Free text is printed in full up to twice what the app accepts for notes (case/review.py);
+# more can only come from a crafted case, and would be thousands of pages.
+FLOW_TEXT_LIMIT = 200_000
 PAPER = (
     'Jeongsoo Park and Andrew Owens, "Community Forensics: Using Thousands of '
     'Generators to Train Fake Image Detectors", CVPR 2025, arXiv:2411.04125'
@@ -108,6 +121,8 @@ class ReportResult:
     pages: int
     items: int
     integrity_ok: bool
+    # What the report could not show as stored (e.g. an unusable thumbnail); also in it.
+    findings: list[str] = field(default_factory=list)
 
 
 def _p(text: str, style: str = "body") -> Paragraph:
@@ -120,10 +135,87 @@ def _e(value: Any, keep: str = "") -> str:
     return escape(visible("" if value is None else str(value), keep))
 
 
+def _clip(text: str, limit: int = CELL_TEXT_LIMIT) -> str:
+    if len(text) <= limit:
+        return text
+    return (
+        text[:limit] + f" … [{len(text) - limit:,} more characters not shown here; "
+        "the JSON export holds the complete text]"
+    )
+
+
+def _cell(value: Any, style: str = "cell") -> Paragraph:
+    """Stored text for a table cell: escaped, line breaks kept, cut if absurdly long."""
+    text = _e(_clip("" if value is None else str(value)), keep="\n")
+    return _p(text.replace("\n", "<br/>"), style)
+
+
+def _fits_cell(text: str) -> bool:
+    return len(text) <= CELL_FIT_CHARS and text.count("\n") < CELL_FIT_LINES
+
+
+def _flowing(text: str, style: str = "cell") -> list[Paragraph]:
+    """Any amount of text as paragraphs of bounded size, which split across pages.
+
+    Lines are kept; a paragraph ends at a line break once it holds FLOW_CHUNK_CHARS, and a
+    longer line is cut at its last space before that (or mid-word if it has none).
+    """
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        while len(line) > FLOW_CHUNK_CHARS:
+            cut = line.rfind(" ", 0, FLOW_CHUNK_CHARS) + 1 or FLOW_CHUNK_CHARS
+            chunks.append("<br/>".join([*current, _e(line[:cut])]))
+            current, size, line = [], 0, line[cut:]
+        current.append(_e(line))
+        size += len(line) + 1
+        if size >= FLOW_CHUNK_CHARS:
+            chunks.append("<br/>".join(current))
+            current, size = [], 0
+    if current:
+        chunks.append("<br/>".join(current))
+    return [_p(chunk, style) for chunk in chunks]
+
+
+def _text_row(label: str, text: str, below: list[Any], style: str = "cell") -> list[Any]:
+    """A two-column row for free text; text too long for a cell flows below the table."""
+    if _fits_cell(text):
+        return [label, _cell(text, style)]
+    below += [_p(_e(label), "h3"), *_flowing(text[:FLOW_TEXT_LIMIT], style)]
+    if len(text) <= FLOW_TEXT_LIMIT:
+        return [label, _p(f"{len(text):,} characters; in full below", style)]
+    rest = len(text) - FLOW_TEXT_LIMIT
+    below.append(
+        _p(
+            f"[The text continues for {rest:,} more characters, not printed in this report; "
+            "the case file and the JSON export hold all of it.]",
+            "small",
+        )
+    )
+    return [
+        label,
+        _p(f"{len(text):,} characters; the first {FLOW_TEXT_LIMIT:,} below", style),
+    ]
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else "?"
+
+
+def _score(probability: float | None) -> str:
+    return "not a finite number" if probability is None else f"{probability:.3f}"
+
+
+def _band(thresholds: dict[str, Any], key: str, default: float) -> float:
+    value = thresholds.get(key)
+    return float(value) if isinstance(value, int | float) and 0 <= value <= 1 else default
+
+
 def _table(
     rows: list[list[Any]], widths: list[float], header: bool = True, repeat: bool = True
 ) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1 if header and repeat else 0)
+    table = Table(rows, colWidths=widths, repeatRows=1 if header and repeat else 0, splitInRow=1)
     style = [
         ("FONT", (0, 0), (-1, -1), parts.SANS, 7.5),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -152,22 +244,32 @@ class ReportBuilder:
             raise UsageError(f"report scope must be one of {', '.join(SCOPES)}")
         if options.scope == "selected" and not options.item_ids:
             raise UsageError("a report of selected items needs the item ids")
+        moment = options.generated_at
+        if moment.tzinfo is None or not EARLIEST_GENERATED <= moment < LATEST_GENERATED:
+            raise UsageError(
+                f"the report's generation time must be a time with a UTC offset from "
+                f"{EARLIEST_GENERATED.year} to {LATEST_GENERATED.year - 1}, not {moment}"
+            )
         self.case = case
         self.options = options
         self.cancel = cancel or CancelToken()
         self._throttle = Throttle(progress)
+        self.findings: list[str] = []
 
     # -- public --------------------------------------------------------------------------
 
     def write(self, output: str | Path) -> ReportResult:
-        output = Path(output)
-        if not output.parent.is_dir():
-            raise UsageError(f"output folder does not exist: {output.parent}")
+        """Check the output and the options, re-hash the evidence, render, write, log.
+
+        Nothing is read or written before the output path and the item ids are known good.
+        """
+        output = check_output(self.case, output, "report")
+        self._check_selection()
         integrity = verify_case(
             self.case, progress=self._integrity_progress, cancel=self.cancel, record=False
         )
         data, pages, count = self.render(integrity)
-        with atomic_output(output, "wb") as handle:
+        with checked_output(self.case, output, "report") as handle:
             handle.write(data)
         digest = hashlib.sha256(data).hexdigest()
         if self.case.read_only:  # nothing can be recorded; the CLI and GUI say so
@@ -177,18 +279,39 @@ class ReportBuilder:
                 session,
                 "report.generated",
                 {
-                    "path": str(output.absolute()),
+                    "path": str(output),
                     "sha256": digest,
                     "pages": pages,
                     "items": count,
                     "options": self.options.record(),
                     "integrity": integrity.summary(),
+                    "findings": self.findings,
                 },
             )
-        return ReportResult(output, digest, pages, count, integrity.ok)
+        return ReportResult(output, digest, pages, count, integrity.ok, list(self.findings))
+
+    def _check_selection(self) -> None:
+        if self.options.scope != "selected":
+            return
+        wanted = set(self.options.item_ids or [])
+        with self.case.read() as session:
+            present = set(
+                session.scalars(select(EvidenceItem.id).where(EvidenceItem.id.in_(wanted)))
+            )
+        missing = sorted(wanted - present)
+        if missing:
+            shown = ", ".join(map(str, missing[:10])) + (" …" if len(missing) > 10 else "")
+            raise UsageError(
+                f"no item {shown} in this case (item ids are in the export or the GUI list)"
+                if len(missing) == 1
+                else f"no items {shown} in this case (item ids are in the export or the GUI list)"
+            )
 
     def render(self, integrity: IntegrityReport) -> tuple[bytes, int, int]:
+        """The PDF's bytes, page count and item count; what could not be shown as stored
+        is in ``self.findings`` afterwards."""
         parts.register_fonts()
+        self.findings = []
         with self.case.read() as session:
             info = session.get(CaseInfo, 1)
             assert info is not None
@@ -202,15 +325,17 @@ class ReportBuilder:
                 else []
             )
             zone = fixed_zone(info.tz_offset_minutes)
+            items = self._items(records, visuals)  # first: it finds what the front reports
             story = self._cover(info, records, integrity, zone)
             story += self._summary(records)
             story += self._method(records, models)
             story += self._limitations()
             story += self._integrity(integrity)
-            story += self._items(records, visuals)
+            story += items
             if audit_rows:
                 story += self._audit(audit_rows)
-            header = f"Case {info.number} — {info.title}"
+            header = " ".join(f"Case {info.number} — {info.title}".split())
+            header = header if len(header) <= 110 else header[:109] + "…"  # one line
             generated_local = self.options.generated_at.astimezone(zone)
             footer = (
                 f"Generated {generated_local.strftime('%Y-%m-%d %H:%M')} "
@@ -283,12 +408,13 @@ class ReportBuilder:
             "flagged": "items with metadata flags only",
             "selected": f"selected items ({len(records)})",
         }[self.options.scope]
+        long_text: list[Any] = []
         rows = [
-            ["Case number", _p(_e(info.number))],
-            ["Title", _p(_e(info.title))],
-            ["Examiner", _p(_e(info.examiner))],
-            ["Agency", _p(_e(info.agency) or "—")],
-            ["Description", _p(_e(info.description, keep="\n") or "—")],
+            ["Case number", _cell(info.number, "body")],
+            ["Title", _cell(info.title, "body")],
+            ["Examiner", _cell(info.examiner, "body")],
+            ["Agency", _cell(info.agency or "—", "body")],
+            _text_row("Description", info.description or "—", long_text, "body"),
             [
                 "Case created",
                 _p(
@@ -312,12 +438,13 @@ class ReportBuilder:
                     f"{'included' if self.options.audit_appendix else 'not included'}"
                 ),
             ],
-            ["Case identifier", _p(_e(info.uuid), "mono")],
+            ["Case identifier", _cell(info.uuid, "mono")],
         ]
         story: list[Any] = [
             Spacer(1, 18 * mm),
             _p("Forensic image analysis report", "title"),
             _table(rows, [40 * mm, 135 * mm], header=False),
+            *long_text,
             Spacer(1, 8 * mm),
         ]
         story.append(
@@ -332,6 +459,16 @@ class ReportBuilder:
                 "ok" if integrity.ok else "alert",
             )
         )
+        if self.findings:
+            story.append(Spacer(1, 3 * mm))
+            story.append(
+                _p(
+                    f"{len(self.findings)} finding(s) while making this report: something "
+                    "stored in the case could not be shown as it is. See the Integrity "
+                    "section.",
+                    "alert",
+                )
+            )
         story.append(Spacer(1, 6 * mm))
         story.append(
             _p(
@@ -366,32 +503,30 @@ class ReportBuilder:
             rows.append([label, str(verdicts.get(key, 0))])
         rows.append(["Total", str(len(records))])
         flag_rows = [["Metadata flag", "Items"]] + [
-            [FLAG_TITLES.get(code, code), str(count)] for code, count in flags.most_common()
+            [_cell(FLAG_TITLES.get(code, code)), str(count)] for code, count in flags.most_common()
         ]
         if len(flag_rows) == 1:
             flag_rows.append(["(none)", "0"])
-        story.append(
-            Table(
-                [
-                    [
-                        _table(rows, [45 * mm, 20 * mm], repeat=False),
-                        _table(flag_rows, [60 * mm, 20 * mm], repeat=False),
-                    ]
-                ],
-                colWidths=[80 * mm, 95 * mm],
-                style=[("VALIGN", (0, 0), (-1, -1), "TOP")],
+        outcomes = _table(rows, [45 * mm, 20 * mm], repeat=False)
+        flag_table = _table(flag_rows, [60 * mm, 20 * mm], repeat=False)
+        if len(flag_rows) <= 12 and all(len(code) <= 200 for code in flags):
+            # Side by side: a table inside a table cannot split, so only when it is short.
+            story.append(
+                Table(
+                    [[outcomes, flag_table]],
+                    colWidths=[80 * mm, 95 * mm],
+                    style=[("VALIGN", (0, 0), (-1, -1), "TOP")],
+                )
             )
-        )
+        else:
+            story += [outcomes, Spacer(1, 4 * mm), flag_table]
         errors = [r for r in records if r["status"] == "error"]
         if errors:
             story.append(_p("Items with errors", "h2"))
             story.append(
                 _table(
                     [["Item", "File", "Reason"]]
-                    + [
-                        [str(r["id"]), _p(_e(r["file_name"]), "cell"), _p(_e(r["error"]), "cell")]
-                        for r in errors
-                    ],
+                    + [[str(r["id"]), _cell(r["file_name"]), _cell(r["error"])] for r in errors],
                     [14 * mm, 55 * mm, 111 * mm],
                 )
             )
@@ -403,9 +538,9 @@ class ReportBuilder:
             rows.append(
                 [
                     str(r["id"]),
-                    _p(_e(r["file_name"]), "cell"),
-                    _p(_e((r["sha256"] or "unreadable")[:16]), "mono"),
-                    "" if probability is None else f"{probability:.3f}",
+                    _cell(r["file_name"]),
+                    _cell((r["sha256"] or "unreadable")[:16], "mono"),
+                    _cell(_score(probability)) if r["detection"] else "",
                     _p(
                         _e(
                             VERDICT_LABELS.get(detection.get("verdict", ""), "")
@@ -413,7 +548,7 @@ class ReportBuilder:
                         ),
                         "cell",
                     ),
-                    _p(_e(", ".join(FLAG_TITLES.get(c, c) for c in r["flags"])), "cell"),
+                    _cell(", ".join(FLAG_TITLES.get(c, c) for c in r["flags"])),
                 ]
             )
         story.append(_table(rows, [12 * mm, 50 * mm, 30 * mm, 14 * mm, 24 * mm, 50 * mm]))
@@ -455,8 +590,8 @@ class ReportBuilder:
             model = models.get(sha or "")
             story.append(_p(f"Model used for {count} item(s)", "h2"))
             rows = [
-                ["Name", _p(_e(model.name if model else "?"), "cell")],
-                ["Weights SHA-256", _p(_e(sha), "mono")],
+                ["Name", _cell(model.name if model else "?")],
+                ["Weights SHA-256", _cell(sha, "mono")],
                 [
                     "Format and source",
                     _p(_e(f"{model.format}; {model.source}") if model else "?", "cell"),
@@ -480,19 +615,19 @@ class ReportBuilder:
                 _table(
                     [
                         ["Weights", _p(_e(sha[:16]) + "…", "mono")],
-                        ["Device, precision", _p(_e(f"{device}, {precision}"), "cell")],
+                        ["Device, precision", _cell(f"{device}, {precision}")],
                         [
                             "Verdict bands",
                             _p(
                                 _e(
-                                    f"P ≥ {high:g}: likely generated; P ≤ {low:g}: likely "
-                                    f"real; otherwise inconclusive"
+                                    f"P ≥ {_number(high)}: likely generated; P ≤ "
+                                    f"{_number(low)}: likely real; otherwise inconclusive"
                                 ),
                                 "cell",
                             ),
                         ],
-                        ["Preprocessing", _p(_e(prep), "cell")],
-                        ["Software", _p(_e(versions), "cell")],
+                        ["Preprocessing", _cell(prep)],
+                        ["Software", _cell(versions)],
                         [
                             "Heatmap",
                             _p(
@@ -528,7 +663,19 @@ class ReportBuilder:
             )
         )
         story.append(Spacer(1, 3 * mm))
-        story += [_p(_e(line), "mono") for line in describe(integrity)]
+        story += [_cell(line, "mono") for line in describe(integrity)]
+        story.append(_p("Findings while making this report", "h2"))
+        if self.findings:
+            story.append(
+                _p(
+                    "What the case holds for these items could not be shown as stored. The "
+                    "evidence files themselves are covered by the check above.",
+                    "small",
+                )
+            )
+            story += [_cell("• " + finding, "body") for finding in self.findings]
+        else:
+            story.append(_p("None: every stored picture and score could be shown.", "body"))
         story.append(PageBreak())
         return story
 
@@ -540,7 +687,9 @@ class ReportBuilder:
         for number, record in enumerate(records, start=1):
             if self.cancel.cancelled:
                 raise UsageError("report cancelled")
-            story.append(KeepTogether(self._item(record, visuals.get(record["id"], {}))))
+            below: list[Any] = []
+            story.append(KeepTogether(self._item(record, visuals.get(record["id"], {}), below)))
+            story += [*below, Spacer(1, 5 * mm)]
             self._throttle(
                 lambda elapsed, n=number: Progress(
                     "report", n, total, elapsed, message="laying out items"
@@ -548,53 +697,78 @@ class ReportBuilder:
             )
         return story
 
-    def _item(self, record: dict[str, Any], visual: dict[str, Any]) -> list[Any]:
+    def _pictures(self, record: dict[str, Any], visual: dict[str, Any]) -> tuple[list[Any], bool]:
+        """The item's picture and heatmap figure, or a placeholder saying why not (also a
+        finding); True when both figures are drawn."""
+        item_id = record["id"]
+        thumbnail = self._thumbnail(item_id)
+        if not thumbnail:
+            return [], False
+        problem = parts.jpeg_problem(thumbnail)
+        if problem:
+            self.findings.append(
+                f"Item {item_id}: the stored thumbnail is unusable ({problem}); a placeholder "
+                "is shown instead of the picture and the heatmap figure."
+            )
+            return [
+                _placeholder(f"Picture not shown: the stored thumbnail is unusable ({problem}).")
+            ], False
+        pictures: list[Any] = [_picture(thumbnail)]
+        if not visual.get("geometry"):
+            return pictures, False
+        try:
+            figure = parts.overlay_picture(
+                thumbnail,
+                visual.get("heatmap"),
+                visual["geometry"],
+                record["metadata"].get("orientation"),
+            )
+        except Exception as exc:  # one figure that cannot be drawn must not stop the report
+            log.exception("heatmap figure of item %s", item_id)
+            self.findings.append(
+                f"Item {item_id}: the heatmap figure could not be drawn ({type(exc).__name__}); "
+                "details are in the application log."
+            )
+            return [
+                *pictures,
+                _placeholder("Heatmap figure not drawn; see the Integrity section."),
+            ], False
+        return [*pictures, _picture(figure)], True
+
+    def _item(self, record: dict[str, Any], visual: dict[str, Any], below: list[Any]) -> list[Any]:
+        """The item's heading, pictures and tables; long free text goes to ``below``."""
         meta = record["metadata"]
         detection = record["detection"]
-        story: list[Any] = [_p(f"Item {record['id']}: {_e(record['file_name'])}", "h2")]
-        thumbnail = self._thumbnail(record["id"])
-        pictures: list[Any] = []
-        if thumbnail:
-            pictures.append(_picture(thumbnail))
-            if visual.get("geometry"):
-                try:
-                    pictures.append(
-                        _picture(
-                            parts.overlay_picture(
-                                thumbnail,
-                                visual.get("heatmap"),
-                                visual["geometry"],
-                                meta.get("orientation"),
-                            )
-                        )
-                    )
-                except Exception:  # one figure that cannot be drawn must not stop the report
-                    log.exception("heatmap figure of item %s", record["id"])
-                    pictures.append(_p("(heatmap figure could not be drawn; see the log)", "small"))
+        story: list[Any] = [
+            _p(f"Item {record['id']}: {_e(_clip(record['file_name'] or '', 300))}", "h2")
+        ]
+        pictures, heatmap_drawn = self._pictures(record, visual)
         left: list[Any] = []
         if detection:
             thresholds = detection.get("thresholds") or {}
-            low, high = thresholds.get("likely_real", 0.3), thresholds.get("likely_generated", 0.7)
+            low = _band(thresholds, "likely_real", 0.3)
+            high = _band(thresholds, "likely_generated", 0.7)
+            probability = detection["probability_fake"]
+            if probability is None:
+                self.findings.append(
+                    f"Item {record['id']}: the stored detector score is not a finite number; "
+                    "no score is shown."
+                )
+            verdict = VERDICT_LABELS.get(detection["verdict"], detection["verdict"])
             left.append(
                 _p(
-                    f"<b>P(AI-generated) = {detection['probability_fake']:.3f}</b> — "
-                    f"{_e(VERDICT_LABELS.get(detection['verdict'], detection['verdict']))}"
-                    f" (an indication, not proof)"
+                    f"<b>P(AI-generated) = {_score(probability)}</b> — "
+                    f"{_e(_clip(str(verdict), 200))} (an indication, not proof)"
                 )
             )
             left.append(
-                parts.score_bar(
-                    detection["probability_fake"],
-                    low,
-                    high,
-                    width=58 * mm,
-                    verdict=detection["verdict"],
-                )
+                parts.score_bar(probability, low, high, width=58 * mm, verdict=detection["verdict"])
             )
         else:
-            left.append(_p("No detector score: " + _e(record.get("error") or "not analysed")))
+            error = _clip(record.get("error") or "not analysed", 600)
+            left.append(_p("No detector score: " + _e(error)))
         # One row: the picture(s) and, beside them, the score; the facts table below.
-        if len(pictures) == 2:
+        if heatmap_drawn:
             left.append(
                 _p(
                     "Left: the image. Right: the square the detector examined "
@@ -614,89 +788,54 @@ class ReportBuilder:
             )
         )
         lat, lon = meta.get("gps_latitude"), meta.get("gps_longitude")
+        taken = (meta.get("datetime_original") or "—") + (
+            f" {meta['datetime_original_offset']}" if meta.get("datetime_original_offset") else ""
+        )
         facts = [
-            ["Path", _p(_e(record["path"]), "cell")],
+            ["Path", _cell(record["path"])],
             *(
-                [
-                    [
-                        "Also found at",
-                        _p("<br/>".join(_e(p) for p in record["duplicate_paths"]), "cell"),
-                    ]
-                ]
+                [_text_row("Also found at", "\n".join(record["duplicate_paths"]), below)]
                 if record["duplicate_paths"]
                 else []
             ),
             [
                 "Format",
-                _p(
-                    _e(
-                        f"{record['format'] or '?'}, {record['width'] or '?'} x "
-                        f"{record['height'] or '?'} px, {record['size_bytes']} bytes"
-                    ),
-                    "cell",
+                _cell(
+                    f"{record['format'] or '?'}, {record['width'] or '?'} x "
+                    f"{record['height'] or '?'} px, {record['size_bytes']} bytes"
                 ),
             ],
             [
                 "Camera",
-                _p(
-                    _e(camera_name(meta.get("camera_make"), meta.get("camera_model")) or "—"),
-                    "cell",
-                ),
+                _cell(camera_name(meta.get("camera_make"), meta.get("camera_model")) or "—"),
             ],
-            [
-                "Taken (EXIF)",
-                _p(
-                    _e(
-                        (meta.get("datetime_original") or "—")
-                        + (
-                            f" {meta['datetime_original_offset']}"
-                            if meta.get("datetime_original_offset")
-                            else ""
-                        )
-                    ),
-                    "cell",
-                ),
-            ],
-            ["Software", _p(_e(meta.get("software") or "—"), "cell")],
+            ["Taken (EXIF)", _cell(taken)],
+            ["Software", _cell(meta.get("software") or "—")],
             [
                 "GPS",
-                _p(
-                    _e(f"{lat:.6f}, {lon:.6f}" if lat is not None and lon is not None else "—"),
-                    "cell",
-                ),
+                _cell(f"{lat:.6f}, {lon:.6f}" if lat is not None and lon is not None else "—"),
             ],
-            ["MD5", _p(_e(record["md5"] or "—"), "mono")],
-            ["SHA-1", _p(_e(record["sha1"] or "—"), "mono")],
-            ["SHA-256", _p(_e(record["sha256"] or "—"), "mono")],
+            ["MD5", _cell(record["md5"] or "—", "mono")],
+            ["SHA-1", _cell(record["sha1"] or "—", "mono")],
+            ["SHA-256", _cell(record["sha256"] or "—", "mono")],
         ]
         if detection:
             facts.append(
                 [
                     "Model",
-                    _p(
-                        _e(
-                            f"{detection['model_name']} "
-                            f"({detection['model_sha256'][:16]}…), "
-                            f"{detection['device']}, {detection['analyzed_utc']}"
-                        ),
-                        "cell",
+                    _cell(
+                        f"{detection['model_name']} "
+                        f"({detection['model_sha256'][:16]}…), "
+                        f"{detection['device']}, {detection['analyzed_utc']}"
                     ),
                 ]
             )
         review = record["review"]
-        facts.append(
-            [
-                "Review",
-                _p(
-                    _e(REVIEW_STATES.get(review["state"], review["state"]))
-                    + (f"; tags: {_e(', '.join(review['tags']))}" if review["tags"] else ""),
-                    "cell",
-                ),
-            ]
-        )
+        state = REVIEW_STATES.get(review["state"], review["state"])
+        tags = f"; tags: {', '.join(review['tags'])}" if review["tags"] else ""
+        facts.append(["Review", _cell(f"{state}{tags}")])
         if review["notes"]:
-            notes = _e(review["notes"], keep="\n").replace("\n", "<br/>")
-            facts.append(["Examiner notes", _p(notes, "cell")])
+            facts.append(_text_row("Examiner notes", review["notes"], below))
         story.append(_table(facts, [30 * mm, 150 * mm], header=False))
         if record["flags"]:
             explanations = record.get("flag_explanations", {})
@@ -704,17 +843,13 @@ class ReportBuilder:
                 _table(
                     [["Flag", "Explanation"]]
                     + [
-                        [
-                            _p(_e(FLAG_TITLES.get(c, c)), "cell"),
-                            _p(_e(explanations.get(c, "")), "cell"),
-                        ]
+                        [_cell(FLAG_TITLES.get(c, c)), _cell(explanations.get(c, ""))]
                         for c in record["flags"]
                     ],
                     [35 * mm, 145 * mm],
                     repeat=False,
                 )
             )
-        story.append(Spacer(1, 5 * mm))
         return story
 
     def _audit(self, rows: list[AuditEntry]) -> list[Any]:
@@ -734,10 +869,10 @@ class ReportBuilder:
                 [
                     str(entry.seq),
                     entry.ts_utc[:19].replace("T", " "),
-                    _p(_e(f"{entry.user}@{entry.host}"), "cell"),
-                    entry.action,
+                    _cell(f"{entry.user}@{entry.host}"),
+                    _cell(entry.action),
                     str(entry.item_id or ""),
-                    _p(_e(details), "cell"),
+                    _cell(details),
                 ]
             )
         story.append(_table(table, [10 * mm, 27 * mm, 28 * mm, 33 * mm, 10 * mm, 72 * mm]))
@@ -746,6 +881,10 @@ class ReportBuilder:
 
 def _picture(jpeg_bytes: bytes) -> parts.JpegFlowable:
     return parts.JpegFlowable(jpeg_bytes, 55 * mm, 41 * mm)
+
+
+def _placeholder(text: str) -> Any:
+    return parts.placeholder(_e(text), 55 * mm, 41 * mm)
 
 
 def _preprocessing_text(prep: dict[str, Any]) -> str:

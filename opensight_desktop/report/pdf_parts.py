@@ -9,17 +9,17 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader, TimeStamp
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, pdfutils
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Flowable
+from reportlab.platypus import Flowable, Paragraph, Table
 
 from opensight_desktop.detector.geometry import Geometry
 from opensight_desktop.detector.heatmap import decode_cam, overlay
@@ -82,6 +82,9 @@ def styles() -> dict[str, ParagraphStyle]:
             spaceBefore=8,
             spaceAfter=4,
         ),
+        "h3": ParagraphStyle(
+            "h3", parent=base, fontName=SANS_BOLD, fontSize=8, leading=11, spaceBefore=4
+        ),
         "alert": ParagraphStyle(
             "alert",
             parent=base,
@@ -142,7 +145,7 @@ def score_bar(
             )
         )
     if probability is not None:
-        x = probability * width
+        x = min(max(probability, 0.0), 1.0) * width  # a hostile model's score stays on the bar
         drawing.add(
             Line(
                 x,
@@ -184,6 +187,50 @@ class _JpegReader(ImageReader):
 
     def getRGBData(self) -> bytes:
         return self._jpeg
+
+
+# Thumbnails are 256 px (evidence/decode.py); anything far larger is not one of ours.
+MAX_THUMBNAIL_SIDE = 4096
+
+
+def jpeg_problem(data: bytes) -> str | None:
+    """Why stored thumbnail bytes cannot be embedded as a picture; None when they can.
+
+    Embedded JPEGs are copied into the PDF without decoding (see _JpegReader), so garbage
+    or another format would show as noise or break the report: decode it once here.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format != "JPEG":
+                return f"not a JPEG image but {probe.format or 'an unknown format'}"
+            width, height = probe.size
+            if not (0 < width <= MAX_THUMBNAIL_SIDE and 0 < height <= MAX_THUMBNAIL_SIDE):
+                return f"implausible size {width} x {height} px"
+            if probe.mode not in ("RGB", "L"):
+                return f"unsupported colour mode {probe.mode}"
+            probe.load()  # decodes all of it: truncated or corrupt data raises here
+        # What ReportLab itself reads when it embeds the bytes.
+        if pdfutils.readJPEGInfo(io.BytesIO(data))[:2] != (width, height):
+            return "its JPEG header contradicts its image data"
+    except UnidentifiedImageError:
+        return "not an image in any format that can be read"
+    except Exception as exc:  # hostile bytes can raise anything: unusable either way
+        return f"does not decode as an image ({type(exc).__name__}: {str(exc)[:120]})"
+    return None
+
+
+def placeholder(text: str, width: float, height: float) -> Table:
+    """A framed box the size of a picture, saying why the picture is not there."""
+    return Table(
+        [[Paragraph(text, styles()["small"])]],
+        colWidths=[width],
+        rowHeights=[height],
+        style=[
+            ("BOX", (0, 0), (-1, -1), 0.5, MUTED),
+            ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f7fafc")),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ],
+    )
 
 
 class JpegFlowable(Flowable):

@@ -6,6 +6,7 @@ beyond the contract are additions, never renames.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,18 +24,35 @@ EXPORT_SCHEMA = "opensight-export/1"
 EMPTY_METADATA: dict[str, Any] = {**dict.fromkeys(CONTRACT_FIELDS), "exif": {}}
 
 
+def finite_or_null(value: Any) -> Any:
+    """``value`` with every NaN or infinite number replaced by None, at any depth.
+
+    JSON has no such numbers, yet a hostile model can score +Inf and a crafted file or case
+    can hold NaN in its metadata: every output shows them as null (unknown).
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_null(item) for item in value]
+    return value
+
+
 def case_record(info: CaseInfo) -> dict[str, Any]:
-    return {
-        "number": info.number,
-        "title": info.title,
-        "examiner": info.examiner,
-        "created_utc": iso_utc(info.created_utc),
-        "agency": info.agency,
-        "description": info.description,
-        "time_zone": info.tz_name,
-        "time_zone_offset_minutes": info.tz_offset_minutes,
-        "uuid": info.uuid,
-    }
+    return finite_or_null(
+        {
+            "number": info.number,
+            "title": info.title,
+            "examiner": info.examiner,
+            "created_utc": iso_utc(info.created_utc),
+            "agency": info.agency,
+            "description": info.description,
+            "time_zone": info.tz_name,
+            "time_zone_offset_minutes": info.tz_offset_minutes,
+            "uuid": info.uuid,
+        }
+    )
 
 
 def app_record() -> dict[str, str]:
@@ -84,39 +102,41 @@ def item_record(item: EvidenceItem, result: DetectionResult | None) -> dict[str,
             exif=meta.exif,
         )
         metadata.update(meta.extra)
-    return {
-        "id": item.id,
-        "path": primary.path if primary else None,
-        "file_name": primary.file_name if primary else None,
-        "size_bytes": item.size_bytes,
-        "md5": item.md5,
-        "sha1": item.sha1,
-        "sha256": item.sha256,
-        "status": item.status,
-        "error": item.error,
-        "format": item.format,
-        "width": item.width,
-        "height": item.height,
-        "metadata": metadata,
-        "detection": detection_record(result),
-        "flags": [flag.code for flag in item.flags],
-        # additions to the contract
-        "flag_explanations": {flag.code: flag.explanation for flag in item.flags},
-        "mode": item.mode,
-        "frames": item.frames,
-        "duplicate_paths": [f.path for f in item.files[1:]],
-        "file_times_ns": {
-            "modified": primary.mtime_ns if primary else None,
-            "changed": primary.ctime_ns if primary else None,
-            "accessed": primary.atime_ns if primary else None,
-        },
-        "added_utc": iso_utc(item.added_utc),
-        "review": {
-            "state": item.review_state,
-            "notes": item.notes,
-            "tags": [tag.tag for tag in item.tags],
-        },
-    }
+    return finite_or_null(
+        {
+            "id": item.id,
+            "path": primary.path if primary else None,
+            "file_name": primary.file_name if primary else None,
+            "size_bytes": item.size_bytes,
+            "md5": item.md5,
+            "sha1": item.sha1,
+            "sha256": item.sha256,
+            "status": item.status,
+            "error": item.error,
+            "format": item.format,
+            "width": item.width,
+            "height": item.height,
+            "metadata": metadata,
+            "detection": detection_record(result),
+            "flags": [flag.code for flag in item.flags],
+            # additions to the contract
+            "flag_explanations": {flag.code: flag.explanation for flag in item.flags},
+            "mode": item.mode,
+            "frames": item.frames,
+            "duplicate_paths": [f.path for f in item.files[1:]],
+            "file_times_ns": {
+                "modified": primary.mtime_ns if primary else None,
+                "changed": primary.ctime_ns if primary else None,
+                "accessed": primary.atime_ns if primary else None,
+            },
+            "added_utc": iso_utc(item.added_utc),
+            "review": {
+                "state": item.review_state,
+                "notes": item.notes,
+                "tags": [tag.tag for tag in item.tags],
+            },
+        }
+    )
 
 
 def item_records(session: Session, item_ids: list[int] | None = None) -> Iterator[dict[str, Any]]:
