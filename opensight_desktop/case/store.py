@@ -31,7 +31,7 @@ from opensight_desktop.case.models import (
     ImportSession,
 )
 from opensight_desktop.errors import CaseFileError
-from opensight_desktop.timeutil import local_zone, utc_now
+from opensight_desktop.timeutil import iso_utc, local_zone, utc_now
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,8 @@ class Case:
                                 "description": info.description,
                                 "tz_name": tz_name,
                                 "tz_offset_minutes": tz_offset_minutes,
+                                "created_utc": iso_utc(info.created_utc),
+                                "created_by_version": info.created_by_version,
                                 "schema": schema.head_revision(),
                             },
                         )

@@ -22,7 +22,7 @@ import torch
 from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from opensight_desktop.case import audit
+from opensight_desktop.case import audit, digests
 from opensight_desktop.case.models import (
     STATUS_ANALYZED,
     STATUS_ERROR,
@@ -47,7 +47,7 @@ from opensight_desktop.detector.verdict import Bands
 from opensight_desktop.evidence.decode import DecodeError, reason_for
 from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
-from opensight_desktop.timeutil import utc_now
+from opensight_desktop.timeutil import iso_utc, utc_now
 
 ERROR_EXAMPLES = 50
 
@@ -93,12 +93,13 @@ def register_model(session: Session, detector: LoadedDetector) -> DetectorModel:
     identity = detector.identity
     model = session.scalar(select(DetectorModel).where(DetectorModel.sha256 == identity.id))
     if model is None:
+        details = detector.record()
         model = DetectorModel(
             sha256=identity.id,
             name=identity.name,
             format=identity.format,
             source=identity.source,
-            details=detector.record(),
+            details=details,
         )
         session.add(model)
         session.flush()
@@ -111,6 +112,7 @@ def register_model(session: Session, detector: LoadedDetector) -> DetectorModel:
                 "format": identity.format,
                 "source": identity.source,
                 "published_match": identity.published_match,
+                "details": digests.json_value(details),
             },
         )
     return model
@@ -213,12 +215,23 @@ class AnalysisJob:
             )
             session.add(run)
             session.flush()
+            # What the run's results share is recorded once here (case.replay).
             audit.append(
                 session,
                 "analysis.started",
-                {"run": run.id, "model_sha256": identity.id, **self._settings_record()},
+                {
+                    "run": run.id,
+                    "model_sha256": identity.id,
+                    **self._settings_record(),
+                    "preprocessing": self.detector.preprocessing.as_record(),
+                    "versions": self._result_versions(),
+                },
             )
             return run.id
+
+    def _result_versions(self) -> dict[str, Any]:
+        description = self.detector.record()["device_description"]
+        return {**self._versions, "device_description": description}
 
     def _settings_record(self) -> dict[str, Any]:
         return {
@@ -281,6 +294,7 @@ class AnalysisJob:
         record = self.detector.record()
         preprocessing = self.detector.preprocessing.as_record()
         thresholds = self.bands.record()
+        versions = self._result_versions()
         with self.case.write() as session:
             chain = audit.ChainWriter(session)
             rows = []
@@ -288,6 +302,12 @@ class AnalysisJob:
                 p = probability(logit)
                 verdict = self.bands.verdict(p)
                 geometry = item.geometry.as_record() if item.geometry else None
+                heatmap = encode_cam(cams[index]) if cams is not None else None
+                heatmap_geometry = (
+                    {**geometry, "grid": list(cams[index].shape), "method": HEATMAP_METHOD}
+                    if cams is not None and geometry
+                    else geometry
+                )
                 rows.append(
                     {
                         "item_id": item.item_id,
@@ -299,18 +319,11 @@ class AnalysisJob:
                         "preprocessing": preprocessing,
                         "device": record["device"],
                         "precision": PRECISION,
-                        "versions": {
-                            **self._versions,
-                            "device_description": record["device_description"],
-                        },
+                        "versions": versions,
                         "analyzed_utc": now,
                         "analysis_run_id": self.summary.run_id,
-                        "heatmap": encode_cam(cams[index]) if cams is not None else None,
-                        "heatmap_geometry": (
-                            {**geometry, "grid": list(cams[index].shape), "method": HEATMAP_METHOD}
-                            if cams is not None and geometry
-                            else geometry
-                        ),
+                        "heatmap": heatmap,
+                        "heatmap_geometry": heatmap_geometry,
                     }
                 )
                 self.summary.analyzed += 1
@@ -319,9 +332,12 @@ class AnalysisJob:
                     "item.analyzed",
                     {
                         "probability": p,
+                        "logit": logit,
                         "verdict": verdict,
                         "model_sha256": identity.id,
                         "run": self.summary.run_id,
+                        "analyzed_utc": iso_utc(now),
+                        "heatmap_sha256": digests.heatmap_digest(heatmap, heatmap_geometry),
                     },
                     item_id=item.item_id,
                 )

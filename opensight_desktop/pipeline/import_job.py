@@ -27,6 +27,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case import audit
+from opensight_desktop.case.digests import metadata_digests, sha256_hex
 from opensight_desktop.case.models import (
     STATUS_ERROR,
     STATUS_IMPORTED,
@@ -43,7 +44,7 @@ from opensight_desktop.errors import UsageError
 from opensight_desktop.evidence.walk import FoundFile, Unusable, display_path, walk
 from opensight_desktop.pipeline.ingest import ERROR, IMAGE, SKIP, Ingested, ingest
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
-from opensight_desktop.timeutil import utc_now
+from opensight_desktop.timeutil import iso_utc, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -324,6 +325,9 @@ class _BatchWriter:
         self.skips: list[dict[str, Any]] = []
         self.metadata: list[dict[str, Any]] = []
         self.flags: list[dict[str, Any]] = []
+        # audit entries in walk order: (action, details, item id); new items' metadata
+        # digests are filled in once their rows are written
+        self.entries: list[tuple[str, dict[str, Any], int]] = []
         hashes = [r.digests.sha256 for r in batch if isinstance(r, Ingested) and r.digests]
         # sha256 -> item id, and the paths each of those items is already recorded under
         self.by_hash: dict[str, int] = {}
@@ -375,14 +379,17 @@ class _BatchWriter:
             summary.duplicates += 1
             self.files.append(self._file_row(result, path_raw, existing, duplicate=True))
             self.paths_of.setdefault(existing, set()).add(path_raw)
-            self.chain.add(
-                "item.duplicate_found",
-                {
-                    "path": display_path(result.path),
-                    "sha256": result.digests.sha256,
-                    "session": summary.session_id,
-                },
-                item_id=existing,
+            self.entries.append(
+                (
+                    "item.duplicate_found",
+                    {
+                        "path": display_path(result.path),
+                        "sha256": result.digests.sha256,
+                        "session": summary.session_id,
+                        "file_times_ns": _file_times(result),
+                    },
+                    existing,
+                )
             )
             return
         if result.outcome == ERROR:
@@ -444,17 +451,23 @@ class _BatchWriter:
                     "jpeg": thumb.jpeg,
                 }
             )
-        self.chain.add(
-            "item.added",
-            {
-                "path": display_path(result.path),
-                **{
-                    key: item[key]
-                    for key in ("size_bytes", "md5", "sha1", "sha256", "status", "error")
+        # Everything an export or report states about the item, blobs as SHA-256, so that
+        # verify can replay it (case.replay).
+        self.entries.append(
+            (
+                "item.added",
+                {
+                    "path": display_path(result.path),
+                    **{key: item[key] for key in ITEM_LOGGED},
+                    "added_utc": iso_utc(self.now),
+                    "session": self.summary.session_id,
+                    "file_times_ns": _file_times(result),
+                    "thumbnail_sha256": (
+                        sha256_hex(result.thumbnail.jpeg) if result.thumbnail else None
+                    ),
                 },
-                "session": self.summary.session_id,
-            },
-            item_id=item_id,
+                item_id,
+            )
         )
 
     def _file_row(
@@ -485,7 +498,36 @@ class _BatchWriter:
         ):
             if rows:
                 self.session.execute(insert(model), rows)
+        metadata: dict[int, str] = {}
+        if self.items:
+            # Digested as stored: read back from the rows just written, as verify will.
+            metadata = metadata_digests(self.session, self.items[0]["id"], self.items[-1]["id"])
+        for action, details, item_id in self.entries:
+            if action == "item.added":
+                details["metadata_sha256"] = metadata.get(item_id)
+            self.chain.add(action, details, item_id=item_id)
         self.chain.write()
+
+
+# Columns of a new item that its item.added entry records as they are.
+ITEM_LOGGED = (
+    "size_bytes",
+    "md5",
+    "sha1",
+    "sha256",
+    "status",
+    "error",
+    "error_stage",
+    "format",
+    "width",
+    "height",
+    "mode",
+    "frames",
+)
+
+
+def _file_times(result: Ingested) -> list[int | None]:
+    return [result.mtime_ns, result.ctime_ns, result.atime_ns]
 
 
 class _Workers:
