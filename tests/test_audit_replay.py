@@ -260,8 +260,8 @@ def test_difference_text_names_both_values(analysed):
     report = _verify(analysed)
     (difference,) = report.differences
     text = str(difference)
-    assert "in the case is '0.01'" in text
-    assert f"recorded '{difference.logged}'" in text and f"(entry {difference.seq})" in text
+    assert "probability in the case is 0.01, but the audit log (entry" in text
+    assert f"recorded {difference.logged!r}" in text and f"(entry {difference.seq})" in text
 
 
 def test_removed_and_added_records_are_named(analysed):
@@ -329,6 +329,17 @@ def test_details_that_are_not_json_are_a_finding(analysed, capsys):
     assert "its details are not JSON" in capsys.readouterr().out
 
 
+def test_details_of_the_wrong_shape_are_a_finding(analysed):
+    _drop_audit_triggers(analysed)
+    _sql(analysed, """UPDATE audit_entry SET details = '{"added": 5}' WHERE action = 'item.tags'""")
+    report = _verify(analysed)
+    assert any(
+        "(item.tags): its details are not what the application writes" in p
+        for p in report.record_problems
+    )
+    assert report.files_ok == 3 and not report.ok
+
+
 def test_malformed_created_utc_is_a_finding(analysed, capsys):
     _sql(analysed, "UPDATE case_info SET created_utc = 'yesterday'")
     report = _verify(analysed)
@@ -353,6 +364,14 @@ def test_second_case_info_row_is_a_finding(analysed, capsys):
     capsys.readouterr()
     assert main(["verify", str(analysed)]) == 1
     assert "case_info row 2" in capsys.readouterr().out
+
+
+def test_path_that_is_no_file_path_is_a_finding(analysed):
+    _sql(analysed, "UPDATE evidence_file SET path_raw = CAST('/x' || char(0) AS BLOB) WHERE id = 1")
+    report = _verify(analysed)
+    problem = next(p for p in report.file_problems if p.item_id == 1)
+    assert problem.kind == "unreadable" and "not a usable file path" in problem.detail
+    assert report.files_ok == 2 and not report.ok
 
 
 def test_a_check_that_cannot_finish_keeps_the_rehash_results(analysed, monkeypatch):

@@ -100,6 +100,7 @@ def test_damaged_key_file_is_a_clear_error(tmp_path, opensight_home, capsys):
     )
     err = capsys.readouterr().err
     assert code == 2 and "signing key" in err and "cannot be used" in err
+    assert not (tmp_path / "c.osc").exists()
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 

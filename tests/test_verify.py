@@ -54,8 +54,7 @@ def test_edited_hash_in_case_is_detected(case, tmp_path, case_path):
     report = verify_case(case)
     assert not report.ok
     assert any(
-        (d.subject, d.field, d.actual) == ("item 2", "sha256", "0" * 64)
-        for d in report.differences
+        (d.subject, d.field, d.actual) == ("item 2", "sha256", "0" * 64) for d in report.differences
     )
     assert any(p.kind == "changed" and p.item_id == 2 for p in report.file_problems)
 

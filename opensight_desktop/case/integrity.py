@@ -120,7 +120,7 @@ def verify_case(
     cancel: CancelToken | None = None,
     record: bool = True,
 ) -> IntegrityReport:
-    """Run all three checks; unless ``record`` is false, log the outcome in the audit log."""
+    """Run all four checks; unless ``record`` is false, log the outcome in the audit log."""
     report = IntegrityReport()
     throttle = Throttle(progress)
     with case.read() as session:
@@ -183,6 +183,10 @@ def _check_file(
         return FileProblem(item_id, path, "missing", "file no longer exists at its recorded path")
     except OSError as exc:
         return FileProblem(item_id, path, "unreadable", os_error_reason(exc))
+    except (TypeError, ValueError):  # e.g. a NUL byte: no path the application records
+        return FileProblem(
+            item_id, path, "unreadable", "the recorded path is not a usable file path"
+        )
     if digests.sha256 != sha256:
         return FileProblem(
             item_id,

@@ -119,9 +119,12 @@ def show(value: Any) -> str:
         return "none"
     if isinstance(value, bytes):
         return f"{len(value)} bytes"
-    text = value if isinstance(value, str) else digests.canonical(value)
-    shown = repr(text[:TEXT_LIMIT] + "…") if len(text) > TEXT_LIMIT else repr(text)
-    return shown + (f" ({len(text)} characters)" if len(text) > TEXT_LIMIT else "")
+    if not isinstance(value, str):  # numbers and JSON values as JSON, strings quoted
+        value = digests.canonical(value)
+        return value if len(value) <= TEXT_LIMIT else value[:TEXT_LIMIT] + "…"
+    if len(value) <= TEXT_LIMIT:
+        return repr(value)
+    return repr(value[:TEXT_LIMIT] + "…") + f" ({len(value)} characters)"
 
 
 def same(logged: Any, actual: Any) -> bool:
@@ -229,32 +232,52 @@ def _columns() -> Any:
     return select(AuditEntry.seq, AuditEntry.action, AuditEntry.item_id, AuditEntry.details)
 
 
+# What a crafted entry's details can raise when they are not what the application writes.
+MALFORMED = (TypeError, ValueError, KeyError, AttributeError)
+
+
+def _malformed(result: ReplayResult, seq: int, action: str, exc: Exception) -> None:
+    result.problems.append(
+        f"entry {seq} ({action}): its details are not what the application writes "
+        f"({type(exc).__name__}: {exc}), so what it recorded cannot be checked"
+    )
+
+
 def _replay_shared(session: Session, result: ReplayResult) -> _Shared:
     shared = _Shared()
     query = _columns().where(AuditEntry.item_id.is_(None))
     for seq, action, _, details in _entries(session, query, result):
-        if action == "case.created":
-            if shared.case is not None:
-                result.problems.append(f"entry {seq} records the creation of the case again")
-                continue
-            shared.case, shared.case_seq = {}, seq
-            _set(shared.case, details, seq, *CASE_FIELDS)
-        elif action == "model.registered":
-            sha = str(details.get("model_sha256"))
-            expected: Expected = {"sha256": (details.get("model_sha256"), seq)}
-            _set(expected, details, seq, "name", "format", "source")
-            expected["details.published_match"] = (
-                (details["published_match"], seq) if "published_match" in details else UNRECORDED
-            )
-            expected["details"] = (
-                (details["details"], seq) if isinstance(details.get("details"), dict) else None
-            )
-            shared.models.setdefault(sha, (expected, seq))
-        elif action == "analysis.started":
-            run: Expected = {}
-            _set(run, details, seq, *RUN_FIELDS)
-            shared.runs[details.get("run")] = run
+        try:
+            _shared_entry(shared, result, seq, action, details)
+        except MALFORMED as exc:
+            _malformed(result, seq, action, exc)
     return shared
+
+
+def _shared_entry(
+    shared: _Shared, result: ReplayResult, seq: int, action: str, details: dict[str, Any]
+) -> None:
+    if action == "case.created":
+        if shared.case is not None:
+            result.problems.append(f"entry {seq} records the creation of the case again")
+            return
+        shared.case, shared.case_seq = {}, seq
+        _set(shared.case, details, seq, *CASE_FIELDS)
+    elif action == "model.registered":
+        sha = str(details.get("model_sha256"))
+        expected: Expected = {"sha256": (details.get("model_sha256"), seq)}
+        _set(expected, details, seq, "name", "format", "source")
+        expected["details.published_match"] = (
+            (details["published_match"], seq) if "published_match" in details else UNRECORDED
+        )
+        expected["details"] = (
+            (details["details"], seq) if isinstance(details.get("details"), dict) else None
+        )
+        shared.models.setdefault(sha, (expected, seq))
+    elif action == "analysis.started":
+        run: Expected = {}
+        _set(run, details, seq, *RUN_FIELDS)
+        shared.runs[details.get("run")] = run
 
 
 def _compare_case(session: Session, shared: _Shared, compare: _Comparer) -> None:
@@ -340,18 +363,19 @@ def _compare_models(session: Session, shared: _Shared, compare: _Comparer) -> No
 
 
 def _item_ranges(session: Session) -> list[tuple[int, int]]:
-    """Id ranges of at most CHUNK_ITEMS ids known to the tables or the log."""
+    """Id ranges of at most CHUNK_ITEMS ids known to the tables or the log (an id that is
+    not a number is never written by the application; the chain check hashes it as is)."""
     ids = sorted(
-        set(
-            session.scalars(
-                union(
-                    select(EvidenceItem.id),
-                    select(AuditEntry.item_id).where(AuditEntry.item_id.is_not(None)),
-                    select(DetectionResult.item_id),
-                    select(TileScan.item_id),
-                )
+        value
+        for value in session.scalars(
+            union(
+                select(EvidenceItem.id),
+                select(AuditEntry.item_id).where(AuditEntry.item_id.is_not(None)),
+                select(DetectionResult.item_id),
+                select(TileScan.item_id),
             )
         )
+        if isinstance(value, int)
     )
     return [
         (ids[start], ids[min(start + CHUNK_ITEMS, len(ids)) - 1])
@@ -404,8 +428,12 @@ class _ItemRange:
         query = _columns().where(AuditEntry.item_id.between(self.first, self.last))
         for seq, action, item_id, details in _entries(self.session, query, self.compare.result):
             handler = getattr(self, "_on_" + action.replace(".", "_"), None)
-            if handler is not None:
+            if handler is None:
+                continue
+            try:
                 handler(seq, item_id, details)
+            except MALFORMED as exc:
+                _malformed(self.compare.result, seq, action, exc)
 
     def _on_item_added(self, seq: int, item_id: int, details: dict[str, Any]) -> None:
         if item_id in self.items:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from opensight_desktop import __version__
-from opensight_desktop.case import audit, schema
+from opensight_desktop.case import audit, schema, signing
 from opensight_desktop.case.database import (
     check_header,
     friendly_sqlite_error,
@@ -98,6 +98,7 @@ class Case:
             local_name, local_offset = local_zone()
             tz_name = tz_name or local_name
             tz_offset_minutes = local_offset if tz_offset_minutes is None else tz_offset_minutes
+        signing.local_signer()  # made or read now: a key problem must not leave a half case
         lock = CaseLock.acquire(path)
         try:
             init_new_file(path)
