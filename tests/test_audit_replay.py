@@ -27,8 +27,9 @@ from tests import imagegen
 
 @pytest.fixture(scope="module")
 def analysed_original(tmp_path_factory):
-    """A closed case, built once: 3 images imported, analysed with heatmaps, one tile scan,
-    reviewed. Made under a data directory of its own (its key signed it)."""
+    """A closed case, built once: 3 images (one found twice) imported, analysed with
+    heatmaps, one tile scan, reviewed. Made under a data directory of its own, whose key
+    signed it."""
     base = tmp_path_factory.mktemp("analysed")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("OPENSIGHT_HOME", str(base / "home"))
@@ -37,6 +38,7 @@ def analysed_original(tmp_path_factory):
         imagegen.jpeg_with_exif(folder / "a.jpg", size=(400, 390), seed=1, make="Nikon")
         imagegen.save(folder / "b.png", "PNG", size=(50, 40), seed=2)
         imagegen.save(folder / "c.png", "PNG", size=(40, 60), seed=3)
+        (folder / "z-copy.png").write_bytes((folder / "b.png").read_bytes())  # item 2 again
         store = ModelStore()
         weights = cf.save_hub(cf.random_state(seed=5), base / "hub")
         model, _ = store.import_path(weights, name="random test weights")
@@ -288,7 +290,7 @@ def test_moved_file_path_is_named(analysed, analysed_original, tmp_path):
     _sql(
         analysed,
         f"UPDATE evidence_file SET path = '{copy}', path_raw = CAST('{copy}' AS BLOB), "
-        "file_name = 'copy.png' WHERE item_id = 2",
+        "file_name = 'copy.png' WHERE item_id = 2 AND file_name = 'b.png'",
     )
     report = _verify(analysed)
     assert report.file_problems == []  # the copy hashes the same
@@ -296,6 +298,15 @@ def test_moved_file_path_is_named(analysed, analysed_original, tmp_path):
     fields = {(d.subject, d.field, d.actual) for d in report.differences}
     assert ("item 2", "file path", str(copy)) in fields
     assert ("item 2", "file path", replay.ABSENT) in fields
+
+
+def test_other_first_path_is_named(analysed):
+    """The first path is the one reports show; making the duplicate first is caught."""
+    _sql(analysed, "UPDATE evidence_file SET id = 0 WHERE file_name = 'z-copy.png'")
+    report = _verify(analysed)
+    (difference,) = report.differences
+    assert (difference.subject, difference.field) == ("item 2", "first path")
+    assert difference.logged.endswith("b.png") and difference.actual.endswith("z-copy.png")
 
 
 def test_renamed_file_name_is_named(analysed):
@@ -320,7 +331,7 @@ def test_details_that_are_not_json_are_a_finding(analysed, capsys):
     _drop_audit_triggers(analysed)
     _sql(analysed, "UPDATE audit_entry SET details = 'not {json' WHERE action = 'item.added'")
     report = _verify(analysed)
-    assert report.files_checked == 3 and report.files_ok == 3
+    assert report.files_checked == 4 and report.files_ok == 4
     problems = [p for p in report.record_problems if "details are not JSON" in p]
     assert len(problems) == 3 and "(item.added)" in problems[0]
     assert not report.ok
@@ -337,13 +348,13 @@ def test_details_of_the_wrong_shape_are_a_finding(analysed):
         "(item.tags): its details are not what the application writes" in p
         for p in report.record_problems
     )
-    assert report.files_ok == 3 and not report.ok
+    assert report.files_ok == 4 and not report.ok
 
 
 def test_malformed_created_utc_is_a_finding(analysed, capsys):
     _sql(analysed, "UPDATE case_info SET created_utc = 'yesterday'")
     report = _verify(analysed)
-    assert report.files_ok == 3
+    assert report.files_ok == 4
     assert "case_info row 1: created_utc 'yesterday' is not a valid time" in report.record_problems
     assert any(d.field == "created_utc" for d in report.differences)
     capsys.readouterr()
@@ -359,7 +370,7 @@ def test_second_case_info_row_is_a_finding(analysed, capsys):
         "audit_head_seq, audit_head_hash FROM case_info WHERE id = 1",
     )
     report = _verify(analysed)
-    assert report.files_ok == 3
+    assert report.files_ok == 4
     assert any(p.startswith("case_info row 2:") for p in report.record_problems)
     capsys.readouterr()
     assert main(["verify", str(analysed)]) == 1
@@ -371,7 +382,7 @@ def test_path_that_is_no_file_path_is_a_finding(analysed):
     report = _verify(analysed)
     problem = next(p for p in report.file_problems if p.item_id == 1)
     assert problem.kind == "unreadable" and "not a usable file path" in problem.detail
-    assert report.files_ok == 2 and not report.ok
+    assert report.files_ok == 3 and not report.ok
 
 
 def test_a_check_that_cannot_finish_keeps_the_rehash_results(analysed, monkeypatch):
@@ -380,6 +391,6 @@ def test_a_check_that_cannot_finish_keeps_the_rehash_results(analysed, monkeypat
 
     monkeypatch.setattr(replay, "replay", broken)
     report = _verify(analysed)
-    assert report.files_ok == 3 and report.chain.ok
+    assert report.files_ok == 4 and report.chain.ok
     assert any("unforeseen damage" in p for p in report.record_problems)
     assert not report.ok

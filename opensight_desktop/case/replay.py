@@ -577,8 +577,15 @@ class _ItemRange:
             if item_id not in self.items:
                 continue  # the item itself is reported missing from the log
             subject = f"item {item_id}"
-            logged = {path: (times, seq) for path, times, seq in self.files.get(item_id, [])}
-            for row in rows.get(item_id, []):
+            files = self.files.get(item_id, [])
+            found = rows.get(item_id, [])
+            # Reports and exports show the first path (the one imported) as the item's path.
+            if files and found and found[0].path != files[0][0]:
+                result.differences.append(
+                    Difference(subject, "first path", files[0][0], found[0].path, files[0][2])
+                )
+            logged = {path: (times, seq) for path, times, seq in files}
+            for row in found:
                 self._check_file_row(subject, row, logged)
             for path, (_, seq) in logged.items():
                 result.differences.append(Difference(subject, "file path", path, ABSENT, seq))
