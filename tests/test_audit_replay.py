@@ -12,9 +12,9 @@ import sqlite3
 import pytest
 from sqlalchemy import select
 
-from opensight_desktop.case import replay, review
+from opensight_desktop.case import audit, replay, review
 from opensight_desktop.case.integrity import describe, verify_case
-from opensight_desktop.case.models import DetectorModel
+from opensight_desktop.case.models import AuditEntry, DetectorModel
 from opensight_desktop.case.store import Case
 from opensight_desktop.cli import main
 from opensight_desktop.detector.store import ModelStore
@@ -335,6 +335,9 @@ def test_details_that_are_not_json_are_a_finding(analysed, capsys):
     problems = [p for p in report.record_problems if "details are not JSON" in p]
     assert len(problems) == 3 and "(item.added)" in problems[0]
     assert not report.ok
+    with Case.open(analysed) as case, case.read() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "item.added")).first()
+        assert audit.details_of(entry) == {}  # readers of the log get no exception either
     capsys.readouterr()
     assert main(["verify", str(analysed)]) == 1
     assert "its details are not JSON" in capsys.readouterr().out

@@ -220,3 +220,8 @@ def parse_details(text: str) -> dict[str, Any] | None:
     except (ValueError, TypeError):
         return None
     return loaded if isinstance(loaded, dict) else {"value": loaded}
+
+
+def details_of(entry: AuditEntry) -> dict[str, Any]:
+    """An entry's details; empty when they are not JSON (verify reports such entries)."""
+    return parse_details(entry.details) or {}

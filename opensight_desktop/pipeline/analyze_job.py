@@ -215,7 +215,7 @@ class AnalysisJob:
             )
             session.add(run)
             session.flush()
-            # What the run's results share is recorded once here (case.replay).
+            # What the run's results share is logged once, here (case.replay compares it).
             audit.append(
                 session,
                 "analysis.started",
@@ -223,15 +223,22 @@ class AnalysisJob:
                     "run": run.id,
                     "model_sha256": identity.id,
                     **self._settings_record(),
-                    "preprocessing": self.detector.preprocessing.as_record(),
-                    "versions": self._result_versions(),
+                    **self._shared_result_fields(),
                 },
             )
             return run.id
 
-    def _result_versions(self) -> dict[str, Any]:
-        description = self.detector.record()["device_description"]
-        return {**self._versions, "device_description": description}
+    def _shared_result_fields(self) -> dict[str, Any]:
+        """Columns every result of this run has alike: stored with each result, logged once
+        by ``analysis.started``. Both take them from here, so they cannot differ."""
+        record = self.detector.record()
+        return {
+            "thresholds": self.bands.record(),
+            "preprocessing": self.detector.preprocessing.as_record(),
+            "device": record["device"],
+            "precision": PRECISION,
+            "versions": {**self._versions, "device_description": record["device_description"]},
+        }
 
     def _settings_record(self) -> dict[str, Any]:
         return {
@@ -291,10 +298,7 @@ class AnalysisJob:
     ) -> None:
         now = utc_now()
         identity = self.detector.identity
-        record = self.detector.record()
-        preprocessing = self.detector.preprocessing.as_record()
-        thresholds = self.bands.record()
-        versions = self._result_versions()
+        shared = self._shared_result_fields()
         with self.case.write() as session:
             chain = audit.ChainWriter(session)
             rows = []
@@ -315,11 +319,7 @@ class AnalysisJob:
                         "probability": p,
                         "logit": logit,
                         "verdict": verdict,
-                        "thresholds": thresholds,
-                        "preprocessing": preprocessing,
-                        "device": record["device"],
-                        "precision": PRECISION,
-                        "versions": versions,
+                        **shared,
                         "analyzed_utc": now,
                         "analysis_run_id": self.summary.run_id,
                         "heatmap": heatmap,
