@@ -91,6 +91,22 @@ def test_untouched_case_replays_without_differences(analysed):
     assert "the case holds what the audit log recorded" in "\n".join(describe(report))
 
 
+def test_duplicate_entry_carries_the_items_metadata_digest(analysed):
+    """Where a file is found again, its item's metadata and flags digest is logged anew (a
+    location can bring flags of its own)."""
+    with Case.open(analysed) as case, case.read() as session:
+        added, again = (
+            audit.details_of(
+                session.scalars(
+                    select(AuditEntry).where(AuditEntry.action == action, AuditEntry.item_id == 2)
+                ).one()
+            )
+            for action in ("item.added", "item.duplicate_found")
+        )
+    assert again["path"].endswith("z-copy.png") and len(again["file_times_ns"]) == 3
+    assert again["metadata_sha256"] == added["metadata_sha256"] is not None
+
+
 AUTHORS = "OwensLab/commfor-model-384 model.safetensors (the authors'' Hugging Face weights)"
 
 TAMPERS = [

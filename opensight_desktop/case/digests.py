@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Text, select, type_coerce
@@ -73,6 +74,15 @@ def heatmap_digest(heatmap: bytes | None, geometry: Any) -> str | None:
 def metadata_digests(session: Session, first_id: int, last_id: int) -> dict[int, str]:
     """SHA-256 of each item's metadata row and flags, for items ``first_id``..``last_id``
     that have either (an item with neither has no digest)."""
+    return _metadata_digests(session, lambda column: column.between(first_id, last_id))
+
+
+def metadata_digests_of(session: Session, item_ids: list[int]) -> dict[int, str]:
+    """The same for the items named (a few, scattered: those a duplicate was found of)."""
+    return _metadata_digests(session, lambda column: column.in_(item_ids))
+
+
+def _metadata_digests(session: Session, which: Callable[[Any], Any]) -> dict[int, str]:
     columns = [getattr(ItemMetadata, name) for name in METADATA_FIELDS]
     records: dict[int, dict[str, Any]] = {}
     for row in session.execute(
@@ -82,7 +92,7 @@ def metadata_digests(session: Session, first_id: int, last_id: int) -> dict[int,
             type_coerce(ItemMetadata.exif, Text),
             type_coerce(ItemMetadata.extra, Text),
             type_coerce(ItemMetadata.problems, Text),
-        ).where(ItemMetadata.item_id.between(first_id, last_id))
+        ).where(which(ItemMetadata.item_id))
     ):
         item_id, *values, exif, extra, problems = row
         records[item_id] = {
@@ -94,7 +104,7 @@ def metadata_digests(session: Session, first_id: int, last_id: int) -> dict[int,
     flags: dict[int, list[list[Any]]] = {}
     for item_id, code, explanation in session.execute(
         select(ItemFlag.item_id, ItemFlag.code, ItemFlag.explanation)
-        .where(ItemFlag.item_id.between(first_id, last_id))
+        .where(which(ItemFlag.item_id))
         .order_by(ItemFlag.id)
     ):
         flags.setdefault(item_id, []).append([code, explanation])

@@ -16,7 +16,8 @@ What each entry sets:
                         and frames, time added, thumbnail SHA-256, metadata+flags SHA-256,
                         its path and that file's times; review state "not reviewed", no
                         notes, no tags
-  item.duplicate_found  one more path of an item, with that file's times
+  item.duplicate_found  one more path of an item, with that file's times, and the item's
+                        metadata+flags SHA-256 as it stands after that
   item.analyzed         a result: probability, logit, verdict, run, time, heatmap SHA-256;
                         the item becomes "analyzed"
   item.analysis_failed  the item becomes an error of stage "analysis", with the reason
@@ -458,6 +459,9 @@ class _ItemRange:
 
     def _on_item_duplicate_found(self, seq: int, item_id: int, details: dict[str, Any]) -> None:
         self._add_file(seq, item_id, details)
+        state = self.items.get(item_id)
+        if state is not None and "metadata_sha256" in details:  # flags of this location
+            state["metadata_sha256"] = (details["metadata_sha256"], seq)
 
     def _on_item_analyzed(self, seq: int, item_id: int, details: dict[str, Any]) -> None:
         self._status(item_id, seq, "analyzed", None, None)

@@ -27,7 +27,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case import audit
-from opensight_desktop.case.digests import metadata_digests, sha256_hex
+from opensight_desktop.case.digests import metadata_digests, metadata_digests_of, sha256_hex
 from opensight_desktop.case.models import (
     STATUS_ERROR,
     STATUS_IMPORTED,
@@ -498,13 +498,19 @@ class _BatchWriter:
         ):
             if rows:
                 self.session.execute(insert(model), rows)
+        # Metadata and flags digested as stored: read back from the rows just written, as
+        # verify will. A duplicate's entry carries its item's digest as it now stands.
         metadata: dict[int, str] = {}
         if self.items:
-            # Digested as stored: read back from the rows just written, as verify will.
             metadata = metadata_digests(self.session, self.items[0]["id"], self.items[-1]["id"])
+        found_again = sorted(
+            {item_id for action, _, item_id in self.entries if action == "item.duplicate_found"}
+            - metadata.keys()
+        )
+        for start in range(0, len(found_again), 500):
+            metadata.update(metadata_digests_of(self.session, found_again[start : start + 500]))
         for action, details, item_id in self.entries:
-            if action == "item.added":
-                details["metadata_sha256"] = metadata.get(item_id)
+            details["metadata_sha256"] = metadata.get(item_id)
             self.chain.add(action, details, item_id=item_id)
         self.chain.write()
 
