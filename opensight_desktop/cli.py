@@ -256,6 +256,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_ITEMS_FAILED
 
 
+def cmd_key(args: argparse.Namespace) -> int:
+    from opensight_desktop.case import audit, signing
+
+    signer = signing.local_signer()
+    _out(f"Signing key of {_safe(audit.current_user())} on {_safe(audit.current_host())}:")
+    _out(f"  fingerprint {signer.fingerprint}")
+    _out(f"  public key  {signer.public_key}")
+    _out(f"  file        {_safe(str(signer.path))} (keep it private; anyone with it can sign)")
+    return EXIT_OK
+
+
 def _model_line(model) -> str:  # type: ignore[no-untyped-def]
     published = (
         f"matches published {model.published_match}"
@@ -641,9 +652,16 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("-o", "--output", required=True, metavar="OUT")
     exp.set_defaults(handler=cmd_export)
 
-    ver = commands.add_parser("verify", help="re-hash evidence and check the audit chain")
+    ver = commands.add_parser(
+        "verify", help="re-hash evidence, check the signed audit chain, replay it against the case"
+    )
     ver.add_argument("case", metavar="CASE")
     ver.set_defaults(handler=cmd_verify)
+
+    key = commands.add_parser(
+        "key", help="show this examiner's signing key (made on first use) to confirm fingerprints"
+    )
+    key.set_defaults(handler=cmd_key)
 
     ana = commands.add_parser("analyze", help="run the detector over the case's images")
     ana.add_argument("case", metavar="CASE")

@@ -23,3 +23,7 @@ class UsageError(OpenSightError):
 
 class ModelError(OpenSightError):
     """A checkpoint could not be imported or loaded, or no model is installed."""
+
+
+class SigningKeyError(OpenSightError):
+    """The examiner's signing key cannot be made or read."""

@@ -40,9 +40,10 @@ def test_create_records_case_fields_and_audit(case_path):
         assert summary.schema_revision == schema.head_revision()
         with case.read() as session:
             chain = audit.check_chain(session)
-            assert chain.ok and chain.entries == 1
-            entry = session.scalars(text("SELECT action FROM audit_entry")).one()
-            assert entry == "case.created"
+            # the examiner's signing key is added to the case with its first entry
+            assert chain.ok and chain.entries == 2
+            actions = session.scalars(text("SELECT action FROM audit_entry ORDER BY seq")).all()
+            assert actions == ["case.created", "signing_key.added"]
 
 
 def test_connection_pragmas(case):
@@ -217,9 +218,9 @@ def test_chain_detects_deleted_entries(case, case_path):
 
 def test_chain_detects_removed_tail(case, case_path):
     _add_entries(case, 5)
-    _tamper(case_path, "DELETE FROM audit_entry WHERE seq = 6")
+    _tamper(case_path, "DELETE FROM audit_entry WHERE seq = 7")
     chain = _chain(case)
-    assert not chain.ok and chain.first_bad_seq == 6 and "removed" in chain.problem
+    assert not chain.ok and chain.first_bad_seq == 7 and "removed" in chain.problem
 
 
 def test_case_info_row_is_single(case):

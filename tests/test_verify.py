@@ -53,7 +53,9 @@ def test_edited_hash_in_case_is_detected(case, tmp_path, case_path):
     conn.close()
     report = verify_case(case)
     assert not report.ok
-    assert any("item 2: sha256" in p for p in report.record_problems)
+    assert any(
+        (d.subject, d.field, d.actual) == ("item 2", "sha256", "0" * 64) for d in report.differences
+    )
     assert any(p.kind == "changed" and p.item_id == 2 for p in report.file_problems)
 
 
@@ -68,7 +70,8 @@ def test_deleted_item_row_is_detected(case, tmp_path, case_path):
     conn.close()
     report = verify_case(case)
     assert any(
-        "item 3 was recorded at import but is no longer" in p for p in report.record_problems
+        "item 3 was recorded in the audit log" in str(d) and "no longer in the case" in str(d)
+        for d in report.differences
     )
 
 

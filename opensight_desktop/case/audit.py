@@ -3,6 +3,11 @@
 entry_hash = SHA-256 of the canonical JSON of (seq, ts_utc, user, host, app_version,
 action, item_id, details, prev_hash). The first entry chains to 64 zeros. The case row
 keeps the head (last seq and hash), so deleting the newest entries is detectable too.
+The last entry of every write is signed with the examiner's key (``case.signing``), so
+that a chain recomputed by someone without the key is detectable as well.
+
+Entries carry the values they set (hashes for blobs), so that ``case.replay`` can rebuild
+from the log what the tables must hold.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from opensight_desktop import __version__
+from opensight_desktop.case import signing
 from opensight_desktop.case.models import AuditEntry, CaseInfo
 from opensight_desktop.timeutil import iso_utc, utc_now
 
@@ -78,13 +84,14 @@ class ChainWriter:
     """
 
     def __init__(self, session: Session) -> None:
-        case = session.get(CaseInfo, 1)
-        if case is None:
+        # Only the head columns: a damaged value elsewhere in the row must not stop logging.
+        head = session.execute(
+            select(CaseInfo.audit_head_seq, CaseInfo.audit_head_hash).where(CaseInfo.id == 1)
+        ).first()
+        if head is None:
             raise RuntimeError("case_info row missing")
         self._session = session
-        self._case = case
-        self._seq = case.audit_head_seq
-        self._head = case.audit_head_hash
+        self._seq, self._head = head
         self._rows: list[dict[str, Any]] = []
         self._user = current_user()
         self._host = current_host()
@@ -109,11 +116,21 @@ class ChainWriter:
         self._rows.append(row)
 
     def write(self) -> None:
+        """Insert the entries, move the case's head, and sign the new head."""
         if not self._rows:
             return
+        signer = signing.local_signer()
+        if not signing.case_has_key(self._session, signer.fingerprint):
+            record = signing.key_record(signer, self._user, self._host)
+            signing.add_key(self._session, record)
+            self.add(signing.KEY_ADDED, record)
         self._session.execute(insert(AuditEntry), self._rows)
-        self._case.audit_head_seq = self._seq
-        self._case.audit_head_hash = self._head
+        self._session.execute(
+            update(CaseInfo)
+            .where(CaseInfo.id == 1)
+            .values(audit_head_seq=self._seq, audit_head_hash=self._head)
+        )
+        signing.sign_head(self._session, signer, self._seq, self._head)
         self._rows = []
 
 
@@ -138,7 +155,9 @@ class ChainCheck:
 
 def check_chain(session: Session) -> ChainCheck:
     """Recompute every link; report the first entry that was edited, removed or inserted."""
-    case = session.get(CaseInfo, 1)
+    case = session.execute(
+        select(CaseInfo.audit_head_seq, CaseInfo.audit_head_hash).where(CaseInfo.id == 1)
+    ).first()
     expected_prev = GENESIS_HASH
     expected_seq = 1
     count = 0
@@ -194,6 +213,15 @@ def check_chain(session: Session) -> ChainCheck:
     return ChainCheck(count, expected_prev, True)
 
 
-def details_of(entry: AuditEntry) -> dict[str, Any]:
-    loaded = json.loads(entry.details)
+def parse_details(text: str) -> dict[str, Any] | None:
+    """An entry's details as a dict; None when they are not JSON (written outside the app)."""
+    try:
+        loaded = json.loads(text)
+    except (ValueError, TypeError):
+        return None
     return loaded if isinstance(loaded, dict) else {"value": loaded}
+
+
+def details_of(entry: AuditEntry) -> dict[str, Any]:
+    """An entry's details; empty when they are not JSON (verify reports such entries)."""
+    return parse_details(entry.details) or {}

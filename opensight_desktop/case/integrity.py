@@ -1,30 +1,43 @@
-"""Integrity of a case: evidence re-hashed, audit chain checked, records cross-checked.
+"""Integrity of a case: evidence re-hashed, audit chain and signatures checked, records replayed.
 
-Three independent questions, reported separately so the examiner knows which failed:
+Four questions, reported separately so the examiner knows which failed:
 1. Are the original files still what was imported? (re-hash every recorded path)
 2. Is the audit log intact? (hash chain, head stored in the case row)
-3. Do the evidence records still say what the audit log says they said at import?
-   (an edited hash in the item table is caught here even if the file is gone)
+3. Was it written by the holders of the keys the case names? (Ed25519 signature over the
+   last entry of every write; ``case.signing``)
+4. Do the tables still hold what the audit log says was set? (replay, ``case.replay``:
+   hashes, results, thumbnails, metadata, review, model provenance, case details)
+
 Besides, the case's schema must be exactly what the application creates: a foreign trigger
 can rewrite records while the chain stays intact (``Case.schema_differences``, found when
 the case was opened; such a case is open read-only and nothing of its schema ran).
+
+A check that cannot finish (a case damaged in a way not foreseen) becomes a finding of
+its own; the results of the others, the re-hashing above all, are kept.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from opensight_desktop.case import audit
-from opensight_desktop.case.models import AuditEntry, EvidenceFile, EvidenceItem
+from opensight_desktop.case import audit, replay, signing
+from opensight_desktop.case.models import EvidenceFile, EvidenceItem
 from opensight_desktop.case.store import Case
 from opensight_desktop.evidence.hashing import hash_file
 from opensight_desktop.evidence.reading import os_error_reason
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,12 @@ class IntegrityReport:
     files_unverifiable: int = 0  # unreadable at import: nothing to compare with
     file_problems: list[FileProblem] = field(default_factory=list)
     chain: audit.ChainCheck | None = None
+    signatures: signing.SignatureCheck | None = None
+    # values in the tables that differ from what the audit log set
+    differences: list[replay.Difference] = field(default_factory=list)
+    # values the log could not vouch for (recorded by an earlier version): counted, not failed
+    unvouched: Counter[str] = field(default_factory=Counter)
+    # entries and rows that cannot be read as the application writes them, checks that failed
     record_problems: list[str] = field(default_factory=list)
     database_check: str = "ok"
     schema_differences: list[str] = field(default_factory=list)
@@ -55,6 +74,9 @@ class IntegrityReport:
             not self.file_problems
             and self.chain is not None
             and self.chain.ok
+            and self.signatures is not None
+            and self.signatures.ok
+            and not self.differences
             and not self.record_problems
             and self.database_check == "ok"
             and not self.schema_differences
@@ -62,6 +84,7 @@ class IntegrityReport:
         )
 
     def summary(self) -> dict[str, object]:
+        signatures = self.signatures
         return {
             "ok": self.ok,
             "files_checked": self.files_checked,
@@ -73,38 +96,15 @@ class IntegrityReport:
             "audit_entries": self.chain.entries if self.chain else 0,
             "audit_chain_ok": bool(self.chain and self.chain.ok),
             "audit_first_bad_entry": self.chain.first_bad_seq if self.chain else None,
+            "signatures_ok": bool(signatures and signatures.ok),
+            "signature_problems": len(signatures.problems) if signatures else 0,
+            "signed_by": [k.fingerprint for k in signatures.keys] if signatures else [],
+            "differences": len(self.differences),
+            "not_vouched_for": sum(self.unvouched.values()),
             "record_problems": len(self.record_problems),
             "database_check": self.database_check,
             "schema_differences": len(self.schema_differences),
         }
-
-
-def check_records(session: Session) -> list[str]:
-    """Compare each item's hashes with those its ``item.added`` audit entry recorded."""
-    recorded: dict[int, dict[str, object]] = {}
-    for entry in session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "item.added")
-    ).yield_per(2000):
-        if entry.item_id is not None:
-            recorded[entry.item_id] = audit.details_of(entry)
-    problems = []
-    for item in session.scalars(select(EvidenceItem).order_by(EvidenceItem.id)).yield_per(2000):
-        details = recorded.pop(item.id, None)
-        if details is None:
-            problems.append(
-                f"item {item.id} has no import entry in the audit log "
-                "(added outside the application)"
-            )
-            continue
-        for name in ("sha256", "sha1", "md5", "size_bytes"):
-            if details.get(name) != getattr(item, name):
-                problems.append(
-                    f"item {item.id}: {name} in the case is {getattr(item, name)}, "
-                    f"but the audit log recorded {details.get(name)} at import"
-                )
-    for item_id in sorted(recorded):
-        problems.append(f"item {item_id} was recorded at import but is no longer in the case")
-    return problems
 
 
 def _files(session: Session) -> Iterator[tuple[int, str, bytes, str | None, int | None]]:
@@ -129,7 +129,7 @@ def verify_case(
     cancel: CancelToken | None = None,
     record: bool = True,
 ) -> IntegrityReport:
-    """Run all three checks; unless ``record`` is false, log the outcome in the audit log."""
+    """Run all four checks; unless ``record`` is false, log the outcome in the audit log."""
     found = case.recheck_schema()  # as the file is now, not only as it was opened
     report = IntegrityReport(schema_differences=[d.describe() for d in found])
     throttle = Throttle(progress)
@@ -152,8 +152,15 @@ def verify_case(
         done = report.files_checked
         throttle(lambda elapsed, done=done: Progress("verify", done, total, elapsed))
     with case.read() as session:
-        report.chain = audit.check_chain(session)
-        report.record_problems = check_records(session)
+        report.chain = _guarded(report, "audit chain", lambda: audit.check_chain(session))
+        report.signatures = _guarded(
+            report, "signatures", lambda: signing.check_signatures(session)
+        )
+        replayed = _guarded(report, "replay of the audit log", lambda: replay.replay(session))
+        if replayed is not None:
+            report.differences = replayed.differences
+            report.unvouched = replayed.unvouched
+            report.record_problems.extend(replayed.problems)
         rows = session.connection().exec_driver_sql("PRAGMA quick_check").fetchall()
         messages = [str(r[0]) for r in rows]
         report.database_check = "ok" if messages == ["ok"] else "; ".join(messages[:5])
@@ -166,6 +173,19 @@ def verify_case(
     return report
 
 
+def _guarded(report: IntegrityReport, what: str, check: Callable[[], T]) -> T | None:
+    """Run one check; if the case is damaged in a way it does not foresee, say so."""
+    try:
+        return check()
+    except Exception as exc:
+        log.exception("the %s check failed", what)
+        report.record_problems.append(
+            f"the {what} could not be checked ({type(exc).__name__}: {exc}); the case "
+            "holds data the application does not write"
+        )
+        return None
+
+
 def _check_file(
     item_id: int, path: str, path_raw: bytes, sha256: str, size: int | None
 ) -> FileProblem | None:
@@ -175,6 +195,10 @@ def _check_file(
         return FileProblem(item_id, path, "missing", "file no longer exists at its recorded path")
     except OSError as exc:
         return FileProblem(item_id, path, "unreadable", os_error_reason(exc))
+    except (TypeError, ValueError):  # e.g. a NUL byte: no path the application records
+        return FileProblem(
+            item_id, path, "unreadable", "the recorded path is not a usable file path"
+        )
     if digests.sha256 != sha256:
         return FileProblem(
             item_id,
@@ -185,8 +209,12 @@ def _check_file(
     return None
 
 
-def describe(report: IntegrityReport) -> list[str]:
-    """The outcome in lines of text (command line, GUI and report use these words)."""
+def describe(report: IntegrityReport, mark_local_key: bool = True) -> list[str]:
+    """The outcome in lines of text (command line, GUI and report use these words).
+
+    ``mark_local_key`` marks the key of the user running the check; the report leaves it
+    out so that it stays the same whoever regenerates it.
+    """
     lines = [
         f"Evidence files: {report.files_checked} checked, {report.files_ok} unchanged"
         + (
@@ -205,11 +233,32 @@ def describe(report: IntegrityReport) -> list[str]:
         lines.append(f"Audit log: {chain.entries} entries, chain intact (head {chain.head_hash})")
     elif chain is not None:
         lines.append(f"Audit log: BROKEN at entry {chain.first_bad_seq}: {chain.problem}")
-    if report.record_problems:
-        lines.append(f"Evidence records: {len(report.record_problems)} problem(s)")
-        lines.extend(f"  {problem}" for problem in report.record_problems[:50])
+    if report.signatures is not None:
+        lines.extend(describe_signatures(report.signatures, mark_local_key))
+    if report.differences:
+        lines.append(
+            f"Recorded state: {len(report.differences)} difference(s) between the audit log "
+            "and the case"
+        )
+        lines.extend(f"  {difference}" for difference in report.differences[:LISTED])
+        if len(report.differences) > LISTED:
+            lines.append(f"  ... and {len(report.differences) - LISTED} more")
     else:
-        lines.append("Evidence records: hashes match the audit log")
+        lines.append(
+            "Recorded state: the case holds what the audit log recorded (evidence records, "
+            "results, thumbnails, metadata, review, models, case details)"
+        )
+    if report.unvouched:
+        lines.append(
+            "Not vouched for (written by an earlier version whose audit entries did not record "
+            "them; nothing contradicts them, nothing confirms them): "
+            + ", ".join(f"{count} {what}" for what, count in sorted(report.unvouched.items()))
+        )
+    if report.record_problems:
+        lines.append(f"Case records: {len(report.record_problems)} problem(s)")
+        lines.extend(f"  {problem}" for problem in report.record_problems[:LISTED])
+        if len(report.record_problems) > LISTED:
+            lines.append(f"  ... and {len(report.record_problems) - LISTED} more")
     lines.append(f"Database structure: {report.database_check}")
     if report.schema_differences:
         lines.append(
@@ -224,5 +273,44 @@ def describe(report: IntegrityReport) -> list[str]:
         lines.append(
             f"(not recorded in the audit log: the case is open read-only because "
             f"{report.not_recorded})"
+        )
+    return lines
+
+
+LISTED = 200
+
+
+def describe_signatures(check: signing.SignatureCheck, mark_local_key: bool = True) -> list[str]:
+    """Who signed which entries, the keys for the examiner to confirm, and any problem."""
+    lines = [
+        "Signatures: the newest entry is signed and every signature is valid"
+        if check.ok
+        else f"Signatures: {len(check.problems)} PROBLEM(S)"
+    ]
+    lines.extend(f"  PROBLEM: {problem}" for problem in check.problems)
+    who = {key.fingerprint: f"{key.user}@{key.host}" for key in check.keys}
+    if check.unsigned_before:
+        lines.append(
+            f"  entries 1–{check.unsigned_before}: written by a version without signatures; "
+            f"vouched for by the signatures that follow them, not when they were written"
+        )
+    for signed in check.ranges:
+        lines.append(
+            f"  entries {signed.first}–{signed.last}: signed by {signed.fingerprint} "
+            f"({who.get(signed.fingerprint, 'key not in the case')}, "
+            f"{signed.signatures} signature(s))"
+        )
+    if check.keys:
+        lines.append(
+            "Signing keys (confirm that each is one you know; `opensight-desktop key` shows yours):"
+        )
+        lines.extend(
+            f"  {key.fingerprint}  {key.user}@{key.host}, added {key.added_utc}"
+            + (
+                "  [the key of this user on this computer]"
+                if key.this_computer and mark_local_key
+                else ""
+            )
+            for key in check.keys
         )
     return lines

@@ -307,3 +307,36 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class SigningKey(Base):
+    """An examiner's public key that signed this case's audit log (append-only, triggers)."""
+
+    __tablename__ = "signing_key"
+
+    # OpenSSH form, "SHA256:" + base64: ``ssh-keygen -lf`` prints the same for the key file.
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # OpenSSH public key line, "ssh-ed25519 AAAA..."
+    public_key: Mapped[str] = mapped_column(Text)
+    user: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(Text)
+    added_utc: Mapped[str] = mapped_column(String(32))
+
+
+class AuditSignature(Base):
+    """Ed25519 signature over the last entry of one write (append-only, triggers).
+
+    The entry hash chains back to the first entry, so this one signature vouches for every
+    entry before it. ``prev_seq`` (signed too) names the previous signature, so a removed
+    one is noticed even in the middle of the log.
+    """
+
+    __tablename__ = "audit_signature"
+
+    seq: Mapped[int] = mapped_column(
+        ForeignKey("audit_entry.seq"), primary_key=True, autoincrement=False
+    )
+    prev_seq: Mapped[int] = mapped_column(Integer)
+    key_fingerprint: Mapped[str] = mapped_column(ForeignKey("signing_key.fingerprint"))
+    # base64 of the 64-byte signature
+    signature: Mapped[str] = mapped_column(Text)

@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from opensight_desktop import __version__
-from opensight_desktop.case import audit, schema, schema_check, storage
+from opensight_desktop.case import audit, schema, schema_check, signing, storage
 from opensight_desktop.case.database import (
     check_header,
     connect,
@@ -52,7 +52,7 @@ from opensight_desktop.case.repair import RepairResult, repair_schema
 from opensight_desktop.case.schema_check import SchemaDifference
 from opensight_desktop.case.wal_guard import check_wal_belongs, wal_path, would_replay
 from opensight_desktop.errors import CaseFileError
-from opensight_desktop.timeutil import local_zone, utc_now
+from opensight_desktop.timeutil import iso_utc, local_zone, utc_now
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,7 @@ class Case:
             local_name, local_offset = local_zone()
             tz_name = tz_name or local_name
             tz_offset_minutes = local_offset if tz_offset_minutes is None else tz_offset_minutes
+        signing.local_signer()  # made or read now: a key problem must not leave a half case
         lock = CaseLock.acquire(path, create=True)
         try:
             init_new_file(path)
@@ -228,6 +229,8 @@ class Case:
                                 "description": info.description,
                                 "tz_name": tz_name,
                                 "tz_offset_minutes": tz_offset_minutes,
+                                "created_utc": iso_utc(info.created_utc),
+                                "created_by_version": info.created_by_version,
                                 "schema": schema.head_revision(),
                             },
                         )

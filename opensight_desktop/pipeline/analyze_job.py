@@ -26,7 +26,7 @@ import torch
 from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from opensight_desktop.case import audit
+from opensight_desktop.case import audit, digests
 from opensight_desktop.case.models import (
     STATUS_ANALYZED,
     STATUS_ERROR,
@@ -54,7 +54,7 @@ from opensight_desktop.errors import ModelError
 from opensight_desktop.evidence.decode import DecodeError, reason_for
 from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
-from opensight_desktop.timeutil import utc_now
+from opensight_desktop.timeutil import iso_utc, utc_now
 
 ERROR_EXAMPLES = 50
 
@@ -109,12 +109,13 @@ def register_model(session: Session, detector: LoadedDetector) -> DetectorModel:
             "Use the model files the case was analysed with"
         )
     if model is None:
+        details = detector.record()
         model = DetectorModel(
             sha256=identity.id,
             name=identity.name,
             format=identity.format,
             source=identity.source,
-            details=detector.record(),
+            details=details,
         )
         session.add(model)
         session.flush()
@@ -128,6 +129,7 @@ def register_model(session: Session, detector: LoadedDetector) -> DetectorModel:
                 "source": identity.source,
                 "published_match": identity.published_match,
                 "identity_sha256": identity.identity_sha256,
+                "details": digests.json_value(details),
             },
         )
     return model
@@ -237,12 +239,34 @@ class AnalysisJob:
             )
             session.add(run)
             session.flush()
+            # What the run's results share is logged once, here (case.replay compares it).
             audit.append(
                 session,
                 "analysis.started",
-                {"run": run.id, "model_sha256": identity.id, **self._settings_record()},
+                {
+                    "run": run.id,
+                    "model_sha256": identity.id,
+                    **self._settings_record(),
+                    **self._shared_result_fields(),
+                },
             )
             return run.id
+
+    def _shared_result_fields(self) -> dict[str, Any]:
+        """Columns every result of this run has alike: stored with each result, logged once
+        by ``analysis.started``. Both take them from here, so they cannot differ."""
+        record = self.detector.record()
+        return {
+            "thresholds": self.bands.record(),
+            # the identity covers every file that affects a score (weights, configs)
+            "preprocessing": {
+                **self.detector.preprocessing.as_record(),
+                "model_identity_sha256": self.detector.identity.identity_sha256,
+            },
+            "device": record["device"],
+            "precision": PRECISION,
+            "versions": {**self._versions, "device_description": record["device_description"]},
+        }
 
     def _settings_record(self) -> dict[str, Any]:
         return {
@@ -312,9 +336,7 @@ class AnalysisJob:
     ) -> None:
         now = utc_now()
         identity = self.detector.identity
-        record = self.detector.record()
-        preprocessing = self.detector.preprocessing.as_record()
-        thresholds = self.bands.record()
+        shared = self._shared_result_fields()
         with self.case.write() as session:
             chain = audit.ChainWriter(session)
             rows = []
@@ -322,6 +344,12 @@ class AnalysisJob:
                 p = probability(logit)
                 verdict = self.bands.verdict(p)
                 geometry = item.geometry.as_record() if item.geometry else None
+                heatmap = encode_cam(cams[index]) if cams is not None else None
+                heatmap_geometry = (
+                    {**geometry, "grid": list(cams[index].shape), "method": HEATMAP_METHOD}
+                    if cams is not None and geometry
+                    else geometry
+                )
                 rows.append(
                     {
                         "item_id": item.item_id,
@@ -329,25 +357,11 @@ class AnalysisJob:
                         "probability": p,
                         "logit": logit,
                         "verdict": verdict,
-                        "thresholds": thresholds,
-                        "preprocessing": {
-                            **preprocessing,
-                            "model_identity_sha256": identity.identity_sha256,
-                        },
-                        "device": record["device"],
-                        "precision": PRECISION,
-                        "versions": {
-                            **self._versions,
-                            "device_description": record["device_description"],
-                        },
+                        **shared,
                         "analyzed_utc": now,
                         "analysis_run_id": self.summary.run_id,
-                        "heatmap": encode_cam(cams[index]) if cams is not None else None,
-                        "heatmap_geometry": (
-                            {**geometry, "grid": list(cams[index].shape), "method": HEATMAP_METHOD}
-                            if cams is not None and geometry
-                            else geometry
-                        ),
+                        "heatmap": heatmap,
+                        "heatmap_geometry": heatmap_geometry,
                     }
                 )
                 self.summary.analyzed += 1
@@ -356,9 +370,12 @@ class AnalysisJob:
                     "item.analyzed",
                     {
                         "probability": p,
+                        "logit": logit,
                         "verdict": verdict,
                         "model_sha256": identity.id,
                         "run": self.summary.run_id,
+                        "analyzed_utc": iso_utc(now),
+                        "heatmap_sha256": digests.heatmap_digest(heatmap, heatmap_geometry),
                     },
                     item_id=item.item_id,
                 )

@@ -27,6 +27,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case import audit
+from opensight_desktop.case.digests import metadata_digests, metadata_digests_of, sha256_hex
 from opensight_desktop.case.models import (
     STATUS_ERROR,
     STATUS_IMPORTED,
@@ -44,7 +45,7 @@ from opensight_desktop.evidence.walk import FoundFile, Unusable, display_path, w
 from opensight_desktop.metadata.flags import Flag
 from opensight_desktop.pipeline.ingest import ERROR, IMAGE, SKIP, Ingested, failed, ingest
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
-from opensight_desktop.timeutil import utc_now
+from opensight_desktop.timeutil import iso_utc, utc_now
 from opensight_desktop.worker import DaemonThreadPool
 
 log = logging.getLogger(__name__)
@@ -339,6 +340,9 @@ class _BatchWriter:
         self.skips: list[dict[str, Any]] = []
         self.metadata: list[dict[str, Any]] = []
         self.flags: list[dict[str, Any]] = []
+        # audit entries in walk order: (action, details, item id); new items' metadata
+        # digests are filled in once their rows are written
+        self.entries: list[tuple[str, dict[str, Any], int]] = []
         hashes = [r.digests.sha256 for r in batch if isinstance(r, Ingested) and r.digests]
         # sha256 -> item id, and the paths each of those items is already recorded under
         self.by_hash: dict[str, int] = {}
@@ -392,14 +396,17 @@ class _BatchWriter:
             if result.flags:  # this location's own (hidden characters, a link leaving)
                 self._add_flags(existing, result.flags, only_new=True)
             self.paths_of.setdefault(existing, set()).add(path_raw)
-            self.chain.add(
-                "item.duplicate_found",
-                {
-                    "path": display_path(result.path),
-                    "sha256": result.digests.sha256,
-                    "session": summary.session_id,
-                },
-                item_id=existing,
+            self.entries.append(
+                (
+                    "item.duplicate_found",
+                    {
+                        "path": display_path(result.path),
+                        "sha256": result.digests.sha256,
+                        "session": summary.session_id,
+                        "file_times_ns": _file_times(result),
+                    },
+                    existing,
+                )
             )
             return
         if result.outcome == ERROR:
@@ -459,17 +466,23 @@ class _BatchWriter:
                     "jpeg": thumb.jpeg,
                 }
             )
-        self.chain.add(
-            "item.added",
-            {
-                "path": display_path(result.path),
-                **{
-                    key: item[key]
-                    for key in ("size_bytes", "md5", "sha1", "sha256", "status", "error")
+        # Everything an export or report states about the item, blobs as SHA-256, so that
+        # verify can replay it (case.replay).
+        self.entries.append(
+            (
+                "item.added",
+                {
+                    "path": display_path(result.path),
+                    **{key: item[key] for key in ITEM_LOGGED},
+                    "added_utc": iso_utc(self.now),
+                    "session": self.summary.session_id,
+                    "file_times_ns": _file_times(result),
+                    "thumbnail_sha256": (
+                        sha256_hex(result.thumbnail.jpeg) if result.thumbnail else None
+                    ),
                 },
-                "session": self.summary.session_id,
-            },
-            item_id=item_id,
+                item_id,
+            )
         )
 
     def _add_flags(self, item_id: int, flags: Sequence[Flag], only_new: bool = False) -> None:
@@ -513,6 +526,20 @@ class _BatchWriter:
         ):
             if rows:
                 self.session.execute(insert(model), rows)
+        # Metadata and flags digested as stored: read back from the rows just written, as
+        # verify will. A duplicate's entry carries its item's digest as it now stands.
+        metadata: dict[int, str] = {}
+        if self.items:
+            metadata = metadata_digests(self.session, self.items[0]["id"], self.items[-1]["id"])
+        found_again = sorted(
+            {item_id for action, _, item_id in self.entries if action == "item.duplicate_found"}
+            - metadata.keys()
+        )
+        for start in range(0, len(found_again), 500):
+            metadata.update(metadata_digests_of(self.session, found_again[start : start + 500]))
+        for action, details, item_id in self.entries:
+            details["metadata_sha256"] = metadata.get(item_id)
+            self.chain.add(action, details, item_id=item_id)
         self.chain.write()
 
 
@@ -521,6 +548,27 @@ class _Task:
     path: str
     root: str | None  # the imported folder, links resolved
     future: Future[Ingested]
+
+
+# Columns of a new item that its item.added entry records as they are.
+ITEM_LOGGED = (
+    "size_bytes",
+    "md5",
+    "sha1",
+    "sha256",
+    "status",
+    "error",
+    "error_stage",
+    "format",
+    "width",
+    "height",
+    "mode",
+    "frames",
+)
+
+
+def _file_times(result: Ingested) -> list[int | None]:
+    return [result.mtime_ns, result.ctime_ns, result.atime_ns]
 
 
 class _Workers:

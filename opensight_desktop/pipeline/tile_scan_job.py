@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from opensight_desktop.case import audit
+from opensight_desktop.case import audit, digests
 from opensight_desktop.case.models import EvidenceFile, EvidenceItem, TileScan
 from opensight_desktop.case.store import Case
 from opensight_desktop.detector import tiles
@@ -15,7 +15,7 @@ from opensight_desktop.errors import UsageError
 from opensight_desktop.pipeline.analyze_job import register_model
 from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
-from opensight_desktop.timeutil import utc_now
+from opensight_desktop.timeutil import iso_utc, utc_now
 
 
 @dataclass
@@ -91,10 +91,11 @@ class TileScanJob:
         identity = self.detector.identity
         with self.case.write() as session:
             model = register_model(session, self.detector)
+            created = utc_now()
             record = TileScan(
                 item_id=self.item_id,
                 model_id=model.id,
-                created_utc=utc_now(),
+                created_utc=created,
                 tile_size=tile,
                 stride=stride,
                 tiles=[[left, top, p] for left, top, p in results],
@@ -116,6 +117,11 @@ class TileScanJob:
                     "stride": stride,
                     "highest": max(p for *_, p in results),
                     "model_sha256": identity.id,
+                    "tile_size": tile,
+                    "device": record.device,
+                    "created_utc": iso_utc(created),
+                    "tiles_sha256": digests.json_digest(record.tiles),
+                    "details": digests.json_value(record.details),
                 },
                 item_id=self.item_id,
             )

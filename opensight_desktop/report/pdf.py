@@ -451,10 +451,17 @@ class ReportBuilder:
             _p(
                 "Integrity at report time: "
                 + (
-                    "all evidence files re-hashed and unchanged; audit log chain intact."
+                    "all evidence files re-hashed and unchanged; audit log chain intact and "
+                    "signed; the case records match the audit log"
+                    + (
+                        " (some values, written by an earlier version, are not vouched for)."
+                        if integrity.unvouched
+                        else "."
+                    )
                     if integrity.ok
-                    else "PROBLEMS FOUND — see the Integrity section. Results that "
-                    "depend on changed or missing files must not be relied on."
+                    else "PROBLEMS FOUND — see the Integrity section. What depends on a "
+                    "changed or missing file, or on a record that differs from the audit "
+                    "log, must not be relied on."
                 ),
                 "ok" if integrity.ok else "alert",
             )
@@ -654,8 +661,8 @@ class ReportBuilder:
             _p(
                 ("VERIFIED: " if integrity.ok else "PROBLEMS FOUND: ")
                 + (
-                    "every evidence file re-hashed and unchanged, audit chain intact, "
-                    "records match the audit log."
+                    "every evidence file re-hashed and unchanged, audit chain intact and "
+                    "signed, records match the audit log."
                     if integrity.ok
                     else "the lines below say what failed."
                 ),
@@ -663,7 +670,18 @@ class ReportBuilder:
             )
         )
         story.append(Spacer(1, 3 * mm))
-        story += [_cell(line, "mono") for line in describe(integrity)]
+        # Nothing about the machine generating it: anyone with the case can regenerate it.
+        story += [_cell(line, "mono") for line in describe(integrity, mark_local_key=False)]
+        story.append(Spacer(1, 3 * mm))
+        story.append(
+            _p(
+                "A signature shows that the audit log, up to the signed entry, is exactly as the "
+                "holder of that key left it. It does not show who holds the key: confirm that "
+                "each fingerprint above is the examiner's (opensight-desktop key shows one's "
+                "own).",
+                "small",
+            )
+        )
         story.append(_p("Findings while making this report", "h2"))
         if self.findings:
             story.append(
