@@ -629,3 +629,13 @@ def test_the_gui_says_why_a_case_is_read_only_and_offers_no_edits(qtbot, case_fi
     finally:
         window.shutdown_for_tests()
         window.close_case()
+
+
+def test_notes_over_the_limit_are_refused_at_entry_not_cut(case_file):
+    from opensight_desktop.case.review import NOTES_LIMIT
+    from opensight_desktop.errors import UsageError
+
+    with Case.open(case_file) as case:
+        with pytest.raises(UsageError, match="limited to 100,000 characters"):
+            review.set_notes(case, 1, "x" * (NOTES_LIMIT + 1))
+        assert review.set_notes(case, 1, "x" * NOTES_LIMIT)

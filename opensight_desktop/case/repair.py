@@ -124,6 +124,12 @@ def repair_schema(path: Path, revision: str, differences: list[SchemaDifference]
                     f"its schema still differs ({schema_check.summary_line(left)}). Nothing "
                     f"was changed; a backup copy is at {backup}: {path}"
                 )
+            # Upgrade before logging: the log's own tables (signatures) may be newer than
+            # the case's schema; the foreign objects are gone, so the migrations run clean.
+            upgraded_from = None
+            if revision != head:
+                schema.upgrade(conn)
+                upgraded_from = revision
             with Session(bind=conn) as session:
                 audit.append(
                     session,
@@ -135,18 +141,13 @@ def repair_schema(path: Path, revision: str, differences: list[SchemaDifference]
                         "restored": [_record(d) for d in restored],
                     },
                 )
-                session.flush()
-            upgraded_from = None
-            if revision != head:
-                schema.upgrade(conn)
-                with Session(bind=conn) as session:
+                if upgraded_from is not None:
                     audit.append(
                         session,
                         "case.schema_upgraded",
                         {"from": revision, "to": head, "backup": str(backup)},
                     )
-                    session.flush()
-                upgraded_from = revision
+                session.flush()
     except (OperationalError, DBAPIError) as exc:
         raise CaseFileError(
             f"{friendly_sqlite_error(path, exc)}. Nothing was changed; a backup copy is at {backup}"

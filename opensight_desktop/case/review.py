@@ -32,7 +32,12 @@ def set_review_state(case: Case, item_ids: list[int], state: str) -> int:
 
 
 def set_notes(case: Case, item_id: int, notes: str) -> bool:
-    notes = notes.replace("\r\n", "\n")[:NOTES_LIMIT]
+    notes = notes.replace("\r\n", "\n")
+    if len(notes) > NOTES_LIMIT:  # said at entry, never cut silently
+        raise UsageError(
+            f"notes are limited to {NOTES_LIMIT:,} characters (these have {len(notes):,}); "
+            "shorten them, or keep long text in a file of the case folder"
+        )
     with case.write() as session:
         item = _item(session, item_id)
         if item.notes == notes:

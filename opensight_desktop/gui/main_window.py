@@ -574,7 +574,11 @@ class MainWindow(QMainWindow):
     def _notes_edited(self, notes: str) -> None:
         item = self.item_panel.record["id"] if self.item_panel.record else None
         if self.case is not None and item is not None:
-            review.set_notes(self.case, item, notes)
+            try:
+                review.set_notes(self.case, item, notes)
+            except OpenSightError as exc:  # too long, or a case open read-only
+                QMessageBox.warning(self, "Notes not saved", str(exc))
+                return
             self.job_label.setText(f"Notes saved for item {item}")
 
     def _refresh_panel(self) -> None:
