@@ -46,7 +46,7 @@ from opensight_desktop.report import export
 from opensight_desktop.report.pdf import ReportBuilder, ReportOptions
 from opensight_desktop.report.records import item_record
 from opensight_desktop.settings import Settings
-from tests.data.rich_case.make import EXPORTED_AT
+from opensight_desktop.timeutil import parse_iso
 
 RICH = Path(__file__).parent / "data" / "rich_case"
 GENERATED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -93,7 +93,8 @@ def _golden(fmt: str) -> bytes:
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])
 def test_exports_of_a_rich_case_are_the_same_bytes_as_before(rich_case, tmp_path, monkeypatch, fmt):
-    monkeypatch.setattr(export, "utc_now", lambda: EXPORTED_AT)
+    exported = parse_iso(json.loads((RICH / "export.json").read_bytes())["exported_utc"])
+    monkeypatch.setattr(export, "utc_now", lambda: exported)
     out = tmp_path / f"out.{fmt}"
     assert export.export_case(rich_case, fmt, out) == 6
     assert out.read_bytes() == _golden(fmt)
