@@ -414,8 +414,9 @@ def _run_in_background(job_run, cancel) -> object:  # type: ignore[no-untyped-de
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from opensight_desktop import present
     from opensight_desktop.detector.store import ModelStore
-    from opensight_desktop.detector.verdict import Bands
+    from opensight_desktop.detector.verdict import VERDICTS
     from opensight_desktop.settings import load_settings
 
     settings = load_settings()
@@ -442,7 +443,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         job = AnalysisJob(
             case,
             detector,
-            bands=Bands(settings.likely_generated, settings.likely_real),
+            bands=settings.bands(),
             batch_size=batch,
             heatmaps=heatmaps,
             progress=line,
@@ -460,8 +461,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         f"Analysis {summary.state} in {summary.elapsed_s:.1f} s ({rate:.2f} images/s): "
         f"{summary.analyzed} analysed, {summary.errors} errors, of {summary.total}"
     )
-    for verdict in ("likely-generated", "inconclusive", "likely-real"):
-        _out(f"  {verdict:<18}{summary.verdicts.get(verdict, 0):>7}")
+    for verdict in VERDICTS:
+        _out(f"  {present.verdict_label(verdict):<18}{summary.verdicts.get(verdict, 0):>7}")
     if summary.errors:
         _out("  errors:")
         for item_id, reason in summary.error_examples:
@@ -476,6 +477,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_tile_scan(args: argparse.Namespace) -> int:
+    from opensight_desktop import present
     from opensight_desktop.detector.store import ModelStore
     from opensight_desktop.pipeline.tile_scan_job import TileScanJob
     from opensight_desktop.progress import CancelToken
@@ -497,8 +499,9 @@ def cmd_tile_scan(args: argparse.Namespace) -> int:
             line.close()
     _out(
         f"Tile scan of item {args.item}: {len(result.tiles)} tiles of {result.tile_size} px, "
-        f"stride {result.stride}; highest P(generated) {result.highest:.3f}, "
-        f"lowest {result.lowest:.3f}"
+        f"stride {result.stride}; highest P(generated) "
+        f"{present.probability_text(result.highest)}, "
+        f"lowest {present.probability_text(result.lowest)}"
     )
     return EXIT_OK
 

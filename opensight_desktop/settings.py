@@ -7,6 +7,7 @@ import logging
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from opensight_desktop.detector.verdict import DEFAULT_BANDS, Bands
 from opensight_desktop.errors import UsageError
 from opensight_desktop.fileio import atomic_output
 from opensight_desktop.paths import settings_file
@@ -20,10 +21,13 @@ class Settings:
     batch_size: int = 8
     heatmaps: bool = True
     # Verdict bands on P(generated): at or above -> likely generated; at or below -> likely real.
-    likely_generated: float = 0.70
-    likely_real: float = 0.30
+    likely_generated: float = DEFAULT_BANDS.likely_generated
+    likely_real: float = DEFAULT_BANDS.likely_real
     active_model: str | None = None  # model id (SHA-256 of its weights) in the model store
     recent_cases: list[str] | None = None
+
+    def bands(self) -> Bands:
+        return Bands(self.likely_generated, self.likely_real)
 
     def validate(self) -> Settings:
         if self.device not in ("auto", "cpu", "cuda"):

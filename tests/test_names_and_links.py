@@ -14,6 +14,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from opensight_desktop.case.models import EvidenceFile, EvidenceItem
+from opensight_desktop.case.views import item_views
+from opensight_desktop.detector.verdict import DEFAULT_BANDS
 from opensight_desktop.metadata.flags import HIDDEN_CHARACTERS, LINK_OUTSIDE_IMPORT
 from opensight_desktop.pipeline.import_job import ImportJob
 from opensight_desktop.report.export import export_case
@@ -111,7 +113,9 @@ def test_gui_shows_look_alike_names_apart(qtbot, look_alikes):
     assert shown == ["ab.png", "a⟨U+200B⟩b.png"]
     panel = ItemPanel()
     qtbot.addWidget(panel)
-    panel.show_record(_records(look_alikes)[HIDDEN], (0.3, 0.7))
+    with look_alikes.read() as session:
+        (hidden,) = [item for item in item_views(session) if item.file_name == HIDDEN]
+    panel.show_item(hidden, DEFAULT_BANDS)
     assert panel.title.text().startswith("a⟨U+200B⟩b.png")
     assert panel.path_label.toPlainText().endswith("a⟨U+200B⟩b.png")
 

@@ -3,6 +3,7 @@ items, and which detection result counts as an item's current one."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -18,16 +19,22 @@ from opensight_desktop.case.models import (
 )
 
 
-def current_result_ids():  # type: ignore[no-untyped-def]
-    """An item's current result is its newest one (highest id) - from whichever model."""
-    return select(func.max(DetectionResult.id)).group_by(DetectionResult.item_id)
-
-
 def camera_name(make: str | None, model: str | None) -> str | None:
     """ "Canon EOS R6", not "Canon Canon EOS R6": many makers repeat the make in the model."""
     if make and model and model.lower().startswith(make.lower()):
         return model
     return " ".join(part for part in (make, model) if part) or None
+
+
+def current_result_ids(item_ids: Collection[int] | None = None):  # type: ignore[no-untyped-def]
+    """An item's current result is its newest one (highest id) - from whichever model.
+
+    ``item_ids``: only those items' (the query then reads only their results).
+    """
+    query = select(func.max(DetectionResult.id))
+    if item_ids is not None:
+        query = query.where(DetectionResult.item_id.in_(item_ids))
+    return query.group_by(DetectionResult.item_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,9 @@
-"""Verdict bands on P(generated). A score is not proof: the words say how to read it."""
+"""Verdict bands on P(generated). A score is not proof: the words say how to read it.
+
+The one place for the verdicts' values (stored in cases and exports, never renamed), their
+labels and colours, and the default bands. Colours are hex strings: the GUI makes QColors
+of them, the PDF ReportLab colours.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,25 @@ LIKELY_GENERATED = "likely-generated"
 INCONCLUSIVE = "inconclusive"
 LIKELY_REAL = "likely-real"
 
+# From the highest scores to the lowest (the order summaries list them in).
+VERDICTS = (LIKELY_GENERATED, INCONCLUSIVE, LIKELY_REAL)
+
 VERDICT_LABELS = {
     LIKELY_GENERATED: "Likely generated",
     INCONCLUSIVE: "Inconclusive",
     LIKELY_REAL: "Likely real",
+}
+# Text and markers of a verdict.
+VERDICT_COLORS = {
+    LIKELY_GENERATED: "#c0392b",
+    INCONCLUSIVE: "#b7791f",
+    LIKELY_REAL: "#2f855a",
+}
+# The bands on a score bar, light enough to draw a marker over.
+BAND_COLORS = {
+    LIKELY_REAL: "#9ae6b4",
+    INCONCLUSIVE: "#fbd38d",
+    LIKELY_GENERATED: "#feb2b2",
 }
 
 
@@ -34,3 +54,25 @@ class Bands:
             "decision_rule": "P >= likely_generated: likely-generated; "
             "P <= likely_real: likely-real; otherwise inconclusive",
         }
+
+    @classmethod
+    def from_record(cls, record: Any, default: Bands | None = None) -> Bands:
+        """The bands a result was scored with (its stored ``record()``), to draw them; a
+        value that is missing or not a number from 0 to 1 (a crafted case) is taken from
+        ``default``."""
+        default = default or DEFAULT_BANDS
+        stored = record if isinstance(record, dict) else {}
+
+        def band(key: str, fallback: float) -> float:
+            value = stored.get(key)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return fallback
+            return float(value) if 0 <= value <= 1 else fallback
+
+        return cls(
+            band("likely_generated", default.likely_generated),
+            band("likely_real", default.likely_real),
+        )
+
+
+DEFAULT_BANDS = Bands()

@@ -15,13 +15,12 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
-from sqlalchemy import select
 
-from opensight_desktop.case.models import REVIEW_STATES, Thumbnail
+from opensight_desktop import present
 from opensight_desktop.case.queries import ItemRow, item_rows
 from opensight_desktop.case.store import Case
-from opensight_desktop.detector.verdict import VERDICT_LABELS
-from opensight_desktop.metadata.flags import FLAG_TITLES
+from opensight_desktop.case.views import thumbnail_jpeg
+from opensight_desktop.detector.verdict import VERDICT_COLORS as VERDICT_HEX
 from opensight_desktop.textsafe import visible
 
 COLUMNS = [
@@ -41,11 +40,7 @@ SortRole = Qt.ItemDataRole.UserRole + 2
 RowRole = Qt.ItemDataRole.UserRole + 3
 THUMB_CACHE = 1500
 
-VERDICT_COLORS = {
-    "likely-generated": QColor("#c0392b"),
-    "inconclusive": QColor("#b7791f"),
-    "likely-real": QColor("#2f855a"),
-}
+VERDICT_COLORS = {key: QColor(color) for key, color in VERDICT_HEX.items()}
 
 
 class EvidenceModel(QAbstractTableModel):
@@ -138,7 +133,7 @@ class EvidenceModel(QAbstractTableModel):
             return self.thumbnail(row.id)
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "flags" and row.flags:
-                return "\n".join(FLAG_TITLES.get(code, code) for code in row.flags)
+                return "\n".join(map(present.flag_title, row.flags))
             if key in ("status", "file_name") and row.error:
                 return visible(row.error, keep="\n")
             if key == "file_name":
@@ -154,13 +149,13 @@ class EvidenceModel(QAbstractTableModel):
             name = visible(row.file_name)
             return name + (f"  (+{row.duplicates} copies)" if row.duplicates else "")
         if key == "probability":
-            return "" if row.probability is None else f"{row.probability:.3f}"
+            return "" if row.probability is None else present.probability_text(row.probability)
         if key == "verdict":
             if row.verdict is None and row.status == "error":
                 return "— (error)"
-            return VERDICT_LABELS.get(row.verdict or "", "")
+            return present.verdict_label(row.verdict)
         if key == "flags":
-            return ", ".join(FLAG_TITLES.get(code, code) for code in row.flags)
+            return ", ".join(map(present.flag_title, row.flags))
         if key == "camera":
             return row.camera or ""
         if key == "taken":
@@ -168,7 +163,7 @@ class EvidenceModel(QAbstractTableModel):
         if key == "status":
             return row.status
         if key == "review":
-            return REVIEW_STATES.get(row.review_state, row.review_state)
+            return present.review_label(row.review_state)
         if key == "tags":
             return ", ".join(row.tags)
         return None
@@ -191,7 +186,7 @@ class EvidenceModel(QAbstractTableModel):
         icon = None
         if self.case is not None:
             with self.case.read() as session:
-                data = session.scalar(select(Thumbnail.jpeg).where(Thumbnail.item_id == item_id))
+                data = thumbnail_jpeg(session, item_id)
             if data:
                 image = QImage.fromData(data, "JPEG")
                 icon = QIcon(QPixmap.fromImage(image)) if not image.isNull() else None

@@ -8,8 +8,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from opensight_desktop import present
 from opensight_desktop.case.queries import ItemRow
-from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.gui.evidence_model import COLUMN, VERDICT_COLORS, RowRole
 from opensight_desktop.textsafe import visible
 
@@ -64,7 +64,8 @@ class TileDelegate(QStyledItemDelegate):
         caption = (
             "error"
             if row.status == "error"
-            else f"{row.probability:.2f}  {VERDICT_LABELS.get(row.verdict or '', '')}"
+            else f"{present.probability_text(row.probability, digits=2)}  "
+            f"{present.verdict_label(row.verdict)}"
             if row.probability is not None
             else "not analysed"
         )

@@ -26,34 +26,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from opensight_desktop.case.models import REVIEW_STATES
-from opensight_desktop.case.queries import camera_name
-from opensight_desktop.detector.verdict import VERDICT_LABELS
-from opensight_desktop.metadata.flags import FLAG_TITLES
+from opensight_desktop import present
+from opensight_desktop.case.views import ItemView
+from opensight_desktop.detector.verdict import DEFAULT_BANDS, Bands
 from opensight_desktop.textsafe import visible
 
-SCORE_WORDING = (
-    "The detector's estimate that the image is AI-generated. It is an indication to weigh "
-    "with other evidence, not proof; accuracy is lower on generators newer than its "
-    "training data."
-)
+_ANCHORS = {
+    "start": Qt.AlignmentFlag.AlignLeft,
+    "middle": Qt.AlignmentFlag.AlignCenter,
+    "end": Qt.AlignmentFlag.AlignRight,
+}
 
 
 class ScoreBar(QWidget):
-    """0..1 with the verdict bands coloured and a marker at the score."""
+    """The score bar of present.score_bar, drawn with Qt (the PDF draws the same one)."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.probability: float | None = None
-        self.low, self.high = 0.30, 0.70
+        self.bar = present.score_bar(None, DEFAULT_BANDS)
         self.setMinimumHeight(34)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def sizeHint(self) -> QSize:
         return QSize(260, 34)
 
-    def set_score(self, probability: float | None, low: float, high: float) -> None:
-        self.probability, self.low, self.high = probability, low, high
+    def set_score(self, probability: float | None, bands: Bands, verdict: str | None) -> None:
+        self.bar = present.score_bar(probability, bands, verdict)
         self.update()
 
     def paintEvent(self, _event: Any) -> None:
@@ -61,34 +59,28 @@ class ScoreBar(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         width = self.width() - 2
         bar = QRectF(1, 4, width, 14)
-        for start, end, color in (
-            (0.0, self.low, "#9ae6b4"),
-            (self.low, self.high, "#fbd38d"),
-            (self.high, 1.0, "#feb2b2"),
-        ):
+        for segment in self.bar.segments:
             painter.fillRect(
-                QRectF(1 + start * width, bar.top(), (end - start) * width, bar.height()),
-                QColor(color),
+                QRectF(
+                    1 + segment.start * width,
+                    bar.top(),
+                    (segment.end - segment.start) * width,
+                    bar.height(),
+                ),
+                QColor(segment.color),
             )
-        painter.setPen(QPen(QColor("#555")))
+        painter.setPen(QPen(QColor(self.bar.line_color)))
         painter.drawRect(bar)
         font = QFont(self.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() - 2))
         painter.setFont(font)
-        for value in (0.0, self.low, self.high, 1.0):
-            x = 1 + value * width
+        for tick in self.bar.ticks:
+            x = 1 + tick.value * width
             label = QRectF(min(max(x - 20, 0), self.width() - 40), 19, 40, 14)
-            align = (
-                Qt.AlignmentFlag.AlignLeft
-                if value == 0.0
-                else Qt.AlignmentFlag.AlignRight
-                if value == 1.0
-                else Qt.AlignmentFlag.AlignCenter
-            )
-            painter.drawText(label, align, f"{value:g}")
-        if self.probability is not None:
-            x = 1 + self.probability * width
-            painter.setPen(QPen(QColor("#1a202c"), 3))
+            painter.drawText(label, _ANCHORS[tick.anchor], tick.label)
+        if self.bar.marker is not None:
+            x = 1 + self.bar.marker * width
+            painter.setPen(QPen(QColor(self.bar.marker_color), 3))
             painter.drawLine(int(x), 1, int(x), 21)
         painter.end()
 
@@ -112,6 +104,7 @@ def _copy_row() -> tuple[QWidget, QLineEdit]:
 
 def _fact_label() -> QLabel:
     label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)  # facts quote the evidence: never markup
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
@@ -158,12 +151,14 @@ class ItemPanel(QScrollArea):
         score_box = QGroupBox("Detector score")
         score_layout = QVBoxLayout(score_box)
         self.score_text = QLabel()
+        self.score_text.setTextFormat(Qt.TextFormat.RichText)
         self.score_text.setWordWrap(True)
         self.score_bar = ScoreBar()
-        self.score_note = QLabel(SCORE_WORDING)
+        self.score_note = QLabel(present.SCORE_MEANING)
         self.score_note.setWordWrap(True)
         self.score_note.setStyleSheet("color: #555;")
         self.provenance = QLabel()
+        self.provenance.setTextFormat(Qt.TextFormat.PlainText)
         self.provenance.setWordWrap(True)
         self.provenance.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.provenance.setStyleSheet("color: #444;")
@@ -184,8 +179,8 @@ class ItemPanel(QScrollArea):
         review_box = QGroupBox("Review (keys 0-4 set the state; N / P next / previous)")
         review_form = QFormLayout(review_box)
         self.review_combo = QComboBox()
-        for number, (key, label) in enumerate(REVIEW_STATES.items()):
-            self.review_combo.addItem(f"{number}  {label}", key)
+        for number, key in enumerate(present.REVIEW_ORDER):
+            self.review_combo.addItem(f"{number}  {present.review_label(key)}", key)
         self.review_combo.activated.connect(self._review_chosen)
         self.tags_edit = QLineEdit()
         self.tags_edit.setPlaceholderText("comma-separated tags, Enter to apply")
@@ -244,119 +239,101 @@ class ItemPanel(QScrollArea):
         self._layout.addWidget(metadata_box)
         self._layout.addStretch(1)
         self._loaded_notes = ""
-        self.record: dict[str, Any] | None = None
+        self.item: ItemView | None = None
 
     # -- filling -------------------------------------------------------------------------
 
-    def show_record(self, record: dict[str, Any] | None, bands: tuple[float, float]) -> None:
-        self.record = record
-        self.setEnabled(record is not None)
-        if record is None:
+    def show_item(self, item: ItemView | None, bands: Bands) -> None:
+        """Show the item; ``bands`` (the settings') draw the bar of a result that does not
+        say which it was scored with."""
+        self.item = item
+        self.setEnabled(item is not None)
+        if item is None:
             self.title.setText("No item selected")
             self.path_label.clear()
             self.model_hash.setVisible(False)
             self.metadata_tree.clear()
             return
         # Hidden characters as ⟨U+XXXX⟩: names that differ only by them must not look alike.
-        self.title.setText(f"{visible(record['file_name'])}  (item {record['id']})")
+        self.title.setText(f"{visible(item.file_name or present.UNKNOWN)}  (item {item.id})")
         self.path_label.setPlainText(
-            visible(record["path"])
+            visible(item.path or present.UNKNOWN)
             + (
-                "\nAlso at: " + "\n".join(map(visible, record["duplicate_paths"]))
-                if record["duplicate_paths"]
+                "\nAlso at: " + "\n".join(map(visible, item.duplicate_paths))
+                if item.duplicate_paths
                 else ""
             )
         )
-        detection = record["detection"]
-        low, high = bands
+        detection = item.detection
         if detection:
-            thresholds = detection.get("thresholds") or {}
-            low = thresholds.get("likely_real", low)
-            high = thresholds.get("likely_generated", high)
-            verdict = VERDICT_LABELS.get(detection["verdict"], detection["verdict"])
             self.score_text.setText(
-                f"<b>P(AI-generated) = {detection['probability_fake']:.3f}</b> &nbsp; "
-                f"{verdict} (bands: &le; {low:g} likely real, &ge; {high:g} likely generated)"
+                f"<b>{html.escape(present.score_text(detection.probability))}</b> &nbsp; "
+                f"{html.escape(present.verdict_label(detection.verdict))} "
+                f"({html.escape(present.bands_text(detection.thresholds))})"
             )
-            versions = detection.get("versions") or {}
-            self.provenance.setText(
-                f"Model {detection['model_name']} on {versions.get('device_description', '')}, "
-                f"{detection.get('precision', '')}; analysed {detection['analyzed_utc'][:19]}Z. "
-                "Weights SHA-256:"
-            )
-            self.model_hash.setText(detection["model_sha256"])
+            self.provenance.setText(f"Model {present.provenance_text(detection)}. Weights SHA-256:")
+            self.model_hash.setText(detection.model.sha256 or present.UNKNOWN)
             self.model_hash.setCursorPosition(0)
             self.model_hash.setVisible(True)
-            self.score_bar.set_score(detection["probability_fake"], low, high)
-        else:
-            status = record["status"]
-            self.score_text.setText(
-                "Not analysed yet."
-                if status == "imported"
-                else f"No score: {record.get('error') or status}"
+            self.score_bar.set_score(
+                detection.probability,
+                Bands.from_record(detection.thresholds, bands),
+                detection.verdict,
             )
+        else:
+            self.score_text.setText(html.escape(present.no_score_text(item)))
             self.provenance.clear()
             self.model_hash.setVisible(False)
-            self.score_bar.set_score(None, low, high)
-        review = record["review"]
-        self.review_combo.setCurrentIndex(max(0, self.review_combo.findData(review["state"])))
-        self.tags_edit.setText(", ".join(review["tags"]))
-        self._loaded_notes = review["notes"]
-        self.notes_edit.setPlainText(review["notes"])
-        self._fill_flags(record)
-        self._fill_hashes(record)
-        self._fill_facts(record)
-        self._fill_metadata(record)
+            self.score_bar.set_score(None, bands, None)
+        review = item.review
+        self.review_combo.setCurrentIndex(max(0, self.review_combo.findData(review.state)))
+        self.tags_edit.setText(", ".join(review.tags))
+        self._loaded_notes = review.notes
+        self.notes_edit.setPlainText(review.notes)
+        self._fill_flags(item)
+        self._fill_hashes(item)
+        self._fill_facts(item)
+        self._fill_metadata(item)
 
-    def _fill_flags(self, record: dict[str, Any]) -> None:
-        explanations = record.get("flag_explanations", {})
+    def _fill_flags(self, item: ItemView) -> None:
         # explanations quote file names and metadata from the evidence: text, never markup
         self.flags_label.setText(
             "<br>".join(
-                f"<b>{html.escape(FLAG_TITLES.get(code, code))}</b> — "
-                f"{html.escape(visible(explanations.get(code, '')))}"
-                for code in record["flags"]
+                f"<b>{html.escape(present.flag_title(flag.code))}</b> — "
+                f"{html.escape(visible(flag.explanation))}"
+                for flag in item.flags
             )
             or "No flags."
         )
 
-    def _fill_hashes(self, record: dict[str, Any]) -> None:
+    def _fill_hashes(self, item: ItemView) -> None:
+        hashes = {"md5": item.md5, "sha1": item.sha1, "sha256": item.sha256}
         for key, field in self.hash_fields.items():
-            field.setText(record[key] or "(file unreadable at import)")
+            field.setText(hashes[key] or "(file unreadable at import)")
             field.setCursorPosition(0)
 
-    def _fill_facts(self, record: dict[str, Any]) -> None:
-        meta = record["metadata"]
+    def _fill_facts(self, item: ItemView) -> None:
+        meta = item.metadata
         values = {
-            "Format": f"{record['format'] or '?'}  {record['width'] or '?'} x "
-            f"{record['height'] or '?'} px, {record['mode'] or ''}",
-            "Size": f"{record['size_bytes']:,} bytes" if record["size_bytes"] is not None else "?",
-            "Status": record["status"] + (f": {record['error']}" if record["error"] else ""),
-            "Camera": camera_name(meta.get("camera_make"), meta.get("camera_model")) or "—",
-            "Taken": (meta.get("datetime_original") or "—")
-            + (
-                f" ({meta['datetime_original_offset']})"
-                if meta.get("datetime_original_offset")
-                else ""
-            ),
-            "Software": meta.get("software") or "—",
-            "Orientation": str(meta.get("orientation") or "—"),
+            "Format": present.format_text(item),
+            "Size": present.size_text(item.size_bytes),
+            "Status": present.status_text(item),
+            "Camera": present.camera_text(meta),
+            "Taken": present.taken_text(meta),
+            "Software": present.software_text(meta),
+            "Orientation": present.orientation_text(meta),
         }
         for name, label in self.fact_labels.items():
             label.setText(values[name])
-        lat, lon = meta.get("gps_latitude"), meta.get("gps_longitude")
-        located = lat is not None and lon is not None
-        self.facts_form.setRowVisible(self.gps_field.parentWidget(), located)
-        if located:
-            altitude = meta.get("gps_altitude_m")
-            self.gps_field.setText(
-                f"{lat:.6f}, {lon:.6f}" + (f"  ({altitude:g} m)" if altitude is not None else "")
-            )
+        gps = present.gps_text(meta)
+        self.facts_form.setRowVisible(self.gps_field.parentWidget(), gps is not None)
+        if gps is not None:
+            self.gps_field.setText(gps)
             self.gps_field.setCursorPosition(0)
 
-    def _fill_metadata(self, record: dict[str, Any]) -> None:
+    def _fill_metadata(self, item: ItemView) -> None:
         self.metadata_tree.clear()
-        meta = dict(record["metadata"])
+        meta = dict(item.metadata.fields)
         exif = meta.pop("exif", {}) or {}
         groups: dict[str, dict[str, Any]] = {"Summary": {}}
         for key, value in meta.items():
@@ -416,14 +393,14 @@ class ItemPanel(QScrollArea):
         self.review_state_chosen.emit(self.review_combo.currentData())
 
     def _tags_done(self) -> None:
-        if self.record is None:
+        if self.item is None:
             return
         tags = [t.strip() for t in self.tags_edit.text().split(",")]
-        if [t for t in tags if t] != self.record["review"]["tags"]:
+        if [t for t in tags if t] != list(self.item.review.tags):
             self.tags_edited.emit(tags)
 
     def commit_notes(self) -> None:
         """Save the notes if they changed (also called when leaving the item)."""
-        if self.record is not None and self.notes_edit.toPlainText() != self._loaded_notes:
+        if self.item is not None and self.notes_edit.toPlainText() != self._loaded_notes:
             self._loaded_notes = self.notes_edit.toPlainText()
             self.notes_edited.emit(self._loaded_notes)

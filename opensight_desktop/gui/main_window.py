@@ -38,11 +38,11 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import func, select
 
-from opensight_desktop import __version__
+from opensight_desktop import __version__, present
 from opensight_desktop.case import review
-from opensight_desktop.case.models import REVIEW_STATES, DetectionResult, EvidenceFile
-from opensight_desktop.case.queries import current_result_ids
+from opensight_desktop.case.models import REVIEW_STATES, DetectionResult
 from opensight_desktop.case.store import Case
+from opensight_desktop.case.views import current_heatmaps, item_view
 from opensight_desktop.detector.store import ModelStore
 from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.errors import OpenSightError
@@ -62,7 +62,6 @@ from opensight_desktop.gui.jobs import JobThread
 from opensight_desktop.gui.viewer_panel import ViewerPanel
 from opensight_desktop.metadata.flags import FLAG_TITLES
 from opensight_desktop.progress import Progress
-from opensight_desktop.report.records import item_records
 from opensight_desktop.resources import resource
 from opensight_desktop.settings import load_settings, save_settings
 
@@ -512,46 +511,26 @@ class MainWindow(QMainWindow):
     def _show_item(self, item_id: int | None) -> None:
         self._current_item = item_id
         if item_id is None or self.case is None:
-            self.item_panel.show_record(None, self._bands())
+            self.item_panel.show_item(None, self.settings.bands())
             self.viewer.show_item(None, None, [], None, None, None)
             return
         with self.case.read() as session:
-            records = list(item_records(session, [item_id]))
-            result = session.execute(
-                select(DetectionResult.heatmap, DetectionResult.heatmap_geometry).where(
-                    DetectionResult.item_id == item_id, DetectionResult.id.in_(current_result_ids())
-                )
-            ).first()
-            paths = list(
-                session.scalars(
-                    select(EvidenceFile.path_raw)
-                    .where(EvidenceFile.item_id == item_id)
-                    .order_by(EvidenceFile.id)
-                )
-            )
-        record = records[0] if records else None
-        self.item_panel.show_record(record, self._bands())
-        if (
-            record is None
-            or record["sha256"] is None
-            or (record["status"] == "error" and not record["width"])
-        ):
+            item = item_view(session, item_id)
+            heatmap = current_heatmaps(session, [item_id]).get(item_id)
+        self.item_panel.show_item(item, self.settings.bands())
+        if item is None or item.sha256 is None or (item.status == "error" and not item.width):
             self.viewer.show_item(None, None, [], None, None, None)
-            if record is not None:
-                self.viewer.caption.setText(f"No picture to show: {record.get('error')}")
+            if item is not None:
+                self.viewer.caption.setText(f"No picture to show: {item.error}")
             return
-        heatmap, geometry = result if result else (None, None)
         self.viewer.show_item(
             item_id,
-            record["sha256"],
-            paths,
-            heatmap,
-            geometry,
-            record["metadata"].get("orientation"),
+            item.sha256,
+            [location.path_raw for location in item.locations],
+            heatmap.grid if heatmap else None,
+            dict(heatmap.geometry) if heatmap and heatmap.geometry else None,
+            item.metadata.orientation,
         )
-
-    def _bands(self) -> tuple[float, float]:
-        return self.settings.likely_real, self.settings.likely_generated
 
     def set_review_state(self, state: str) -> None:
         ids = self.selected_ids() or ([self._current_item] if self._current_item else [])
@@ -564,7 +543,9 @@ class MainWindow(QMainWindow):
         self.model.refresh_items(ids)
         if self._current_item in ids:
             self._refresh_panel()
-        self.job_label.setText(f"Review state '{REVIEW_STATES[state]}' set on {len(ids)} item(s)")
+        self.job_label.setText(
+            f"Review state '{present.review_label(state)}' set on {len(ids)} item(s)"
+        )
 
     def _tags_edited(self, tags: list[str]) -> None:
         if self.case is not None and self._current_item is not None:
@@ -572,7 +553,7 @@ class MainWindow(QMainWindow):
             self.model.refresh_items([self._current_item])
 
     def _notes_edited(self, notes: str) -> None:
-        item = self.item_panel.record["id"] if self.item_panel.record else None
+        item = self.item_panel.item.id if self.item_panel.item else None
         if self.case is not None and item is not None:
             try:
                 review.set_notes(self.case, item, notes)
@@ -585,9 +566,9 @@ class MainWindow(QMainWindow):
         if self.case is None or self._current_item is None:
             return
         with self.case.read() as session:
-            records = list(item_records(session, [self._current_item]))
-        if records:
-            self.item_panel.show_record(records[0], self._bands())
+            item = item_view(session, self._current_item)
+        if item is not None:
+            self.item_panel.show_item(item, self.settings.bands())
 
     def _step(self, delta: int) -> None:
         current = self.table.currentIndex()
@@ -774,7 +755,6 @@ class MainWindow(QMainWindow):
         case, settings = self.case, self.settings
 
         def run(progress: Any, cancel: Any, message: Any) -> Any:
-            from opensight_desktop.detector.verdict import Bands
             from opensight_desktop.pipeline.analyze_job import AnalysisJob
 
             detector = self._detector(message)
@@ -782,7 +762,7 @@ class MainWindow(QMainWindow):
             job = AnalysisJob(
                 case,
                 detector,
-                bands=Bands(settings.likely_generated, settings.likely_real),
+                bands=settings.bands(),
                 batch_size=settings.batch_size,
                 heatmaps=settings.heatmaps,
                 item_ids=item_ids,
@@ -839,7 +819,7 @@ class MainWindow(QMainWindow):
             self.job_label.setText("Nothing to analyse: every item has a result from this model.")
             return
         verdicts = ", ".join(
-            f"{n} {VERDICT_LABELS.get(v, v).lower()}" for v, n in summary.verdicts.items()
+            f"{n} {present.verdict_label(v).lower()}" for v, n in summary.verdicts.items()
         )
         self.job_label.setText(
             f"Analysis {summary.state} on {summary.device}: "
@@ -867,10 +847,11 @@ class MainWindow(QMainWindow):
         top = sorted(result.tiles, key=lambda t: -t[2])[:5]
         lines = [
             f"{len(result.tiles)} tiles of {result.tile_size} px, stride {result.stride}. "
-            f"Highest P(generated) {result.highest:.3f}, lowest {result.lowest:.3f}.",
+            f"Highest P(generated) {present.probability_text(result.highest)}, "
+            f"lowest {present.probability_text(result.lowest)}.",
             "Highest tiles (left, top, P):",
         ]
-        lines += [f"  ({left}, {top}) {p:.3f}" for left, top, p in top]
+        lines += [f"  ({left}, {top}) {present.probability_text(p)}" for left, top, p in top]
         show_text(self, "Tile scan", "\n".join(lines))
 
     # -- integrity, audit, export ----------------------------------------------------------

@@ -10,12 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from opensight_desktop.case import audit
-from opensight_desktop.case.models import CaseInfo
 from opensight_desktop.case.output_guard import check_output, checked_output
 from opensight_desktop.case.store import Case
+from opensight_desktop.case.views import case_view
 from opensight_desktop.errors import UsageError
 from opensight_desktop.metadata.extract import CONTRACT_FIELDS
-from opensight_desktop.report.records import EXPORT_SCHEMA, app_record, case_record, item_records
+from opensight_desktop.report.records import (
+    EXPORT_SCHEMA,
+    app_record,
+    audit_head_record,
+    case_record,
+    item_records,
+)
 from opensight_desktop.textsafe import escape_hidden_in_json, visible
 from opensight_desktop.timeutil import iso_utc, utc_now
 
@@ -64,14 +70,13 @@ _FORMULA_AFTER_SEPARATOR = re.compile(r"(?:^\s+|[,;\t\r\n]\s*)(?=[=+\-@])")
 
 def export_document(case: Case) -> dict[str, Any]:
     with case.read() as session:
-        info = session.get(CaseInfo, 1)
-        assert info is not None
+        about = case_view(session)
         return {
             "schema": EXPORT_SCHEMA,
             "app": app_record(),
-            "case": case_record(info),
+            "case": case_record(about),
             "exported_utc": iso_utc(utc_now()),
-            "audit_head": {"entries": info.audit_head_seq, "sha256": info.audit_head_hash},
+            "audit_head": audit_head_record(about),
             "items": list(item_records(session)),
         }
 

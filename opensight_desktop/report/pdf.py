@@ -34,28 +34,26 @@ from reportlab.platypus import (
 )
 from sqlalchemy import select
 
-from opensight_desktop import __version__
+from opensight_desktop import __version__, present
 from opensight_desktop.case import audit
 from opensight_desktop.case.integrity import IntegrityReport, describe, verify_case
-from opensight_desktop.case.models import (
-    REVIEW_STATES,
-    AuditEntry,
-    CaseInfo,
-    DetectionResult,
-    DetectorModel,
-    EvidenceItem,
-    ItemFlag,
-    Thumbnail,
-)
+from opensight_desktop.case.models import AuditEntry, EvidenceItem, ItemFlag
 from opensight_desktop.case.output_guard import check_output, checked_output
-from opensight_desktop.case.queries import camera_name, current_result_ids
 from opensight_desktop.case.store import Case
-from opensight_desktop.detector.verdict import VERDICT_LABELS
+from opensight_desktop.case.views import (
+    CaseView,
+    HeatmapView,
+    ItemView,
+    ModelView,
+    case_view,
+    current_heatmaps,
+    item_views,
+    thumbnail_jpeg,
+)
+from opensight_desktop.detector.verdict import DEFAULT_BANDS, Bands
 from opensight_desktop.errors import UsageError
-from opensight_desktop.metadata.flags import FLAG_TITLES
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.report import pdf_parts as parts
-from opensight_desktop.report.records import item_records
 from opensight_desktop.textsafe import visible
 from opensight_desktop.timeutil import fixed_zone, format_offset, iso_utc, utc_now
 
@@ -199,19 +197,6 @@ def _text_row(label: str, text: str, below: list[Any], style: str = "cell") -> l
     ]
 
 
-def _number(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, int | float) else "?"
-
-
-def _score(probability: float | None) -> str:
-    return "not a finite number" if probability is None else f"{probability:.3f}"
-
-
-def _band(thresholds: dict[str, Any], key: str, default: float) -> float:
-    value = thresholds.get(key)
-    return float(value) if isinstance(value, int | float) and 0 <= value <= 1 else default
-
-
 def _table(
     rows: list[list[Any]], widths: list[float], header: bool = True, repeat: bool = True
 ) -> Table:
@@ -313,22 +298,20 @@ class ReportBuilder:
         parts.register_fonts()
         self.findings = []
         with self.case.read() as session:
-            info = session.get(CaseInfo, 1)
-            assert info is not None
-            ids = self._item_ids(session)
-            records = list(item_records(session, ids))
-            visuals = self._visuals(session, [r["id"] for r in records])
-            models = {m.sha256: m for m in session.scalars(select(DetectorModel))}
+            info = case_view(session)
+            records = list(item_views(session, self._item_ids(session)))
+            visuals = current_heatmaps(session, [r.id for r in records])
             audit_rows = (
                 list(session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
                 if self.options.audit_appendix
                 else []
             )
-            zone = fixed_zone(info.tz_offset_minutes)
+            offset = self._offset(info)
+            zone = fixed_zone(offset)
             items = self._items(records, visuals)  # first: it finds what the front reports
-            story = self._cover(info, records, integrity, zone)
+            story = self._cover(info, records, integrity, zone, offset)
             story += self._summary(records)
-            story += self._method(records, models)
+            story += self._method(records)
             story += self._limitations()
             story += self._integrity(integrity)
             story += items
@@ -339,7 +322,7 @@ class ReportBuilder:
             generated_local = self.options.generated_at.astimezone(zone)
             footer = (
                 f"Generated {generated_local.strftime('%Y-%m-%d %H:%M')} "
-                f"{format_offset(info.tz_offset_minutes)} by OpenSight Desktop "
+                f"{format_offset(offset)} by OpenSight Desktop "
                 f"{__version__}"
             )
             buffer = io.BytesIO()
@@ -374,21 +357,21 @@ class ReportBuilder:
             return sorted(set(session.scalars(select(ItemFlag.item_id))))
         return None
 
-    def _visuals(self, session: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
-        """Thumbnail and current heatmap of each item (loaded per item: bounded memory)."""
-        out: dict[int, dict[str, Any]] = {item_id: {} for item_id in ids}
-        for item_id, heatmap, geometry in session.execute(
-            select(
-                DetectionResult.item_id, DetectionResult.heatmap, DetectionResult.heatmap_geometry
-            ).where(DetectionResult.id.in_(current_result_ids()))
-        ):
-            if item_id in out:
-                out[item_id].update(heatmap=heatmap, geometry=geometry)
-        return out
+    def _offset(self, info: CaseView) -> int:
+        """The case's UTC offset for the times shown; UTC if the case holds none usable."""
+        offset = info.tz_offset_minutes
+        if isinstance(offset, int) and abs(offset) < 24 * 60:
+            return offset
+        self.findings.append(
+            f"The case's time zone offset ({offset!r} minutes) is not a usable offset; "
+            "times are shown in UTC."
+        )
+        return 0
 
     def _thumbnail(self, item_id: int) -> bytes | None:
+        """Loaded per item when its page is laid out: bounded memory."""
         with self.case.read() as session:
-            return session.scalar(select(Thumbnail.jpeg).where(Thumbnail.item_id == item_id))
+            return thumbnail_jpeg(session, item_id)
 
     def _integrity_progress(self, progress: Progress) -> None:
         self._throttle(
@@ -400,7 +383,12 @@ class ReportBuilder:
     # -- sections ------------------------------------------------------------------------
 
     def _cover(
-        self, info: CaseInfo, records: list[dict[str, Any]], integrity: IntegrityReport, zone: Any
+        self,
+        info: CaseView,
+        records: list[ItemView],
+        integrity: IntegrityReport,
+        zone: Any,
+        offset: int,
     ) -> list[Any]:
         generated = self.options.generated_at.astimezone(zone)
         scope = {
@@ -419,14 +407,14 @@ class ReportBuilder:
                 "Case created",
                 _p(
                     f"{info.created_utc.astimezone(zone).strftime('%Y-%m-%d %H:%M')}"
-                    f" {format_offset(info.tz_offset_minutes)} ({_e(info.tz_name)})"
+                    f" {format_offset(offset)} ({_e(info.tz_name)})"
                 ),
             ],
             [
                 "Report generated",
                 _p(
                     f"{generated.strftime('%Y-%m-%d %H:%M:%S')} "
-                    f"{format_offset(info.tz_offset_minutes)} "
+                    f"{format_offset(offset)} "
                     f"({iso_utc(self.options.generated_at)})"
                 ),
             ],
@@ -496,73 +484,60 @@ class ReportBuilder:
         story.append(PageBreak())
         return story
 
-    def _summary(self, records: list[dict[str, Any]]) -> list[Any]:
-        verdicts = Counter(
-            (r["detection"] or {}).get("verdict")
-            or ("error" if r["status"] == "error" else "not analysed")
-            for r in records
-        )
-        flags = Counter(code for r in records for code in r["flags"])
+    def _summary(self, records: list[ItemView]) -> list[Any]:
+        outcomes = Counter(present.outcome(r) for r in records)
+        flags = Counter(flag.code for r in records for flag in r.flags)
         story: list[Any] = [_p("Summary", "h1")]
         rows = [["Outcome", "Items"]]
-        for key in ("likely-generated", "inconclusive", "likely-real", "not analysed", "error"):
-            label = VERDICT_LABELS.get(key, key.capitalize())
-            rows.append([label, str(verdicts.get(key, 0))])
+        for key in present.OUTCOMES:
+            rows.append([present.OUTCOME_LABELS[key], str(outcomes.get(key, 0))])
         rows.append(["Total", str(len(records))])
         flag_rows = [["Metadata flag", "Items"]] + [
-            [_cell(FLAG_TITLES.get(code, code)), str(count)] for code, count in flags.most_common()
+            [_cell(present.flag_title(code)), str(count)] for code, count in flags.most_common()
         ]
         if len(flag_rows) == 1:
             flag_rows.append(["(none)", "0"])
-        outcomes = _table(rows, [45 * mm, 20 * mm], repeat=False)
+        outcome_table = _table(rows, [45 * mm, 20 * mm], repeat=False)
         flag_table = _table(flag_rows, [60 * mm, 20 * mm], repeat=False)
         if len(flag_rows) <= 12 and all(len(code) <= 200 for code in flags):
             # Side by side: a table inside a table cannot split, so only when it is short.
             story.append(
                 Table(
-                    [[outcomes, flag_table]],
+                    [[outcome_table, flag_table]],
                     colWidths=[80 * mm, 95 * mm],
                     style=[("VALIGN", (0, 0), (-1, -1), "TOP")],
                 )
             )
         else:
-            story += [outcomes, Spacer(1, 4 * mm), flag_table]
-        errors = [r for r in records if r["status"] == "error"]
+            story += [outcome_table, Spacer(1, 4 * mm), flag_table]
+        errors = [r for r in records if r.status == "error"]
         if errors:
             story.append(_p("Items with errors", "h2"))
             story.append(
                 _table(
                     [["Item", "File", "Reason"]]
-                    + [[str(r["id"]), _cell(r["file_name"]), _cell(r["error"])] for r in errors],
+                    + [[str(r.id), _cell(r.file_name), _cell(r.error)] for r in errors],
                     [14 * mm, 55 * mm, 111 * mm],
                 )
             )
         story.append(_p("All items", "h2"))
         rows = [["Item", "File", "SHA-256 (first 16)", "P(gen.)", "Verdict", "Flags"]]
         for r in records:
-            detection = r["detection"] or {}
-            probability = detection.get("probability_fake")
             rows.append(
                 [
-                    str(r["id"]),
-                    _cell(r["file_name"]),
-                    _cell((r["sha256"] or "unreadable")[:16], "mono"),
-                    _cell(_score(probability)) if r["detection"] else "",
-                    _p(
-                        _e(
-                            VERDICT_LABELS.get(detection.get("verdict", ""), "")
-                            or ("error" if r["status"] == "error" else "—")
-                        ),
-                        "cell",
-                    ),
-                    _cell(", ".join(FLAG_TITLES.get(c, c) for c in r["flags"])),
+                    str(r.id),
+                    _cell(r.file_name),
+                    _cell((r.sha256 or "unreadable")[:16], "mono"),
+                    _cell(present.probability_text(r.detection.probability)) if r.detection else "",
+                    _cell(present.outcome_label(r)),
+                    _cell(", ".join(present.flag_title(flag.code) for flag in r.flags)),
                 ]
             )
         story.append(_table(rows, [12 * mm, 50 * mm, 30 * mm, 14 * mm, 24 * mm, 50 * mm]))
         story.append(PageBreak())
         return story
 
-    def _method(self, records: list[dict[str, Any]], models: dict[str, DetectorModel]) -> list[Any]:
+    def _method(self, records: list[ItemView]) -> list[Any]:
         story: list[Any] = [
             _p("Method", "h1"),
             _p(
@@ -573,66 +548,56 @@ class ReportBuilder:
                 "analysis and would have been refused had it changed since import."
             ),
         ]
-        used = Counter(
-            (r["detection"] or {}).get("model_sha256") for r in records if r["detection"]
-        )
-        settings: dict[tuple[Any, ...], int] = Counter()
+        used: Counter[ModelView] = Counter()
+        settings: Counter[tuple[str, ...]] = Counter()
         for r in records:
-            detection = r["detection"]
+            detection = r.detection
             if detection:
-                thresholds = detection.get("thresholds") or {}
+                used[detection.model] += 1
                 key = (
-                    detection["model_sha256"],
-                    detection["device"],
-                    detection["precision"],
-                    thresholds.get("likely_generated"),
-                    thresholds.get("likely_real"),
-                    _preprocessing_text(detection.get("preprocessing") or {}),
-                    _versions_text(detection.get("versions") or {}),
+                    detection.model.sha256 or "?",
+                    detection.device,
+                    detection.precision,
+                    present.bands_text(detection.thresholds),
+                    _preprocessing_text(_as_dict(detection.preprocessing)),
+                    _versions_text(_as_dict(detection.versions)),
                 )
                 settings[key] += 1
         if not used:
             story.append(_p("No item in this report has a detector result.", "body"))
-        for sha, count in used.most_common():
-            model = models.get(sha or "")
+        for model, count in used.most_common():
             story.append(_p(f"Model used for {count} item(s)", "h2"))
+            known = model.sha256 is not None  # else a crafted case names a model it lacks
             rows = [
-                ["Name", _cell(model.name if model else "?")],
-                ["Weights SHA-256", _cell(sha, "mono")],
+                ["Name", _cell(model.name or "?")],
+                ["Weights SHA-256", _cell(model.sha256 or "?", "mono")],
                 [
                     "Format and source",
-                    _p(_e(f"{model.format}; {model.source}") if model else "?", "cell"),
+                    _p(_e(f"{model.format}; {model.source}") if known else "?", "cell"),
                 ],
             ]
-            if model is not None:
-                published = (model.details or {}).get("published_match")
+            if known:
                 rows.append(
                     [
                         "Published hash",
                         _p(
-                            _e(published or "not checked here (see the model store manifest)"),
+                            _e(
+                                model.published_match
+                                or "not checked here (see the model store manifest)"
+                            ),
                             "cell",
                         ),
                     ]
                 )
             story.append(_table(rows, [40 * mm, 140 * mm], header=False))
-        for (sha, device, precision, high, low, prep, versions), count in settings.items():
+        for (sha, device, precision, bands, prep, versions), count in settings.items():
             story.append(_p(f"Settings used for {count} item(s)", "h2"))
             story.append(
                 _table(
                     [
                         ["Weights", _p(_e(sha[:16]) + "…", "mono")],
                         ["Device, precision", _cell(f"{device}, {precision}")],
-                        [
-                            "Verdict bands",
-                            _p(
-                                _e(
-                                    f"P ≥ {_number(high)}: likely generated; P ≤ "
-                                    f"{_number(low)}: likely real; otherwise inconclusive"
-                                ),
-                                "cell",
-                            ),
-                        ],
+                        ["Verdict bands", _p(_e(bands), "cell")],
                         ["Preprocessing", _cell(prep)],
                         ["Software", _cell(versions)],
                         [
@@ -697,16 +662,14 @@ class ReportBuilder:
         story.append(PageBreak())
         return story
 
-    def _items(
-        self, records: list[dict[str, Any]], visuals: dict[int, dict[str, Any]]
-    ) -> list[Any]:
+    def _items(self, records: list[ItemView], visuals: dict[int, HeatmapView]) -> list[Any]:
         story: list[Any] = [_p("Items", "h1")]
         total = len(records)
         for number, record in enumerate(records, start=1):
             if self.cancel.cancelled:
                 raise UsageError("report cancelled")
             below: list[Any] = []
-            story.append(KeepTogether(self._item(record, visuals.get(record["id"], {}), below)))
+            story.append(KeepTogether(self._item(record, visuals.get(record.id), below)))
             story += [*below, Spacer(1, 5 * mm)]
             self._throttle(
                 lambda elapsed, n=number: Progress(
@@ -715,10 +678,10 @@ class ReportBuilder:
             )
         return story
 
-    def _pictures(self, record: dict[str, Any], visual: dict[str, Any]) -> tuple[list[Any], bool]:
+    def _pictures(self, record: ItemView, visual: HeatmapView | None) -> tuple[list[Any], bool]:
         """The item's picture and heatmap figure, or a placeholder saying why not (also a
         finding); True when both figures are drawn."""
-        item_id = record["id"]
+        item_id = record.id
         thumbnail = self._thumbnail(item_id)
         if not thumbnail:
             return [], False
@@ -732,14 +695,11 @@ class ReportBuilder:
                 _placeholder(f"Picture not shown: the stored thumbnail is unusable ({problem}).")
             ], False
         pictures: list[Any] = [_picture(thumbnail)]
-        if not visual.get("geometry"):
+        if visual is None or not visual.geometry:
             return pictures, False
         try:
             figure = parts.overlay_picture(
-                thumbnail,
-                visual.get("heatmap"),
-                visual["geometry"],
-                record["metadata"].get("orientation"),
+                thumbnail, visual.grid, dict(visual.geometry), record.metadata.orientation
             )
         except Exception as exc:  # one figure that cannot be drawn must not stop the report
             log.exception("heatmap figure of item %s", item_id)
@@ -753,38 +713,32 @@ class ReportBuilder:
             ], False
         return [*pictures, _picture(figure)], True
 
-    def _item(self, record: dict[str, Any], visual: dict[str, Any], below: list[Any]) -> list[Any]:
+    def _item(self, record: ItemView, visual: HeatmapView | None, below: list[Any]) -> list[Any]:
         """The item's heading, pictures and tables; long free text goes to ``below``."""
-        meta = record["metadata"]
-        detection = record["detection"]
-        story: list[Any] = [
-            _p(f"Item {record['id']}: {_e(_clip(record['file_name'] or '', 300))}", "h2")
-        ]
+        meta = record.metadata
+        detection = record.detection
+        story: list[Any] = [_p(f"Item {record.id}: {_e(_clip(record.file_name or '', 300))}", "h2")]
         pictures, heatmap_drawn = self._pictures(record, visual)
         left: list[Any] = []
         if detection:
-            thresholds = detection.get("thresholds") or {}
-            low = _band(thresholds, "likely_real", 0.3)
-            high = _band(thresholds, "likely_generated", 0.7)
-            probability = detection["probability_fake"]
+            probability = detection.probability
             if probability is None:
                 self.findings.append(
-                    f"Item {record['id']}: the stored detector score is not a finite number; "
+                    f"Item {record.id}: the stored detector score is not a finite number; "
                     "no score is shown."
                 )
-            verdict = VERDICT_LABELS.get(detection["verdict"], detection["verdict"])
             left.append(
                 _p(
-                    f"<b>P(AI-generated) = {_score(probability)}</b> — "
-                    f"{_e(_clip(str(verdict), 200))} (an indication, not proof)"
+                    f"<b>{_e(present.score_text(probability))}</b> — "
+                    f"{_e(_clip(present.verdict_label(detection.verdict), 200))} "
+                    "(an indication, not proof)"
                 )
             )
-            left.append(
-                parts.score_bar(probability, low, high, width=58 * mm, verdict=detection["verdict"])
-            )
+            bands = Bands.from_record(detection.thresholds, DEFAULT_BANDS)
+            bar = present.score_bar(probability, bands, detection.verdict)
+            left.append(parts.score_bar(bar, width=58 * mm))
         else:
-            error = _clip(record.get("error") or "not analysed", 600)
-            left.append(_p("No detector score: " + _e(error)))
+            left.append(_p(_e(_clip(present.no_score_text(record), 600))))
         # One row: the picture(s) and, beside them, the score; the facts table below.
         if heatmap_drawn:
             left.append(
@@ -805,64 +759,38 @@ class ReportBuilder:
                 style=[("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)],
             )
         )
-        lat, lon = meta.get("gps_latitude"), meta.get("gps_longitude")
-        taken = (meta.get("datetime_original") or "—") + (
-            f" {meta['datetime_original_offset']}" if meta.get("datetime_original_offset") else ""
-        )
         facts = [
-            ["Path", _cell(record["path"])],
+            ["Path", _cell(record.path)],
             *(
-                [_text_row("Also found at", "\n".join(record["duplicate_paths"]), below)]
-                if record["duplicate_paths"]
+                [_text_row("Also found at", "\n".join(record.duplicate_paths), below)]
+                if record.duplicate_paths
                 else []
             ),
             [
                 "Format",
-                _cell(
-                    f"{record['format'] or '?'}, {record['width'] or '?'} x "
-                    f"{record['height'] or '?'} px, {record['size_bytes']} bytes"
-                ),
+                _cell(f"{present.format_text(record)}; {present.size_text(record.size_bytes)}"),
             ],
-            [
-                "Camera",
-                _cell(camera_name(meta.get("camera_make"), meta.get("camera_model")) or "—"),
-            ],
-            ["Taken (EXIF)", _cell(taken)],
-            ["Software", _cell(meta.get("software") or "—")],
-            [
-                "GPS",
-                _cell(f"{lat:.6f}, {lon:.6f}" if lat is not None and lon is not None else "—"),
-            ],
-            ["MD5", _cell(record["md5"] or "—", "mono")],
-            ["SHA-1", _cell(record["sha1"] or "—", "mono")],
-            ["SHA-256", _cell(record["sha256"] or "—", "mono")],
+            ["Camera", _cell(present.camera_text(meta))],
+            ["Taken (EXIF)", _cell(present.taken_text(meta))],
+            ["Software", _cell(present.software_text(meta))],
+            ["GPS", _cell(present.gps_text(meta) or present.NOTHING)],
+            ["MD5", _cell(record.md5 or present.NOTHING, "mono")],
+            ["SHA-1", _cell(record.sha1 or present.NOTHING, "mono")],
+            ["SHA-256", _cell(record.sha256 or present.NOTHING, "mono")],
         ]
         if detection:
-            facts.append(
-                [
-                    "Model",
-                    _cell(
-                        f"{detection['model_name']} "
-                        f"({detection['model_sha256'][:16]}…), "
-                        f"{detection['device']}, {detection['analyzed_utc']}"
-                    ),
-                ]
-            )
-        review = record["review"]
-        state = REVIEW_STATES.get(review["state"], review["state"])
-        tags = f"; tags: {', '.join(review['tags'])}" if review["tags"] else ""
-        facts.append(["Review", _cell(f"{state}{tags}")])
-        if review["notes"]:
-            facts.append(_text_row("Examiner notes", review["notes"], below))
+            facts.append(["Model", _cell(present.provenance_text(detection))])
+        facts.append(["Review", _cell(present.review_text(record.review))])
+        if record.review.notes:
+            facts.append(_text_row("Examiner notes", record.review.notes, below))
         story.append(_table(facts, [30 * mm, 150 * mm], header=False))
-        if record["flags"]:
-            explanations = record.get("flag_explanations", {})
+        if record.flags:
             story.append(
                 _table(
                     [["Flag", "Explanation"]]
                     + [
-                        [_cell(FLAG_TITLES.get(c, c)), _cell(explanations.get(c, ""))]
-                        for c in record["flags"]
+                        [_cell(present.flag_title(flag.code)), _cell(flag.explanation)]
+                        for flag in record.flags
                     ],
                     [35 * mm, 145 * mm],
                     repeat=False,
@@ -903,6 +831,10 @@ def _picture(jpeg_bytes: bytes) -> parts.JpegFlowable:
 
 def _placeholder(text: str) -> Any:
     return parts.placeholder(_e(text), 55 * mm, 41 * mm)
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _preprocessing_text(prep: dict[str, Any]) -> str:

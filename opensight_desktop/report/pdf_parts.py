@@ -23,17 +23,12 @@ from reportlab.platypus import Flowable, Paragraph, Table
 
 from opensight_desktop.detector.geometry import Geometry
 from opensight_desktop.detector.heatmap import decode_cam, overlay
+from opensight_desktop.present import ScoreBar
 from opensight_desktop.resources import resource
 
 SANS, SANS_BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
 INK = colors.HexColor("#1a202c")
 MUTED = colors.HexColor("#4a5568")
-BAND_COLORS = (colors.HexColor("#9ae6b4"), colors.HexColor("#fbd38d"), colors.HexColor("#feb2b2"))
-VERDICT_COLORS = {
-    "likely-generated": colors.HexColor("#c0392b"),
-    "inconclusive": colors.HexColor("#b7791f"),
-    "likely-real": colors.HexColor("#2f855a"),
-}
 
 
 @cache
@@ -108,51 +103,45 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def score_bar(
-    probability: float | None,
-    low: float,
-    high: float,
-    width: float = 80 * mm,
-    verdict: str | None = None,
-) -> Drawing:
-    """0..1 with the verdict bands and a marker at the score."""
+def score_bar(bar: ScoreBar, width: float = 80 * mm) -> Drawing:
+    """The score bar of present.score_bar, drawn with ReportLab (the GUI draws the same)."""
     height = 12 * mm
     drawing = Drawing(width, height)
     bar_y, bar_h = 6 * mm, 4 * mm
-    for (start, end), color in zip(((0, low), (low, high), (high, 1)), BAND_COLORS, strict=True):
+    line = colors.HexColor(bar.line_color)
+    for segment in bar.segments:
         drawing.add(
             Rect(
-                start * width,
+                segment.start * width,
                 bar_y,
-                (end - start) * width,
+                (segment.end - segment.start) * width,
                 bar_h,
-                fillColor=color,
+                fillColor=colors.HexColor(segment.color),
                 strokeColor=None,
             )
         )
-    drawing.add(Rect(0, bar_y, width, bar_h, fillColor=None, strokeColor=MUTED, strokeWidth=0.5))
-    for value in (0.0, low, high, 1.0):
-        anchor = "start" if value == 0 else "end" if value == 1 else "middle"
+    drawing.add(Rect(0, bar_y, width, bar_h, fillColor=None, strokeColor=line, strokeWidth=0.5))
+    for tick in bar.ticks:
         drawing.add(
             String(
-                value * width,
+                tick.value * width,
                 bar_y - 3.2 * mm,
-                f"{value:g}",
+                tick.label,
                 fontName=SANS,
                 fontSize=6,
-                fillColor=MUTED,
-                textAnchor=anchor,
+                fillColor=line,
+                textAnchor=tick.anchor,
             )
         )
-    if probability is not None:
-        x = min(max(probability, 0.0), 1.0) * width  # a hostile model's score stays on the bar
+    if bar.marker is not None:
+        x = bar.marker * width
         drawing.add(
             Line(
                 x,
                 bar_y - 1 * mm,
                 x,
                 bar_y + bar_h + 1 * mm,
-                strokeColor=VERDICT_COLORS.get(verdict or "", INK),
+                strokeColor=colors.HexColor(bar.marker_color),
                 strokeWidth=2,
             )
         )

@@ -1,0 +1,240 @@
+"""Facts about an item as people read them, worded once for the GUI, the PDF report and
+the command line.
+
+Plain text, Qt-free and ReportLab-free: each front end only lays it out and escapes it for
+its markup (and shows names and paths through textsafe.visible, as everywhere). The score
+bar's geometry is here too: the bands, ticks and marker both drawings use, and their
+colours (from detector/verdict.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from opensight_desktop.case.models import REVIEW_STATES, STATUS_ERROR, STATUS_IMPORTED
+from opensight_desktop.case.queries import camera_name
+from opensight_desktop.detector.verdict import (
+    BAND_COLORS,
+    INCONCLUSIVE,
+    LIKELY_GENERATED,
+    LIKELY_REAL,
+    VERDICT_COLORS,
+    VERDICT_LABELS,
+    VERDICTS,
+    Bands,
+)
+from opensight_desktop.metadata.flags import FLAG_TITLES
+from opensight_desktop.timeutil import iso_seconds
+
+if TYPE_CHECKING:
+    from opensight_desktop.case.views import (
+        DetectionView,
+        ItemView,
+        MetadataView,
+        ReviewView,
+    )
+
+NOTHING = "—"  # a fact the item does not have
+UNKNOWN = "?"  # a fact that should be there and is not known
+
+# An item's outcome in summaries: a verdict, or why there is none.
+NOT_ANALYSED = "not analysed"
+ERROR = "error"
+OUTCOMES = (*VERDICTS, NOT_ANALYSED, ERROR)
+OUTCOME_LABELS = {**VERDICT_LABELS, NOT_ANALYSED: "Not analysed", ERROR: "Error"}
+
+SCORE_MEANING = (
+    "The detector's estimate that the image is AI-generated. It is an indication to weigh "
+    "with other evidence, not proof; accuracy is lower on generators newer than its "
+    "training data."
+)
+
+
+# -- camera, time, place ---------------------------------------------------------------
+
+
+def camera_text(meta: MetadataView) -> str:
+    return camera_name(meta.camera_make, meta.camera_model) or NOTHING
+
+
+def taken_text(meta: MetadataView) -> str:
+    """The time the camera recorded (by its own clock), with the UTC offset it recorded."""
+    taken = meta.datetime_original
+    if not taken:
+        return NOTHING
+    offset = meta.datetime_original_offset
+    return f"{taken} (UTC{offset})" if offset else taken
+
+
+def gps_text(meta: MetadataView) -> str | None:
+    """Signed decimal degrees (south and west negative), and the altitude if recorded;
+    None without a position."""
+    lat, lon = meta.gps_latitude, meta.gps_longitude
+    if lat is None or lon is None:
+        return None
+    altitude = meta.gps_altitude_m
+    return f"{lat:.6f}, {lon:.6f}" + (f" ({altitude:g} m)" if altitude is not None else "")
+
+
+def software_text(meta: MetadataView) -> str:
+    return meta.software or NOTHING
+
+
+def orientation_text(meta: MetadataView) -> str:
+    """The EXIF orientation tag's value (1 is upright as stored)."""
+    orientation = meta.orientation
+    return NOTHING if orientation is None else str(orientation)
+
+
+# -- the file ----------------------------------------------------------------------------
+
+
+def size_text(size_bytes: int | None) -> str:
+    return UNKNOWN if size_bytes is None else f"{size_bytes:,} bytes"
+
+
+def format_text(item: ItemView) -> str:
+    """ "JPEG, 4032 x 3024 px, RGB" (the colour mode when known)."""
+    text = f"{item.format or UNKNOWN}, {item.width or UNKNOWN} x {item.height or UNKNOWN} px"
+    return f"{text}, {item.mode}" if item.mode else text
+
+
+def status_text(item: ItemView) -> str:
+    return item.status + (f": {item.error}" if item.error else "")
+
+
+# -- the score -------------------------------------------------------------------------
+
+
+def probability_text(probability: float | None, digits: int = 3) -> str:
+    return "not a finite number" if probability is None else f"{probability:.{digits}f}"
+
+
+def score_text(probability: float | None) -> str:
+    return f"P(AI-generated) = {probability_text(probability)}"
+
+
+def verdict_label(verdict: str | None) -> str:
+    """The verdict in words; a value this version does not know is shown as stored."""
+    return VERDICT_LABELS.get(verdict or "", verdict or "")
+
+
+def bands_text(thresholds: Any) -> str:
+    """The rule a result was scored with (its stored thresholds; "?" where unreadable)."""
+    stored = thresholds if isinstance(thresholds, dict) else {}
+
+    def number(key: str) -> str:
+        value = stored.get(key)
+        usable = isinstance(value, int | float) and not isinstance(value, bool)
+        return f"{value:g}" if usable else UNKNOWN
+
+    return (
+        f"P ≥ {number('likely_generated')}: likely generated; "
+        f"P ≤ {number('likely_real')}: likely real; otherwise inconclusive"
+    )
+
+
+def no_score_text(item: ItemView) -> str:
+    """Why an item has no score."""
+    if item.status == STATUS_IMPORTED and not item.error:
+        return "Not analysed yet."
+    return f"No score: {item.error or item.status}"
+
+
+def outcome(item: ItemView) -> str:
+    """Its verdict, or ``error`` / ``not analysed`` (a key of OUTCOME_LABELS)."""
+    if item.detection is not None:
+        return item.detection.verdict
+    return ERROR if item.status == STATUS_ERROR else NOT_ANALYSED
+
+
+def outcome_label(item: ItemView) -> str:
+    key = outcome(item)
+    return OUTCOME_LABELS.get(key, key)
+
+
+def provenance_text(detection: DetectionView) -> str:
+    """Which model scored the item (name, weights), where, and when."""
+    model = detection.model
+    weights = f"{model.sha256[:16]}…" if model.sha256 else "not in this case"
+    where = detection.device + (
+        f" ({detection.device_description})" if detection.device_description else ""
+    )
+    return (
+        f"{model.name or UNKNOWN} (weights SHA-256 {weights}) on {where}, "
+        f"{detection.precision}; analysed {iso_seconds(detection.analyzed_utc)}"
+    )
+
+
+def flag_title(code: str) -> str:
+    """A flag's title; a code this version does not know is shown as stored."""
+    return FLAG_TITLES.get(code, code)
+
+
+# -- review ------------------------------------------------------------------------------
+
+
+# The states in the order menus offer them (keys 0-4 in the GUI).
+REVIEW_ORDER = tuple(REVIEW_STATES)
+
+
+def review_label(state: str) -> str:
+    return REVIEW_STATES.get(state, state)
+
+
+def review_text(review: ReviewView) -> str:
+    tags = f"; tags: {', '.join(review.tags)}" if review.tags else ""
+    return review_label(review.state) + tags
+
+
+# -- the score bar -----------------------------------------------------------------------
+
+BAR_LINE = "#4a5568"  # the bar's outline and tick labels
+MARKER = "#1a202c"  # the marker of a score whose verdict has no colour
+
+
+@dataclass(frozen=True, slots=True)
+class BarSegment:
+    start: float  # 0..1 along the bar
+    end: float
+    color: str
+
+
+@dataclass(frozen=True, slots=True)
+class BarTick:
+    value: float  # 0..1 along the bar
+    label: str
+    anchor: str  # where the label sits: "start", "middle" or "end" of its text
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreBar:
+    """What a score bar shows, in fractions of its length; toolkits only draw it."""
+
+    segments: tuple[BarSegment, ...]
+    ticks: tuple[BarTick, ...]
+    marker: float | None  # the score, kept on the bar (a hostile model's can be outside)
+    marker_color: str
+    line_color: str = BAR_LINE
+
+
+def score_bar(probability: float | None, bands: Bands, verdict: str | None = None) -> ScoreBar:
+    """0..1 with the verdict bands coloured, ticks at the ends and the band edges, and a
+    marker at the score in its verdict's colour."""
+    low, high = bands.likely_real, bands.likely_generated
+    return ScoreBar(
+        segments=(
+            BarSegment(0.0, low, BAND_COLORS[LIKELY_REAL]),
+            BarSegment(low, high, BAND_COLORS[INCONCLUSIVE]),
+            BarSegment(high, 1.0, BAND_COLORS[LIKELY_GENERATED]),
+        ),
+        ticks=(
+            BarTick(0.0, "0", "start"),
+            BarTick(low, f"{low:g}", "middle"),
+            BarTick(high, f"{high:g}", "middle"),
+            BarTick(1.0, "1", "end"),
+        ),
+        marker=None if probability is None else min(max(probability, 0.0), 1.0),
+        marker_color=VERDICT_COLORS.get(verdict or "", MARKER),
+    )
