@@ -11,12 +11,17 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from opensight_desktop import APP_NAME, __version__
 from opensight_desktop.errors import OpenSightError
 from opensight_desktop.logs import setup_logging
 from opensight_desktop.progress import Progress
 from opensight_desktop.textsafe import visible
+
+if TYPE_CHECKING:
+    from opensight_desktop.benchmarks.scratch_home import BenchModel, ScratchHome
+    from opensight_desktop.benchmarks.sizes import Sizes
 
 log = logging.getLogger("opensight_desktop.cli")
 
@@ -37,6 +42,16 @@ def _safe(text: str) -> str:
     """Paths may hold newlines, control, bidirectional or zero-width characters: print
     each as ⟨U+XXXX⟩ (textsafe.visible), so the terminal shows the name as it is."""
     return visible(text)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {text!r}")
+    return value
 
 
 def _human_bytes(count: int) -> str:
@@ -510,66 +525,75 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import json
     import tempfile
 
-    work = Path(args.work) if args.work else Path(tempfile.gettempdir()) / "opensight-bench"
-    results: dict[str, object] = {}
-    if args.suite in ("import", "all"):
-        from opensight_desktop.benchmarks import import_bench
+    from opensight_desktop.benchmarks.scratch_home import scratch_home
 
-        _out(f"Import benchmark (generated images are cached in {work})...")
-        results["import"] = import_bench.run(work, quick=args.quick)
-        _out(import_bench.format_report(results["import"]))  # type: ignore[arg-type]
-    if args.suite in ("detector", "all"):
-        results["detector"] = _bench_detector(args, work)
-    if args.suite in ("report", "all"):
-        results["report"] = _bench_report(args, work)
+    work = Path(args.work) if args.work else Path(tempfile.gettempdir()) / "opensight-bench"
+    sizes: Sizes = "tiny" if args.tiny else "quick" if args.quick else "full"
+    results: dict[str, object] = {"sizes": sizes}
+    # The user's settings and model are read here; all else happens in a data folder of
+    # the benchmark's own (their model store, settings and signing key stay as they are).
+    with scratch_home(work, args.model) as home:
+        if args.suite in ("import", "all"):
+            from opensight_desktop.benchmarks import import_bench
+
+            _out(f"Import benchmark (generated images are cached in {work})...")
+            results["import"] = import_bench.run(work, sizes)
+            _out(import_bench.format_report(results["import"]))  # type: ignore[arg-type]
+        if args.suite in ("detector", "all"):
+            results["detector"] = _bench_detector(args, work, sizes, home)
+        if args.suite in ("report", "all"):
+            results["report"] = _bench_report(args, work, home)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
     return EXIT_OK
 
 
-def _bench_model(args: argparse.Namespace, work: Path):  # type: ignore[no-untyped-def]
-    """The model to measure with: the one named, the active one, else random weights."""
-    from opensight_desktop.detector.store import ModelStore
-
-    store = ModelStore()
-    model = store.find(args.model) if args.model else store.active()
-    if model is None:
-        # Throughput does not depend on the weights' values: random ones measure the same.
-        from opensight_desktop.benchmarks.random_model import random_checkpoint
-
-        folder = random_checkpoint(work / "random-model")
-        model, _ = store.import_path(folder, name="random weights (benchmark only)")
+def _bench_model(home: ScratchHome) -> BenchModel:
+    """The model to measure with: the one named, the user's active one, else random weights
+    (throughput does not depend on the weights' values: random ones measure the same)."""
+    bench = home.model()
+    if bench.random:
         _out("No model installed: measuring with random weights (same cost as real ones).")
-    return store, model
+    return bench
 
 
-def _bench_report(args: argparse.Namespace, work: Path) -> dict[str, object]:
+def _bench_report(args: argparse.Namespace, work: Path, home: ScratchHome) -> dict[str, object]:
     from opensight_desktop.benchmarks import report_bench
     from opensight_desktop.settings import load_settings
 
-    _store, model = _bench_model(args, work)
-    _out(f"Report benchmark: {args.report_items} analysed items (made once, cached in {work})...")
+    bench = _bench_model(home)
+    _out(
+        f"Report benchmark with {_safe(bench.model.name)}: {args.report_items} analysed items "
+        f"(made once, cached in {work})..."
+    )
     result = report_bench.run(
-        work, args.report_items, model.id, args.device or load_settings().device
+        work, args.report_items, bench.model.id, args.device or load_settings().device
     )
     _out(
         f"  {result['items']}-item report: {result['seconds']} s, {result['pages']} pages, "
         f"{result['bytes'] / 1e6:.1f} MB, peak RSS {result['peak_rss_mb']} MB"
     )
-    return result
+    return {**result, "model": bench.record()}
 
 
-def _bench_detector(args: argparse.Namespace, work: Path) -> dict[str, object]:
+def _bench_detector(
+    args: argparse.Namespace, work: Path, sizes: Sizes, home: ScratchHome
+) -> dict[str, object]:
     from opensight_desktop.benchmarks import detector_bench
     from opensight_desktop.settings import load_settings
 
-    store, model = _bench_model(args, work)
-    detector = store.load(model, args.device or load_settings().device)
+    bench = _bench_model(home)
+    model = bench.model
+    detector = bench.store.load(model, args.device or load_settings().device)
     batch = args.batch_size or load_settings().batch_size
-    _out(f"Detector benchmark with {model.name} on {detector.record()['device_description']}...")
-    result = detector_bench.run(
-        detector, Path(args.images) if args.images else work, batch, args.quick, model.id
+    _out(
+        f"Detector benchmark with {_safe(model.name)} on "
+        f"{detector.record()['device_description']}..."
     )
+    result = detector_bench.run(
+        detector, Path(args.images) if args.images else work, batch, sizes, model.id
+    )
+    result["model"] = bench.record()
     _out(detector_bench.format_report(result))
     if args.memory_run:
         _out(f"Memory over a {args.memory_run}-image analysis (640x480 JPEGs, heatmaps on)...")
@@ -718,7 +742,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--suite", choices=["import", "detector", "report", "all"], default="all")
     bench.add_argument(
         "--report-items",
-        type=int,
+        type=_positive_int,
         default=1000,
         metavar="N",
         help="size of the analysed case the report benchmark uses",
@@ -728,14 +752,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--images",
         metavar="DIR",
         help="detector sets from this folder "
-        "(jpeg12mp/ and png1mp/ subfolders are made there if missing)",
+        "(camera12mp/ and png1mp/ subfolders are made there if missing)",
     )
     bench.add_argument("--batch-size", type=int, default=None)
     bench.add_argument(
-        "--model", metavar="ID", help="default: the active model, else random weights"
+        "--model",
+        metavar="ID",
+        help="default: the active model, else random weights (either way measured on a "
+        "copy in a temporary model store; yours is not changed)",
+    )
+    bench.add_argument(
+        "--memory-run",
+        type=_positive_int,
+        metavar="N",
+        help="detector: also measure peak memory over an N-image analysis",
     )
     bench.add_argument("--work", metavar="DIR", help="where generated images are cached")
     bench.add_argument("--quick", action="store_true", help="small sets (a smoke run)")
+    # the fewest files that take every step: for the tests (its figures mean nothing)
+    bench.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     bench.add_argument("--json", metavar="OUT", help="also write the figures as JSON")
     bench.set_defaults(handler=cmd_bench)
     return parser

@@ -5,14 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
-
-# Robustness tests set this to hold a finished temporary file before its rename, so that
-# a kill lands exactly there. Unset in normal use.
-PAUSE_BEFORE_RENAME_ENV = "OPENSIGHT_TEST_PAUSE_BEFORE_RENAME"
 
 
 @contextlib.contextmanager
@@ -34,8 +29,6 @@ def atomic_output(
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        if os.environ.get(PAUSE_BEFORE_RENAME_ENV):  # fault injection for the kill tests
-            time.sleep(float(os.environ[PAUSE_BEFORE_RENAME_ENV]))
         if before_replace is not None:
             before_replace()
         os.replace(tmp_name, target)

@@ -16,9 +16,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from opensight_desktop.benchmarks import exif_writer
 from opensight_desktop.benchmarks.synthetic import synthetic_photo
-from tests import imagegen
+from tests import exif_writer, imagegen
 
 FORMATS = {
     "JPEG": ".jpg",

@@ -278,14 +278,14 @@ def test_worker_processes_survive_a_crashing_decoder(case, tmp_path, monkeypatch
     """Large imports read files in worker processes; one that dies (as a C decoder can on
     a hostile file) costs only that file, recorded as an error item."""
     from opensight_desktop.pipeline import import_job
-    from opensight_desktop.pipeline.ingest import CRASH_ON_ENV
+    from tests import faults
 
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(12):
         imagegen.save(folder / f"img{i:02d}.png", "PNG", size=(40, 30), seed=i)
     monkeypatch.setattr(import_job, "PROCESS_POOL_MIN_FILES", 1)
-    monkeypatch.setenv(CRASH_ON_ENV, "img05.png")
+    monkeypatch.setattr(import_job, "ingest", faults.crash_on("img05.png"))
     summary = run_import(case, [folder], workers=2)
     assert summary.state == "completed"
     assert (summary.imported, summary.errors) == (11, 1)

@@ -12,7 +12,6 @@ import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 from sqlalchemy import select
 
-from opensight_desktop.benchmarks import exif_writer as exifgen
 from opensight_desktop.case.models import EvidenceItem, ItemMetadata
 from opensight_desktop.evidence.decode import inspect_image
 from opensight_desktop.metadata.extract import extract_metadata
@@ -28,6 +27,7 @@ from opensight_desktop.metadata.flags import (
 )
 from opensight_desktop.pipeline.import_job import ImportJob
 from opensight_desktop.report.export import export_document
+from tests import exif_writer as exifgen
 from tests import imagegen
 
 PHOTO = imagegen.noise_image(640, 480, seed=21)

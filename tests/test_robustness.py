@@ -19,18 +19,20 @@ from opensight_desktop.case.models import AuditEntry, DetectionResult, EvidenceI
 from opensight_desktop.case.store import Case
 from opensight_desktop.cli import main
 from opensight_desktop.errors import CaseFileError
-from opensight_desktop.fileio import PAUSE_BEFORE_RENAME_ENV
-from opensight_desktop.pipeline.ingest import HANG_ON_ENV
 from tests import checkpoint_factory as cf
-from tests import fuzz_corpus, imagegen
+from tests import faults, fuzz_corpus, imagegen
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="signals and rlimits are POSIX")
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def cli(*args: str, env: dict | None = None, **kwargs) -> subprocess.Popen:
+def cli(*args: str, faulty: list[str] | None = None, **kwargs) -> subprocess.Popen:
+    """The command line in a new process; ``faulty``: with those ``tests.faults`` options."""
+    command = ["opensight_desktop"] if faulty is None else ["tests.faults", *faulty, "--"]
     return subprocess.Popen(
-        [sys.executable, "-m", "opensight_desktop", *args],
-        env={**os.environ, **(env or {})},
+        [sys.executable, "-m", *command, *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -82,7 +84,7 @@ def test_killed_import_resumes_and_completes(tmp_path):
     folder = images(tmp_path / "ev", 160)
     case_path = new_case(tmp_path / "c.osc")
     # the import stalls on one file, so the kill lands while it is running
-    process = cli("import", str(case_path), str(folder), env={HANG_ON_ENV: "img0150.png"})
+    process = cli("import", str(case_path), str(folder), faulty=["--hang-on", "img0150.png"])
     wait_for(lambda: count(case_path, "SELECT count(*) FROM evidence_item") >= 100)
     process.send_signal(signal.SIGKILL)
     process.wait(30)
@@ -140,7 +142,7 @@ def test_killed_while_writing_leaves_no_partial_output(tmp_path, what):
         if what == "report"
         else ["export", str(case_path), "--format", "json", "-o", str(output)]
     )
-    process = cli(*args, env={PAUSE_BEFORE_RENAME_ENV: "60"})
+    process = cli(*args, faulty=["--pause-before-replace", "60"])
     wait_for(lambda: any(tmp_path.glob(f".{output.name}.*.part")), 120)
     process.send_signal(signal.SIGKILL)
     process.wait(30)
@@ -198,7 +200,7 @@ def test_a_stalled_decoder_is_stopped(case, tmp_path, monkeypatch):
     folder = images(tmp_path / "ev", 6)
     monkeypatch.setattr(import_job, "PROCESS_POOL_MIN_FILES", 1)
     monkeypatch.setattr(import_job, "FILE_TIMEOUT_S", 5.0)
-    monkeypatch.setenv(HANG_ON_ENV, "img0003.png")
+    monkeypatch.setattr(import_job, "ingest", faults.hang_on("img0003.png"))
     started = time.monotonic()
     summary = import_job.ImportJob(case, [str(folder)], workers=2).run()
     assert time.monotonic() - started < 120

@@ -10,7 +10,6 @@ naive  per image: PIL open, torchvision transforms, model at batch 1 (steady sta
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -23,12 +22,18 @@ from typing import Any
 import torch
 from PIL import Image
 
+from opensight_desktop.benchmarks.child_process import run_module
+from opensight_desktop.benchmarks.sizes import Sizes
 from opensight_desktop.benchmarks.synthetic import write_set
 from opensight_desktop.case.store import Case
 from opensight_desktop.detector.model import LoadedDetector
 from opensight_desktop.detector.preprocess import to_model_input
 from opensight_desktop.pipeline.analyze_job import AnalysisJob
 from opensight_desktop.pipeline.import_job import ImportJob
+
+MEASURE_MEMORY = "opensight_desktop.benchmarks.measure_analysis_memory"
+# images per set: 12-megapixel camera JPEGs, 1-megapixel PNGs
+SET_COUNTS: dict[Sizes, tuple[int, int]] = {"full": (24, 32), "quick": (8, 8), "tiny": (2, 2)}
 
 
 def bare_forward_rate(detector: LoadedDetector, batch_size: int, batches: int = 4) -> float:
@@ -130,18 +135,16 @@ def startup_to_first_result(model_id: str, image: Path, device: str) -> float:
 
 
 def run(
-    detector: LoadedDetector, work: Path, batch_size: int, quick: bool, model_id: str
+    detector: LoadedDetector, work: Path, batch_size: int, sizes: Sizes, model_id: str
 ) -> dict[str, Any]:
     cores = os.cpu_count() or 1
+    cameras, pngs = SET_COUNTS[sizes]
     sets = [
         (
             "12-megapixel camera JPEGs",
-            write_set(work / "camera12mp", 8 if quick else 24, (4000, 3000), "JPEG", "camera12mp"),
+            write_set(work / "camera12mp", cameras, (4000, 3000), "JPEG", "camera12mp"),
         ),
-        (
-            "1-megapixel PNGs",
-            write_set(work / "png1mp", 8 if quick else 32, (1000, 1000), "PNG", "png1mp"),
-        ),
+        ("1-megapixel PNGs", write_set(work / "png1mp", pngs, (1000, 1000), "PNG", "png1mp")),
     ]
     forward = bare_forward_rate(detector, batch_size)
     rows = []
@@ -210,26 +213,4 @@ def memory_run(model_id: str, device: str, work: Path, count: int) -> dict[str, 
     so that only the analysis is measured)."""
     folder = work / f"memory-{count}"
     write_set(folder, count, (640, 480), "JPEG", "mem")
-    code = f"""
-import json, tempfile
-from pathlib import Path
-from opensight_desktop.benchmarks.memory import peak_rss_mb, rss_mb
-from opensight_desktop.case.store import Case
-from opensight_desktop.detector.store import ModelStore
-from opensight_desktop.pipeline.analyze_job import AnalysisJob
-from opensight_desktop.pipeline.import_job import ImportJob
-store = ModelStore()
-detector = store.load(store.find({model_id!r}), {device!r})
-samples = []
-def sample(progress):
-    samples.append((progress.done, round(rss_mb(), 1)))
-with tempfile.TemporaryDirectory() as tmp:
-    with Case.create(Path(tmp) / "m.osc", number="m", title="m", examiner="m") as case:
-        ImportJob(case, [{str(folder)!r}]).run()
-        summary = AnalysisJob(case, detector, batch_size=8, heatmaps=True, progress=sample,
-                              progress_interval=5.0).run()
-print(json.dumps({{"analyzed": summary.analyzed, "peak_rss_mb": round(peak_rss_mb(), 1),
-                   "samples": samples}}))
-"""
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_module(MEASURE_MEMORY, model_id, device, str(folder))

@@ -6,17 +6,31 @@ files), both measured in the same run with the files in the page cache.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from opensight_desktop.benchmarks.child_process import run_module
+from opensight_desktop.benchmarks.sizes import Sizes
 from opensight_desktop.benchmarks.synthetic import write_set
+
+MEASURE_IMPORT = "opensight_desktop.benchmarks.measure_import"
+# files per set: 12-megapixel camera JPEGs, small JPEGs; then the file counts of the
+# memory runs
+SET_COUNTS: dict[Sizes, tuple[int, int]] = {
+    "full": (100, 2000),
+    "quick": (10, 200),
+    "tiny": (2, 4),
+}
+MEMORY_COUNTS: dict[Sizes, tuple[int, ...]] = {
+    "full": (1000, 10000),
+    "quick": (500, 2000),
+    "tiny": (10, 20),
+}
 
 
 @dataclass
@@ -41,8 +55,8 @@ def _warm(paths: list[Path]) -> None:
 
 
 def time_hash_tools(paths: list[Path]) -> float:
-    tools = [shutil.which(name) for name in ("md5sum", "sha1sum", "sha256sum")]
-    if not all(tools):
+    tools = [t for t in (shutil.which(n) for n in ("md5sum", "sha1sum", "sha256sum")) if t]
+    if len(tools) != 3:
         raise RuntimeError("md5sum/sha1sum/sha256sum not found (coreutils)")
     args = [str(p) for p in paths]
     started = time.perf_counter()
@@ -56,29 +70,15 @@ def time_hash_tools(paths: list[Path]) -> float:
 
 def _import_in_subprocess(folder: Path, case_dir: Path) -> dict[str, float]:
     """Import into a fresh case in a child process: its own peak RSS and wall time."""
-    code = f"""
-import json, time, sys
-from opensight_desktop.benchmarks.memory import peak_rss_mb
-from opensight_desktop.case.store import Case
-from opensight_desktop.pipeline.import_job import ImportJob
-case = Case.create({str(case_dir / "bench.osc")!r}, number="bench", title="bench", examiner="bench")
-started = time.perf_counter()
-summary = ImportJob(case, [{str(folder)!r}]).run()
-elapsed = time.perf_counter() - started
-case.close()
-print(json.dumps({{"seconds": elapsed, "imported": summary.imported, "errors": summary.errors,
-                   "peak_rss_mb": peak_rss_mb(),
-                   "metadata_share": summary.metadata_seconds / max(summary.file_seconds, 1e-9)}}))
-"""
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_module(MEASURE_IMPORT, str(case_dir / "bench.osc"), str(folder))
 
 
-def run(work: Path, quick: bool = False) -> dict[str, object]:
+def run(work: Path, sizes: Sizes = "full") -> dict[str, object]:
     work.mkdir(parents=True, exist_ok=True)
+    cameras, small = SET_COUNTS[sizes]
     sets = [
-        ("12-megapixel camera JPEGs", "camera12mp", 10 if quick else 100, (4000, 3000), "JPEG"),
-        ("small images (640x480 JPEG)", "small", 200 if quick else 2000, (640, 480), "JPEG"),
+        ("12-megapixel camera JPEGs", "camera12mp", cameras, (4000, 3000), "JPEG"),
+        ("small images (640x480 JPEG)", "small", small, (640, 480), "JPEG"),
     ]
     figures = []
     for label, name, count, size, fmt in sets:
@@ -99,7 +99,7 @@ def run(work: Path, quick: bool = False) -> dict[str, object]:
             )
         )
     memory = []
-    for count in (500, 2000) if quick else (1000, 10000):
+    for count in MEMORY_COUNTS[sizes]:
         paths = write_set(work / "tiny", count, (96, 64), "PNG", "tiny")
         folder = work / f"tiny-{count}"
         folder.mkdir(exist_ok=True)

@@ -3,26 +3,13 @@ only the report)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from opensight_desktop.benchmarks.child_process import run_module
 from opensight_desktop.benchmarks.synthetic import write_set
 
-REPORT_CODE = """
-import json, sys, time
-from opensight_desktop.benchmarks.memory import peak_rss_mb
-from opensight_desktop.case.store import Case
-from opensight_desktop.report.pdf import ReportBuilder, ReportOptions
-started = time.perf_counter()
-with Case.open(sys.argv[1]) as case:
-    result = ReportBuilder(case, ReportOptions()).write(sys.argv[2])
-print(json.dumps({"seconds": round(time.perf_counter() - started, 1), "pages": result.pages,
-                  "items": result.items, "peak_rss_mb": round(peak_rss_mb(), 1),
-                  "bytes": __import__("os").path.getsize(sys.argv[2])}))
-"""
+MEASURE_REPORT = "opensight_desktop.benchmarks.measure_report"
 
 
 def prepare_case(work: Path, items: int, model_id: str, device: str) -> Path:
@@ -54,10 +41,4 @@ def prepare_case(work: Path, items: int, model_id: str, device: str) -> Path:
 def run(work: Path, items: int, model_id: str, device: str) -> dict[str, Any]:
     case = prepare_case(work, items, model_id, device)
     output = work / f"report-{items}.pdf"
-    out = subprocess.run(
-        [sys.executable, "-c", REPORT_CODE, str(case), str(output)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_module(MEASURE_REPORT, str(case), str(output))

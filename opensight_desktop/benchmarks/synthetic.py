@@ -1,4 +1,5 @@
-"""Synthetic photo-like images for benchmarks and tests (no data sets can be downloaded)."""
+"""Synthetic photo-like images: the benchmark's inputs (no data sets can be downloaded; the
+tests draw on ``synthetic_photo`` too)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from opensight_desktop.benchmarks import camera_exif
 
 
 def synthetic_photo(width: int, height: int, seed: int = 0) -> Image.Image:
@@ -20,9 +23,7 @@ def synthetic_photo(width: int, height: int, seed: int = 0) -> Image.Image:
 
 def camera_jpeg(image: Image.Image, seed: int, quality: int = 92) -> bytes:
     """A JPEG carrying what a camera writes: EXIF with GPS and an embedded thumbnail."""
-    from opensight_desktop.benchmarks import exif_writer
-
-    ifd0, exif, gps = exif_writer.camera_ifds(
+    ifd0, exif, gps = camera_exif.camera_ifds(
         original=f"2024:05:{1 + seed % 28:02d} 10:{seed % 60:02d}:00",
         lat=48.0 + seed / 1000,
         lon=11.0 + seed / 1000,
@@ -41,8 +42,8 @@ def camera_jpeg(image: Image.Image, seed: int, quality: int = 92) -> bytes:
     small.save(thumb, "JPEG", quality=80)
     body = io.BytesIO()
     image.save(body, "JPEG", quality=quality)
-    tiff = exif_writer.build_tiff(ifd0, exif, gps, thumb.getvalue())
-    return exif_writer.jpeg_with_app1(body.getvalue(), tiff)
+    tiff = camera_exif.build_tiff(ifd0, exif, gps, thumb.getvalue())
+    return camera_exif.jpeg_with_app1(body.getvalue(), tiff)
 
 
 def write_set(folder: Path, count: int, size: tuple[int, int], fmt: str, prefix: str) -> list[Path]:

@@ -47,7 +47,8 @@ def run_gui(case_path: str | None = None) -> int:
     return app.exec()
 
 
-# Set by the packaging smoke test and the GUI benchmark: quit once the window is shown.
+# Set by the packaging smoke test (a built bundle, which no test can patch): quit once the
+# window is shown.
 EXIT_AFTER_SHOWN_ENV = "OPENSIGHT_EXIT_AFTER_SHOWN"
 
 

@@ -1,14 +1,16 @@
 """GUI figures (``python -m opensight_desktop.gui.bench``): launch time, main-thread stalls
 while analysing, memory with a large case open. Measured, never asserted in tests.
 
-Run it with a display (Xvfb is fine) or QT_QPA_PLATFORM=offscreen.
+Run it with a display (Xvfb is fine) or QT_QPA_PLATFORM=offscreen. Like ``bench``, it works
+in a data folder of its own (``benchmarks.scratch_home``) with a copy of the active model
+(random weights when none is installed): the user's models, settings and recent cases are
+not changed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -17,21 +19,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-LAUNCH_CODE = """
-import sys, time
-from PySide6.QtCore import QTimer
-from opensight_desktop.gui.app import create_app
-from opensight_desktop.gui.main_window import MainWindow
-app = create_app()
-window = MainWindow()
-window.show()
-def shown():
-    print("shown", flush=True)
-    print("torch-loaded" if "torch" in sys.modules else "torch-not-loaded", flush=True)
-    app.quit()
-QTimer.singleShot(0, shown)
-app.exec()
-"""
+from opensight_desktop.benchmarks.child_process import run_module
+from opensight_desktop.benchmarks.scratch_home import scratch_home
+
+LAUNCH = "opensight_desktop.gui.bench_launch"
+LARGE_CASE = "opensight_desktop.gui.bench_large_case"
 
 
 def launch_time(runs: int = 3) -> dict[str, Any]:
@@ -40,7 +32,7 @@ def launch_time(runs: int = 3) -> dict[str, Any]:
     for _ in range(runs):
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH_CODE], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", LAUNCH], stdout=subprocess.PIPE, text=True
         )
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -64,22 +56,18 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def responsiveness(images: int, work: Path) -> dict[str, Any]:
     """Import and analyse ``images`` pictures through the window while a 10 ms timer
-    measures how late the main thread is: every gap above the interval is a stall."""
+    measures how late the main thread is: every gap above the interval is a stall. The
+    window analyses with the active model of the data folder in use."""
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from opensight_desktop.benchmarks.random_model import random_checkpoint
     from opensight_desktop.benchmarks.synthetic import write_set
     from opensight_desktop.case.store import Case
-    from opensight_desktop.detector.store import ModelStore
     from opensight_desktop.gui.app import create_app
     from opensight_desktop.gui.main_window import MainWindow
 
     folder = work / f"gui-{images}"
     write_set(folder, images, (640, 480), "JPEG", "gui")
-    store = ModelStore()
-    if not store.list():
-        store.import_path(random_checkpoint(work / "random-model"), name="random weights")
     app = create_app()
     window = MainWindow()
     window.resize(1400, 900)
@@ -130,30 +118,6 @@ def responsiveness(images: int, work: Path) -> dict[str, Any]:
     return results
 
 
-MEMORY_CODE = """
-import json, sys, time
-from PySide6.QtWidgets import QApplication
-from opensight_desktop.benchmarks.memory import peak_rss_mb, rss_mb
-from opensight_desktop.gui.app import create_app
-from opensight_desktop.gui.main_window import MainWindow
-app = create_app()
-before = rss_mb()
-window = MainWindow(); window.resize(1400, 900); window.show(); app.processEvents()
-started = time.perf_counter()
-window.open_case(sys.argv[1]); app.processEvents()
-opened = time.perf_counter() - started
-after_open = rss_mb()
-window.grid_button.click()
-for row in range(0, window.proxy.rowCount(), 60):  # scroll the whole gallery
-    window.gallery.scrollTo(window.proxy.index(row, 0)); app.processEvents()
-print(json.dumps({"items": window.model.rowCount(), "open_s": round(opened, 2),
-                  "rss_empty_window_mb": round(before, 1), "rss_case_open_mb": round(after_open, 1),
-                  "rss_after_scrolling_gallery_mb": round(rss_mb(), 1),
-                  "peak_mb": round(peak_rss_mb(), 1)}))
-window.close_case()
-"""
-
-
 def large_case_memory(items: int, work: Path) -> dict[str, Any]:
     from opensight_desktop.benchmarks.synthetic import write_set
     from opensight_desktop.case.store import Case
@@ -165,14 +129,7 @@ def large_case_memory(items: int, work: Path) -> dict[str, Any]:
         write_set(folder, items, (96, 64), "PNG", "tiny")
         with Case.create(case_path, number="large", title="large", examiner="bench") as case:
             ImportJob(case, [str(folder)]).run()
-    out = subprocess.run(
-        [sys.executable, "-c", MEMORY_CODE, str(case_path)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_module(LARGE_CASE, str(case_path))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,16 +137,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "opensight-bench"))
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--large", type=int, default=10_000)
+    parser.add_argument("--launch-runs", type=int, default=3)
+    parser.add_argument("--model", help="default: the active model, else random weights")
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args(argv)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    figures = {"launch": launch_time()}
-    print("launch to window shown:", figures["launch"], flush=True)
-    figures["responsiveness"] = responsiveness(args.images, work)
-    print("main-thread stalls:", json.dumps(figures["responsiveness"], indent=1), flush=True)
-    figures["large_case"] = large_case_memory(args.large, work)
-    print("large case:", figures["large_case"], flush=True)
+    with scratch_home(work, args.model) as home:
+        figures: dict[str, Any] = {"model": home.model().record()}
+        figures["launch"] = launch_time(args.launch_runs)
+        print("launch to window shown:", figures["launch"], flush=True)
+        figures["responsiveness"] = responsiveness(args.images, work)
+        print("main-thread stalls:", json.dumps(figures["responsiveness"], indent=1), flush=True)
+        figures["large_case"] = large_case_memory(args.large, work)
+        print("large case:", figures["large_case"], flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0

@@ -58,19 +58,8 @@ class Ingested:
     seconds: float = 0.0  # time spent on this file (for the import benchmark)
 
 
-# Fault injection for the robustness tests: a worker reading a file of this name dies as a
-# crashing C decoder would, or stalls as a decoder caught in a loop would. Unset in use.
-CRASH_ON_ENV = "OPENSIGHT_TEST_CRASH_ON_FILE"
-HANG_ON_ENV = "OPENSIGHT_TEST_HANG_ON_FILE"
-
-
 def ingest(path: str, root: str | None = None) -> Ingested:
     """``root``: the imported folder, symbolic links resolved (None: not known)."""
-    name = os.path.basename(path)
-    if os.environ.get(CRASH_ON_ENV) == name:
-        os.abort()
-    if os.environ.get(HANG_ON_ENV) == name:
-        time.sleep(3600)
     started = time.perf_counter()
     result = _ingest(path, root)
     return dataclasses.replace(result, seconds=time.perf_counter() - started)

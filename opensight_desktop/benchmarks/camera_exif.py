@@ -1,5 +1,7 @@
-"""A small TIFF/EXIF writer (benchmarks and tests): any tags, GPS, an IFD1 thumbnail, and
-damage (bad offsets, loops, huge counts, zero denominators) that Pillow cannot write."""
+"""A small TIFF/EXIF writer for the benchmark's camera-like JPEGs: any tags, a GPS IFD and
+an IFD1 thumbnail, as cameras write them (Pillow writes no IFD1, and the thumbnail check is
+part of the import work measured). The tests' damaged EXIF (bad offsets, loops, huge
+counts) builds on this in ``tests/exif_writer.py``."""
 
 from __future__ import annotations
 
@@ -36,8 +38,6 @@ def _encode(kind: str, value: Any, order: str) -> tuple[int, int, bytes]:
 class Ifd:
     def __init__(self, entries: dict[int, tuple[str, Any]] | None = None) -> None:
         self.entries = dict(entries or {})
-        # tag -> (count override, raw offset override) for damage
-        self.damage: dict[int, tuple[int | None, int | None]] = {}
 
     def size(self, order: str) -> int:
         total = 2 + 12 * len(self.entries) + 4
@@ -55,18 +55,17 @@ class Ifd:
         for tag in sorted(self.entries):
             kind, value = self.entries[tag]
             code, count, data = _encode(kind, value, order)
-            count_override, offset_override = self.damage.get(tag, (None, None))
-            if count_override is not None:
-                count = count_override
             if len(data) <= 4:
                 field = data.ljust(4, b"\x00")
             else:
                 field = struct.pack(order + "I", data_offset + len(data_area))
                 data_area += data + (b"\x00" if len(data) & 1 else b"")
-            if offset_override is not None:
-                field = struct.pack(order + "I", offset_override)
-            body += struct.pack(order + "HHI", tag, code, count) + field
+            body += self.entry(tag, code, count, field, order)
         return head + body + struct.pack(order + "I", next_ifd) + data_area
+
+    def entry(self, tag: int, code: int, count: int, field: bytes, order: str) -> bytes:
+        """One 12-byte directory entry; ``field`` holds the value or its offset."""
+        return struct.pack(order + "HHI", tag, code, count) + field
 
 
 def build_tiff(
@@ -75,7 +74,6 @@ def build_tiff(
     gps: Ifd | None = None,
     thumbnail: bytes | None = None,
     order: str = "<",
-    ifd0_next_override: int | None = None,
 ) -> bytes:
     """TIFF structure (as in an EXIF APP1 segment): header, IFD0, Exif IFD, GPS IFD, IFD1."""
     if exif is not None:
@@ -98,8 +96,7 @@ def build_tiff(
     if ifd1 is not None:
         ifd1.entries[0x0201] = ("LONG", position)
     header = (b"II" if order == "<" else b"MM") + struct.pack(order + "HI", 42, 8)
-    next0 = offsets.get("ifd1", 0) if ifd0_next_override is None else ifd0_next_override
-    out = header + ifd0.build(8, order, next0)
+    out = header + ifd0.build(8, order, offsets.get("ifd1", 0))
     if exif is not None:
         out += exif.build(offsets["exif"], order, 0)
     if gps is not None:
