@@ -23,7 +23,7 @@ from unittest import mock
 from PIL.PngImagePlugin import PngInfo
 from sqlalchemy import update
 
-from opensight_desktop.benchmarks import exif_writer as exifgen
+from tests import exif_writer as exifgen
 from opensight_desktop.case import review
 from opensight_desktop.case.models import DetectionResult, ItemMetadata
 from opensight_desktop.case.store import Case
