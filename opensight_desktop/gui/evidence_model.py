@@ -17,8 +17,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from sqlalchemy import select
 
-from opensight_desktop.case.models import REVIEW_STATES, Thumbnail
+from opensight_desktop.case.models import Thumbnail
 from opensight_desktop.case.queries import ItemRow, item_rows
+from opensight_desktop.case.states import REVIEW_STATES, ItemStatus
 from opensight_desktop.case.store import Case
 from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.metadata.flags import FLAG_TITLES
@@ -156,7 +157,7 @@ class EvidenceModel(QAbstractTableModel):
         if key == "probability":
             return "" if row.probability is None else f"{row.probability:.3f}"
         if key == "verdict":
-            if row.verdict is None and row.status == "error":
+            if row.verdict is None and row.status == ItemStatus.ERROR:
                 return "— (error)"
             return VERDICT_LABELS.get(row.verdict or "", "")
         if key == "flags":

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from opensight_desktop.case.queries import ItemRow
+from opensight_desktop.case.states import ItemStatus
 from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.gui.evidence_model import COLUMN, VERDICT_COLORS, RowRole
 from opensight_desktop.textsafe import visible
@@ -49,7 +50,7 @@ class TileDelegate(QStyledItemDelegate):
             painter.drawText(
                 image_rect,
                 Qt.AlignmentFlag.AlignCenter,
-                "no preview" if row.status == "error" else "…",
+                "no preview" if row.status == ItemStatus.ERROR else "…",
             )
         color = VERDICT_COLORS.get(row.verdict or "")
         if color is not None:
@@ -63,7 +64,7 @@ class TileDelegate(QStyledItemDelegate):
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, name)
         caption = (
             "error"
-            if row.status == "error"
+            if row.status == ItemStatus.ERROR
             else f"{row.probability:.2f}  {VERDICT_LABELS.get(row.verdict or '', '')}"
             if row.probability is not None
             else "not analysed"

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from opensight_desktop.case.models import REVIEW_STATES
 from opensight_desktop.case.queries import camera_name
+from opensight_desktop.case.states import REVIEW_STATES, ItemStatus
 from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.metadata.flags import FLAG_TITLES
 from opensight_desktop.textsafe import visible
@@ -292,7 +292,7 @@ class ItemPanel(QScrollArea):
             status = record["status"]
             self.score_text.setText(
                 "Not analysed yet."
-                if status == "imported"
+                if status == ItemStatus.IMPORTED
                 else f"No score: {record.get('error') or status}"
             )
             self.provenance.clear()

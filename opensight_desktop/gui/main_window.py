@@ -40,8 +40,9 @@ from sqlalchemy import func, select
 
 from opensight_desktop import __version__
 from opensight_desktop.case import review
-from opensight_desktop.case.models import REVIEW_STATES, DetectionResult, EvidenceFile
+from opensight_desktop.case.models import DetectionResult, EvidenceFile
 from opensight_desktop.case.queries import current_result_ids
+from opensight_desktop.case.states import REVIEW_STATES, ItemStatus
 from opensight_desktop.case.store import Case
 from opensight_desktop.detector.store import ModelStore
 from opensight_desktop.detector.verdict import VERDICT_LABELS
@@ -185,7 +186,7 @@ class MainWindow(QMainWindow):
             self.flag_filter.addItem(label, key)
         self.status_filter = QComboBox()
         self.status_filter.addItem("All statuses", "")
-        for status in ("imported", "analyzed", "error"):
+        for status in ItemStatus:
             self.status_filter.addItem(status.capitalize(), status)
         self.review_filter = QComboBox()
         self.review_filter.addItem("All review states", "")
@@ -534,7 +535,7 @@ class MainWindow(QMainWindow):
         if (
             record is None
             or record["sha256"] is None
-            or (record["status"] == "error" and not record["width"])
+            or (record["status"] == ItemStatus.ERROR and not record["width"])
         ):
             self.viewer.show_item(None, None, [], None, None, None)
             if record is not None:
@@ -637,6 +638,7 @@ class MainWindow(QMainWindow):
         job = JobThread(name, function, self)
         job.succeeded.connect(on_success)
         job.failed.connect(self._job_failed)
+        job.cancelled.connect(self._job_cancelled)
         job.message.connect(self.job_label.setText)
         job.progress.connect(on_progress or self._job_progress)
         job.finished.connect(self._job_finished)
@@ -664,6 +666,10 @@ class MainWindow(QMainWindow):
 
     def _job_failed(self, message: str) -> None:
         QMessageBox.warning(self, self.job.name if self.job else "Job", message)
+
+    def _job_cancelled(self, message: str) -> None:
+        """A cancellation is no error: the status bar says what it left."""
+        self.job_label.setText(message[:1].upper() + message[1:] + ".")
 
     def _job_finished(self) -> None:
         job = self.sender()
@@ -834,7 +840,9 @@ class MainWindow(QMainWindow):
 
     def _analysis_done(self, summary: Any) -> None:
         self._pull_new_results()
-        self.model.refresh_items([row.id for row in self.model.rows if row.status != "analyzed"])
+        self.model.refresh_items(
+            [row.id for row in self.model.rows if row.status != ItemStatus.ANALYZED]
+        )
         if summary.total == 0:
             self.job_label.setText("Nothing to analyse: every item has a result from this model.")
             return

@@ -38,7 +38,6 @@ from opensight_desktop import __version__
 from opensight_desktop.case import audit
 from opensight_desktop.case.integrity import IntegrityReport, describe, verify_case
 from opensight_desktop.case.models import (
-    REVIEW_STATES,
     AuditEntry,
     CaseInfo,
     DetectionResult,
@@ -49,9 +48,10 @@ from opensight_desktop.case.models import (
 )
 from opensight_desktop.case.output_guard import check_output, checked_output
 from opensight_desktop.case.queries import camera_name, current_result_ids
+from opensight_desktop.case.states import REVIEW_STATES, ItemStatus
 from opensight_desktop.case.store import Case
-from opensight_desktop.detector.verdict import VERDICT_LABELS
-from opensight_desktop.errors import UsageError
+from opensight_desktop.detector.verdict import VERDICT_LABELS, Verdict
+from opensight_desktop.errors import Cancelled, UsageError
 from opensight_desktop.metadata.flags import FLAG_TITLES
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.report import pdf_parts as parts
@@ -268,7 +268,9 @@ class ReportBuilder:
         integrity = verify_case(
             self.case, progress=self._integrity_progress, cancel=self.cancel, record=False
         )
+        self._stop_if_cancelled()  # a report with its evidence only partly checked is no report
         data, pages, count = self.render(integrity)
+        self._stop_if_cancelled()
         with checked_output(self.case, output, "report") as handle:
             handle.write(data)
         digest = hashlib.sha256(data).hexdigest()
@@ -289,6 +291,10 @@ class ReportBuilder:
                 },
             )
         return ReportResult(output, digest, pages, count, integrity.ok, list(self.findings))
+
+    def _stop_if_cancelled(self) -> None:
+        if self.cancel.cancelled:
+            raise Cancelled("report cancelled; no report was written")
 
     def _check_selection(self) -> None:
         if self.options.scope != "selected":
@@ -497,15 +503,16 @@ class ReportBuilder:
         return story
 
     def _summary(self, records: list[dict[str, Any]]) -> list[Any]:
+        not_analysed = "not analysed"
         verdicts = Counter(
             (r["detection"] or {}).get("verdict")
-            or ("error" if r["status"] == "error" else "not analysed")
+            or (ItemStatus.ERROR if r["status"] == ItemStatus.ERROR else not_analysed)
             for r in records
         )
         flags = Counter(code for r in records for code in r["flags"])
         story: list[Any] = [_p("Summary", "h1")]
         rows = [["Outcome", "Items"]]
-        for key in ("likely-generated", "inconclusive", "likely-real", "not analysed", "error"):
+        for key in (*Verdict, not_analysed, ItemStatus.ERROR):
             label = VERDICT_LABELS.get(key, key.capitalize())
             rows.append([label, str(verdicts.get(key, 0))])
         rows.append(["Total", str(len(records))])
@@ -527,7 +534,7 @@ class ReportBuilder:
             )
         else:
             story += [outcomes, Spacer(1, 4 * mm), flag_table]
-        errors = [r for r in records if r["status"] == "error"]
+        errors = [r for r in records if r["status"] == ItemStatus.ERROR]
         if errors:
             story.append(_p("Items with errors", "h2"))
             story.append(
@@ -551,7 +558,7 @@ class ReportBuilder:
                     _p(
                         _e(
                             VERDICT_LABELS.get(detection.get("verdict", ""), "")
-                            or ("error" if r["status"] == "error" else "—")
+                            or ("error" if r["status"] == ItemStatus.ERROR else "—")
                         ),
                         "cell",
                     ),
@@ -703,8 +710,7 @@ class ReportBuilder:
         story: list[Any] = [_p("Items", "h1")]
         total = len(records)
         for number, record in enumerate(records, start=1):
-            if self.cancel.cancelled:
-                raise UsageError("report cancelled")
+            self._stop_if_cancelled()
             below: list[Any] = []
             story.append(KeepTogether(self._item(record, visuals.get(record["id"], {}), below)))
             story += [*below, Spacer(1, 5 * mm)]
