@@ -12,17 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from opensight_desktop.case.models import REVIEW_STATES, STATUS_ERROR, STATUS_IMPORTED
 from opensight_desktop.case.queries import camera_name
+from opensight_desktop.case.states import REVIEW_STATES, ItemStatus
 from opensight_desktop.detector.verdict import (
     BAND_COLORS,
-    INCONCLUSIVE,
-    LIKELY_GENERATED,
-    LIKELY_REAL,
     VERDICT_COLORS,
     VERDICT_LABELS,
     VERDICTS,
     Bands,
+    Verdict,
 )
 from opensight_desktop.metadata.flags import FLAG_TITLES
 from opensight_desktop.timeutil import iso_seconds
@@ -137,7 +135,7 @@ def bands_text(thresholds: Any) -> str:
 
 def no_score_text(item: ItemView) -> str:
     """Why an item has no score."""
-    if item.status == STATUS_IMPORTED and not item.error:
+    if item.status == ItemStatus.IMPORTED and not item.error:
         return "Not analysed yet."
     return f"No score: {item.error or item.status}"
 
@@ -146,7 +144,7 @@ def outcome(item: ItemView) -> str:
     """Its verdict, or ``error`` / ``not analysed`` (a key of OUTCOME_LABELS)."""
     if item.detection is not None:
         return item.detection.verdict
-    return ERROR if item.status == STATUS_ERROR else NOT_ANALYSED
+    return ERROR if item.status == ItemStatus.ERROR else NOT_ANALYSED
 
 
 def outcome_label(item: ItemView) -> str:
@@ -225,9 +223,9 @@ def score_bar(probability: float | None, bands: Bands, verdict: str | None = Non
     low, high = bands.likely_real, bands.likely_generated
     return ScoreBar(
         segments=(
-            BarSegment(0.0, low, BAND_COLORS[LIKELY_REAL]),
-            BarSegment(low, high, BAND_COLORS[INCONCLUSIVE]),
-            BarSegment(high, 1.0, BAND_COLORS[LIKELY_GENERATED]),
+            BarSegment(0.0, low, BAND_COLORS[Verdict.LIKELY_REAL]),
+            BarSegment(low, high, BAND_COLORS[Verdict.INCONCLUSIVE]),
+            BarSegment(high, 1.0, BAND_COLORS[Verdict.LIKELY_GENERATED]),
         ),
         ticks=(
             BarTick(0.0, "0", "start"),

@@ -39,6 +39,7 @@ from opensight_desktop.case import audit
 from opensight_desktop.case.integrity import IntegrityReport, describe, verify_case
 from opensight_desktop.case.models import AuditEntry, EvidenceItem, ItemFlag
 from opensight_desktop.case.output_guard import check_output, checked_output
+from opensight_desktop.case.states import ItemStatus
 from opensight_desktop.case.store import Case
 from opensight_desktop.case.views import (
     CaseView,
@@ -51,7 +52,7 @@ from opensight_desktop.case.views import (
     thumbnail_jpeg,
 )
 from opensight_desktop.detector.verdict import DEFAULT_BANDS, Bands
-from opensight_desktop.errors import UsageError
+from opensight_desktop.errors import Cancelled, UsageError
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.report import pdf_parts as parts
 from opensight_desktop.textsafe import visible
@@ -253,7 +254,9 @@ class ReportBuilder:
         integrity = verify_case(
             self.case, progress=self._integrity_progress, cancel=self.cancel, record=False
         )
+        self._stop_if_cancelled()  # a report with its evidence only partly checked is no report
         data, pages, count = self.render(integrity)
+        self._stop_if_cancelled()
         with checked_output(self.case, output, "report") as handle:
             handle.write(data)
         digest = hashlib.sha256(data).hexdigest()
@@ -274,6 +277,10 @@ class ReportBuilder:
                 },
             )
         return ReportResult(output, digest, pages, count, integrity.ok, list(self.findings))
+
+    def _stop_if_cancelled(self) -> None:
+        if self.cancel.cancelled:
+            raise Cancelled("report cancelled; no report was written")
 
     def _check_selection(self) -> None:
         if self.options.scope != "selected":
@@ -510,7 +517,7 @@ class ReportBuilder:
             )
         else:
             story += [outcome_table, Spacer(1, 4 * mm), flag_table]
-        errors = [r for r in records if r.status == "error"]
+        errors = [r for r in records if r.status == ItemStatus.ERROR]
         if errors:
             story.append(_p("Items with errors", "h2"))
             story.append(
@@ -666,8 +673,7 @@ class ReportBuilder:
         story: list[Any] = [_p("Items", "h1")]
         total = len(records)
         for number, record in enumerate(records, start=1):
-            if self.cancel.cancelled:
-                raise UsageError("report cancelled")
+            self._stop_if_cancelled()
             below: list[Any] = []
             story.append(KeepTogether(self._item(record, visuals.get(record.id), below)))
             story += [*below, Spacer(1, 5 * mm)]
