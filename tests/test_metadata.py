@@ -345,6 +345,20 @@ def test_import_stores_metadata_flags_and_exports_them(case, tmp_path: Path):
     assert metadata["exif"]["Image Model"] == "Canon EOS R5"
     assert set(item["flags"]) == {GPS_PRESENT, EDITING_SOFTWARE}
     assert "Photoshop" in item["flag_explanations"][EDITING_SOFTWARE]
+    assert metadata["sources"]["camera_model"] == "EXIF"
+    assert metadata["sources"]["gps_latitude"] == "EXIF"
+
+
+def test_items_imported_before_sources_were_recorded_export_exif_sources(case, tmp_path):
+    path = tmp_path / "camera.jpg"
+    path.write_bytes(camera_jpeg())
+    ImportJob(case, [str(path)]).run()
+    with case.write() as session:  # as an older version stored it: no sources
+        meta = session.scalars(select(ItemMetadata)).one()
+        meta.extra = {k: v for k, v in meta.extra.items() if k != "sources"}
+    sources = export_document(case)["items"][0]["metadata"]["sources"]
+    assert sources["camera_make"] == "EXIF" and sources["datetime_original"] == "EXIF"
+    assert "gps_latitude" not in sources
 
 
 # -- issue 14: real files -----------------------------------------------------------------

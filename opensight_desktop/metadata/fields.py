@@ -52,3 +52,9 @@ def combine(
                 if fields.get(k) is not None:
                     out[k], sources[k] = fields[k], source
     return out, sources
+
+
+def legacy_sources(metadata: dict[str, Any]) -> dict[str, str]:
+    """The sources of an item imported before sources were recorded: its normalised
+    fields were then read from EXIF only."""
+    return {key: EXIF for key in KEYS if metadata.get(key) is not None}

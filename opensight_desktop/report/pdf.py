@@ -782,6 +782,8 @@ class ReportBuilder:
             left.append(
                 parts.score_bar(probability, low, high, width=58 * mm, verdict=detection["verdict"])
             )
+            if detection.get("scoring_note"):  # a small image enlarged to the model's input
+                left.append(_p(_e(str(detection["scoring_note"]).capitalize() + "."), "small"))
         else:
             error = _clip(record.get("error") or "not analysed", 600)
             left.append(_p("No detector score: " + _e(error)))
@@ -809,6 +811,9 @@ class ReportBuilder:
         taken = (meta.get("datetime_original") or "—") + (
             f" {meta['datetime_original_offset']}" if meta.get("datetime_original_offset") else ""
         )
+        sources = meta.get("sources")  # where each field came from: EXIF, XMP, IPTC...
+        source = sources.get("datetime_original") if isinstance(sources, dict) else None
+        taken += f" ({source})" if meta.get("datetime_original") and source else ""
         facts = [
             ["Path", _cell(record["path"])],
             *(
@@ -827,7 +832,7 @@ class ReportBuilder:
                 "Camera",
                 _cell(camera_name(meta.get("camera_make"), meta.get("camera_model")) or "—"),
             ],
-            ["Taken (EXIF)", _cell(taken)],
+            ["Taken", _cell(taken)],
             ["Software", _cell(meta.get("software") or "—")],
             [
                 "GPS",

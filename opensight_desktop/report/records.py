@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session, selectinload
 from opensight_desktop import APP_NAME, __version__
 from opensight_desktop.case.models import CaseInfo, DetectionResult, EvidenceItem
 from opensight_desktop.case.queries import current_result_ids
+from opensight_desktop.detector.geometry import scoring_note_of
 from opensight_desktop.metadata.extract import CONTRACT_FIELDS
+from opensight_desktop.metadata.fields import legacy_sources
 from opensight_desktop.timeutil import iso_utc
 
 EXPORT_SCHEMA = "opensight-export/1"
 
-EMPTY_METADATA: dict[str, Any] = {**dict.fromkeys(CONTRACT_FIELDS), "exif": {}}
+EMPTY_METADATA: dict[str, Any] = {**dict.fromkeys(CONTRACT_FIELDS), "exif": {}, "sources": {}}
 
 
 def finite_or_null(value: Any) -> Any:
@@ -71,6 +73,7 @@ def _latest_results(session: Session) -> dict[int, DetectionResult]:
 def detection_record(result: DetectionResult | None) -> dict[str, Any] | None:
     if result is None:
         return None
+    upscale, scoring_note = scoring_note_of(result.heatmap_geometry)
     return {
         "probability_fake": result.probability,
         "verdict": result.verdict,
@@ -83,6 +86,10 @@ def detection_record(result: DetectionResult | None) -> dict[str, Any] | None:
         "thresholds": result.thresholds,
         "preprocessing": result.preprocessing,
         "versions": result.versions,
+        # how many times the image was enlarged to the model's input; a note when it was
+        # smaller than that input (issue 14)
+        "upscale": upscale,
+        "scoring_note": scoring_note,
     }
 
 
@@ -102,6 +109,8 @@ def item_record(item: EvidenceItem, result: DetectionResult | None) -> dict[str,
             exif=meta.exif,
         )
         metadata.update(meta.extra)
+        if "sources" not in meta.extra:  # imported before sources were recorded
+            metadata["sources"] = legacy_sources(metadata)
     return finite_or_null(
         {
             "id": item.id,
