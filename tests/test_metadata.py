@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -583,3 +584,32 @@ def test_maker_note_model_fills_a_missing_model():
     record = extract(exifgen.jpeg_with_app1(jpeg_bytes(), exifgen.build_tiff(ifd0, exif)))
     assert record.normalised["camera_model"] == "EOS D30"
     assert record.extra["sources"] == {"camera_make": "EXIF", "camera_model": "MakerNote"}
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="ExifTool is not installed")
+def test_normalised_fields_agree_with_exiftool(tmp_path):
+    """The comparison tool of tests/tools over files made here: every value agrees."""
+    from tests.tools.compare_exiftool import compare
+
+    (tmp_path / "camera.jpg").write_bytes(camera_jpeg(lat=-33.5, lon=151.25, orientation=6))
+    packet = xmp_packet(
+        'tiff:Make="NIKON CORPORATION" tiff:Model="NIKON D850" tiff:Orientation="3" '
+        'exif:DateTimeOriginal="2021-07-04T18:30:05+02:00" xmp:CreatorTool="NX Studio 1.4" '
+        'exif:GPSLatitude="48,51.5031N" exif:GPSLongitude="2,17,40.2W"'
+    )
+    (tmp_path / "xmp.jpg").write_bytes(jpeg_bytes(xmp=packet))
+    ifd0, exif, _ = exifgen.camera_ifds(orientation=8)
+    PHOTO.save(tmp_path / "camera.webp", "WEBP", exif=exifgen.build_tiff(ifd0, exif))
+    tallies = compare(tmp_path)
+    assert all(not t.disagreements for t in tallies.values()), tallies
+    assert sum(t.agreed for t in tallies.values()) == 7 + 7 + 5
+
+
+def test_a_generator_named_deep_in_long_text_is_quoted_where_it_is_named():
+    caption = "A quiet harbour at dawn, boats at anchor, gulls overhead, " * 4 + (
+        "rendered with Midjourney v6 and retouched"
+    )
+    ifd0 = exifgen.Ifd({0x010E: ("ASCII", caption)})
+    record = extract(exifgen.jpeg_with_app1(jpeg_bytes(), exifgen.build_tiff(ifd0)))
+    ai = {f.code: f.explanation for f in record.flags}[AI_GENERATOR]
+    assert 'EXIF ImageDescription (IFD0) "…' in ai and "Midjourney v6" in ai

@@ -129,7 +129,8 @@ GENERATOR_PNG_KEYS = {
 # A generator's name as a word: after no letter or digit, before no letter (a version
 # number may follow: "DALL-E2", "SDXL1.0").
 _GENERATOR_PATTERN = re.compile(
-    "(?<![a-z0-9])(?:" + "|".join(re.escape(term) for term in GENERATORS) + ")(?![a-z])"
+    "(?<![a-z0-9])(?:" + "|".join(re.escape(term) for term in GENERATORS) + ")(?![a-z])",
+    re.IGNORECASE,
 )
 # exifread's group of a tag -> where the tag was found, as ExifTool names it
 _EXIF_GROUPS = {
@@ -149,8 +150,14 @@ class Flag:
     explanation: str
 
 
-def _names_generator(text: str) -> bool:
-    return _GENERATOR_PATTERN.search(text.lower()) is not None
+def _generator_mention(text: str, width: int = 80) -> str | None:
+    """The part of ``text`` around a generator's name (a long history or caption may name
+    it anywhere), or None when it names none."""
+    match = _GENERATOR_PATTERN.search(text)
+    if match is None:
+        return None
+    start = max(0, min(match.start() - 20, len(text) - width))
+    return ("…" if start else "") + _short(text[start:], width)
 
 
 def _find_terms(text: str, terms: tuple[str, ...]) -> str | None:
@@ -199,15 +206,15 @@ def compute_flags(
     # -- AI generators: every text-bearing field, wherever the writer put it ------------
     ai_hits: list[str] = []
     for name, value in exif_tags.items():
-        if _names_generator(value):
+        if mention := _generator_mention(value):
             group, _, tag = name.partition(" ")
-            ai_hits.append(f'EXIF {tag} ({_EXIF_GROUPS.get(group, group)}) "{_short(value)}"')
+            ai_hits.append(f'EXIF {tag} ({_EXIF_GROUPS.get(group, group)}) "{mention}"')
     for key, value in png_text.items():
         base = key.split(" (")[0].lower()
         if base in GENERATOR_PNG_KEYS:
             ai_hits.append(f"PNG text '{key}': {GENERATOR_PNG_KEYS[base]}")
-        elif _names_generator(value):
-            ai_hits.append(f"PNG text '{key}' \"{_short(value)}\"")
+        elif mention := _generator_mention(value):
+            ai_hits.append(f"PNG text '{key}' \"{mention}\"")
     source_type = xmp_text.get(_DIGITAL_SOURCE_TYPE, "")
     if source_type and source_type.rsplit("/", 1)[-1] in (
         "trainedAlgorithmicMedia",
@@ -216,11 +223,11 @@ def compute_flags(
     ):
         ai_hits.append(f"IPTC DigitalSourceType {source_type.rsplit('/', 1)[-1]} (XMP)")
     for key, text in xmp_text.items():
-        if key != _DIGITAL_SOURCE_TYPE and _names_generator(text):
-            ai_hits.append(f'XMP {key} "{_short(text)}"')
+        if key != _DIGITAL_SOURCE_TYPE and (mention := _generator_mention(text)):
+            ai_hits.append(f'XMP {key} "{mention}"')
     for key, text in iptc.items():
-        if _names_generator(text):
-            ai_hits.append(f'IPTC {key} "{_short(text)}"')
+        if mention := _generator_mention(text):
+            ai_hits.append(f'IPTC {key} "{mention}"')
     if c2pa and c2pa.get("ai_assertions"):
         ai_hits.append("C2PA assertion " + ", ".join(c2pa["ai_assertions"]))
     if ai_hits:
