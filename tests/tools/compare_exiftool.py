@@ -1,6 +1,6 @@
 """Our normalised metadata against ExifTool's, field by field, over a folder of real files.
 
-    python -m tests.tools.compare_exiftool FOLDER [--json OUT.json]
+    python -m tests.tools.compare_exiftool FOLDER [--cameras-only] [--json OUT.json]
 
 Runs the import's own metadata extraction and ``exiftool -n -j`` on every image file under
 FOLDER (by content, as the import decides) and prints, per normalised field, how many of
@@ -27,9 +27,6 @@ from typing import Any
 from opensight_desktop.evidence.decode import DecodeError, inspect_image
 from opensight_desktop.evidence.sniff import HEAD_BYTES, image_format
 from opensight_desktop.metadata.extract import extract_metadata
-
-# Pillow's notes about odd test files (malformed MPO, APNG...) are not our subject here
-warnings.filterwarnings("ignore")
 
 # our field -> ExifTool tag names, the first one present wins. ExifTool names a program
 # that wrote the file "Software" (EXIF, PNG, XMP-tiff) or "CreatorTool" (XMP-xmp).
@@ -170,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         help="only files for which ExifTool reports a camera make or model",
     )
     args = parser.parse_args(argv)
+    # Pillow's notes about odd test files (malformed MPO, APNG...) are not our subject here
+    warnings.filterwarnings("ignore")
     if shutil.which("exiftool") is None:
         print("exiftool is not on PATH (Debian: apt-get install libimage-exiftool-perl)")
         return 2
