@@ -743,6 +743,9 @@ class ReportBuilder:
             bands = Bands.from_record(detection.thresholds, DEFAULT_BANDS)
             bar = present.score_bar(probability, bands, detection.verdict)
             left.append(parts.score_bar(bar, width=58 * mm))
+            note = present.scoring_note(detection)
+            if note:  # a small image enlarged to the model's input
+                left.append(_p(_e(note), "small"))
         else:
             left.append(_p(_e(_clip(present.no_score_text(record), 600))))
         # One row: the picture(s) and, beside them, the score; the facts table below.
@@ -777,7 +780,7 @@ class ReportBuilder:
                 _cell(f"{present.format_text(record)}; {present.size_text(record.size_bytes)}"),
             ],
             ["Camera", _cell(present.camera_text(meta))],
-            ["Taken (EXIF)", _cell(present.taken_text(meta))],
+            ["Taken", _cell(present.taken_text(meta))],
             ["Software", _cell(present.software_text(meta))],
             ["GPS", _cell(present.gps_text(meta) or present.NOTHING)],
             ["MD5", _cell(record.md5 or present.NOTHING, "mono")],

@@ -20,6 +20,8 @@ from opensight_desktop.case.views import (
     finite_or_null,
     item_views,
 )
+from opensight_desktop.detector.geometry import scoring_note_of
+from opensight_desktop.metadata.fields import legacy_sources
 from opensight_desktop.timeutil import iso_utc
 
 EXPORT_SCHEMA = "opensight-export/1"
@@ -53,6 +55,7 @@ def audit_head_record(case: CaseView) -> dict[str, Any]:
 def detection_record(detection: DetectionView | None) -> dict[str, Any] | None:
     if detection is None:
         return None
+    upscale, scoring_note = scoring_note_of(detection.geometry)
     return {
         "probability_fake": detection.probability,
         "verdict": detection.verdict,
@@ -65,7 +68,18 @@ def detection_record(detection: DetectionView | None) -> dict[str, Any] | None:
         "thresholds": detection.thresholds,
         "preprocessing": detection.preprocessing,
         "versions": detection.versions,
+        # how many times the image was enlarged to the model's input, and a note when it
+        # was smaller than that input
+        "upscale": upscale,
+        "scoring_note": scoring_note,
     }
+
+
+def metadata_record(item: ItemView) -> dict[str, Any]:
+    metadata = dict(item.metadata.fields)
+    if "sources" not in metadata:  # imported before sources were recorded: EXIF only
+        metadata["sources"] = legacy_sources(metadata)
+    return metadata
 
 
 def item_record(item: ItemView) -> dict[str, Any]:
@@ -85,7 +99,7 @@ def item_record(item: ItemView) -> dict[str, Any]:
             "format": item.format,
             "width": item.width,
             "height": item.height,
-            "metadata": dict(item.metadata.fields),
+            "metadata": metadata_record(item),
             "detection": detection_record(item.detection),
             "flags": [flag.code for flag in item.flags],
             # additions to the contract
