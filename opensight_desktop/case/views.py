@@ -193,7 +193,7 @@ class DetectionView:
     preprocessing: Any
     versions: Any
     # Where the crop the model saw lies on the original (detector/geometry.py records).
-    geometry: Any
+    geometry: Any = None
 
     @property
     def device_description(self) -> str | None:
