@@ -1,4 +1,4 @@
-"""Headless command line (contract: shared DESIGN.md section 5).
+"""Headless command line (contract: docs/CONTRACTS.md section 2).
 
 Exit status: 0 success; 1 completed but some items failed (the summary says which);
 2 usage error or unusable input (one line on stderr, never a traceback); 130 interrupted

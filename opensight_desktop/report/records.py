@@ -1,7 +1,7 @@
 """The export contract's dictionaries, made from the read model (case/views.py): the JSON
 export writes them as they are, the CSV export flattens them.
 
-The dictionaries follow the JSON export contract (shared DESIGN.md sections 6 and 7);
+The dictionaries follow the JSON export contract (docs/CONTRACTS.md section 3);
 fields beyond the contract are additions, never renames.
 """
 
