@@ -53,7 +53,14 @@ from opensight_desktop.detector.verdict import Bands
 from opensight_desktop.errors import ModelError
 from opensight_desktop.evidence.decode import DecodeError, reason_for
 from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
-from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
+from opensight_desktop.progress import (
+    CancelToken,
+    Progress,
+    ProgressCallback,
+    Stored,
+    StoredCallback,
+    Throttle,
+)
 from opensight_desktop.timeutil import iso_utc, utc_now
 
 ERROR_EXAMPLES = 50
@@ -149,6 +156,7 @@ class AnalysisJob:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         progress_interval: float = 0.2,
+        stored: StoredCallback | None = None,
     ) -> None:
         self.case = case
         self.detector = detector
@@ -159,6 +167,7 @@ class AnalysisJob:
         self.workers = workers or max(1, min(8, os.cpu_count() or 1))
         self.cancel = cancel or CancelToken()
         self._throttle = Throttle(progress, progress_interval)
+        self._stored = stored  # told after each committed batch
         self._versions = library_versions()
         self._model_row_id = 0
 
@@ -327,6 +336,8 @@ class AnalysisJob:
                 values, cams = values[finite], None if cams is None else cams[finite]
             logits = [float(v) for v in values]
         self._write(prepared, good, logits, cams)
+        if self._stored is not None and prepared:
+            self._stored(Stored(changed=tuple(p.item_id for p in prepared)))
         if self.summary.first_result_s is None and prepared:
             self.summary.first_result_s = self._throttle.elapsed()
         self._report()
