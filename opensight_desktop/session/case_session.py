@@ -108,9 +108,14 @@ class CaseSession:
         return self._use(Case.open(path, read_only=read_only))
 
     def create(self, path: str | Path, **details: Any) -> Case:
-        """Create a case file (closing the open one first) and open it."""
-        self.close()
-        return self._use(Case.create(path, **details))
+        """Create a case file and open it, closing the open one once that worked."""
+        case = Case.create(path, **details)
+        try:
+            self.close()
+        except BaseException:
+            case.close()
+            raise
+        return self._use(case)
 
     def _use(self, case: Case) -> Case:
         self.case = case
@@ -126,10 +131,12 @@ class CaseSession:
 
     def close(self) -> None:
         """Close the case; a running job is cancelled and waited for first (what it
-        finished is kept)."""
+        finished is kept), and subscribers are told it is closing (``Changes.closing``)
+        while it is still open."""
         if self.case is None:
             return
         self.stop_job()
+        self._notify(Changes(closing=True))
         case, self.case = self.case, None
         self.current_item, self.selected_ids = None, ()
         try:
@@ -382,8 +389,9 @@ class CaseSession:
     def _job_message(self, job: Job, text: str) -> None:
         self._tell(JobEvent(JobEventKind.MESSAGE, job, text=text))
 
-    def _job_stored(self, _job: Job, stored: Stored) -> None:
-        self._notify(Changes.of_items(stored.changed, added=stored.added))
+    def _job_stored(self, job: Job, stored: Stored) -> None:
+        results = job.kind == JobKind.ANALYSIS  # its batches store results (or errors)
+        self._notify(Changes.of_items(stored.changed, added=stored.added, results=results))
 
     def _job_ended(self, job: Job, outcome: Outcome) -> None:
         result, error = outcome.result, outcome.error

@@ -10,18 +10,29 @@ from dataclasses import dataclass, fields
 
 @dataclass(frozen=True)
 class Changes:
+    closing: bool = False  # the case is about to close: stop reading it now
     case: bool = False  # a case was opened or closed: everything shown is stale
     case_details: bool = False  # its summary: counts, runs, audit entries
     items_added: frozenset[int] = frozenset()
     items: frozenset[int] = frozenset()  # existing items whose rows or details changed
+    results: frozenset[int] = frozenset()  # items with a new result (score, heatmap): a subset
     selection: bool = False  # the current item or the selected items
     job: bool = False  # a job started or ended
     models: bool = False  # detector models installed, or which one is active
     settings: bool = False
 
     @classmethod
-    def of_items(cls, ids: Iterable[int], *, added: Iterable[int] = ()) -> Changes:
-        return cls(case_details=True, items_added=frozenset(added), items=frozenset(ids))
+    def of_items(
+        cls, ids: Iterable[int], *, added: Iterable[int] = (), results: bool = False
+    ) -> Changes:
+        """Items written (``ids``) or added; ``results``: those written got a new result."""
+        changed = frozenset(ids)
+        return cls(
+            case_details=True,
+            items_added=frozenset(added),
+            items=changed,
+            results=changed if results else frozenset(),
+        )
 
     @property
     def touched_items(self) -> frozenset[int]:
