@@ -154,6 +154,6 @@ class CaseReader(QThread):
         for item_id in ids:
             data = stored.get(item_id)
             # as stored in a case that may be crafted: a picture only if it decodes as one
-            image = QImage.fromData(data, b"JPEG") if data else None
+            image = QImage.fromData(data, "JPEG") if data else None  # type: ignore[arg-type]
             images[item_id] = image if image is not None and not image.isNull() else None
         return images

@@ -43,7 +43,13 @@ from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.gui.actions import ACTIONS, JOB_DONE, evidence, models, review
 from opensight_desktop.gui.actions import case as case_actions
 from opensight_desktop.gui.actions.jobs import progress_text
-from opensight_desktop.gui.actions.registry import Action, Menu, When, now
+from opensight_desktop.gui.actions.registry import (
+    Action,
+    When,
+    menu_groups,
+    now,
+    toolbar_actions,
+)
 from opensight_desktop.gui.evidence_model import COLUMN, EvidenceFilter, EvidenceModel, ItemIdRole
 from opensight_desktop.gui.gallery import GalleryView
 from opensight_desktop.gui.item_panel import ItemPanel
@@ -221,23 +227,19 @@ class MainWindow(QMainWindow):
                 action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
                 self.workspace.addAction(action)
             self.action_of[spec.id] = action
-        menus = {menu: self.menuBar().addMenu(menu.value) for menu in Menu}
-        in_menus = [spec for spec in ACTIONS if spec.place is not None]
-        in_menus.sort(key=lambda s: (list(Menu).index(s.place.menu), s.place.group, s.place.order))  # type: ignore[union-attr]
-        group: dict[Menu, int] = {}
-        for spec in in_menus:
-            place = spec.place
-            assert place is not None
-            if group.setdefault(place.menu, place.group) != place.group:
-                menus[place.menu].addSeparator()
-                group[place.menu] = place.group
-            menus[place.menu].addAction(self.action_of[spec.id])
+        for menu, groups in menu_groups(ACTIONS).items():
+            bar_menu = self.menuBar().addMenu(menu.value)
+            for number, group in enumerate(groups):
+                if number:
+                    bar_menu.addSeparator()
+                for spec in group:
+                    bar_menu.addAction(self.action_of[spec.id])
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main-toolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.setIconSize(QSize(22, 22))
-        for spec in sorted((s for s in ACTIONS if s.tool), key=lambda s: s.tool.order):  # type: ignore[union-attr]
+        for spec in toolbar_actions(ACTIONS):
             assert spec.tool is not None
             action = self.action_of[spec.id]
             action.setIcon(QIcon(str(resource("icons", f"{spec.tool.icon}.svg"))))
@@ -245,7 +247,9 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
         needs_case = When.CASE | When.WRITABLE
         self.case_actions = [
-            self.action_of[s.id] for s in in_menus if s.when & needs_case != When.ALWAYS
+            self.action_of[spec.id]
+            for spec in ACTIONS
+            if spec.place is not None and (spec.when & needs_case) != When.ALWAYS
         ]
 
     def _wire(self) -> None:

@@ -5,7 +5,7 @@ every action's rule again whenever the session says something changed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum, Flag, auto
 from typing import TYPE_CHECKING, Any
@@ -83,3 +83,26 @@ class Action:
 
     def enabled(self, holds: When) -> bool:
         return self.when in holds
+
+
+def menu_groups(actions: Iterable[Action]) -> dict[Menu, list[list[Action]]]:
+    """Each menu's actions in their groups (separated in the menu), all in order."""
+    groups: dict[Menu, dict[int, list[Action]]] = {menu: {} for menu in Menu}
+    for spec in actions:
+        if spec.place is not None:
+            groups[spec.place.menu].setdefault(spec.place.group, []).append(spec)
+    return {
+        menu: [
+            sorted(group, key=lambda spec: spec.place.order if spec.place else 0)
+            for _number, group in sorted(by_number.items())
+        ]
+        for menu, by_number in groups.items()
+    }
+
+
+def toolbar_actions(actions: Iterable[Action]) -> list[Action]:
+    """The toolbar's actions, in order."""
+    return sorted(
+        (spec for spec in actions if spec.tool is not None),
+        key=lambda spec: spec.tool.order if spec.tool else 0,
+    )
