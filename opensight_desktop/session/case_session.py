@@ -396,14 +396,15 @@ class CaseSession:
     def _job_ended(self, job: Job, outcome: Outcome) -> None:
         result, error = outcome.result, outcome.error
         changes = Changes(job=True, case_details=self.case is not None)
-        try:
-            if outcome.ok and job.finish is not None:
+        if error is None and job.finish is not None:
+            try:
                 result, more = job.finish(result)
                 changes |= more
-        finally:
-            if self.job is job:
-                self.job = None
-            self._notify(changes)
+            except Exception as exc:  # a bug; the job still ends, and says so
+                error = job.bug(exc)
+        if self.job is job:
+            self.job = None
+        self._notify(changes)
         if error is None:
             self._tell(JobEvent(JobEventKind.SUCCEEDED, job, result=result))
         else:

@@ -84,11 +84,16 @@ class Job:
         except OpenSightError as exc:
             return Outcome(error=str(exc))
         except Exception as exc:
-            log.exception("job %s failed", self.name)
-            return Outcome(
-                error=f"{self.name} failed unexpectedly ({type(exc).__name__}: {exc}). "
-                "Details are in the log file."
-            )
+            return Outcome(error=self.bug(exc))
+
+    def bug(self, exc: Exception) -> str:
+        """Log an unexpected exception of this job with its traceback; the message for
+        people. Call it from the ``except`` block."""
+        log.exception("job %s failed", self.name)
+        return (
+            f"{self.name} failed unexpectedly ({type(exc).__name__}: {exc}). "
+            "Details are in the log file."
+        )
 
 
 @dataclass(frozen=True)
