@@ -3,6 +3,7 @@ test collects (``ThreadRunner.deliver``) the way a front end's event loop would.
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -10,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event, select
 
 from opensight_desktop.case import queries
 from opensight_desktop.case.models import AuditEntry, DetectionResult, EvidenceItem
@@ -118,6 +119,18 @@ def test_create_open_and_close_are_announced(session, tmp_path):
     with pytest.raises(CaseFileError, match="not an OpenSight case file"):
         session.open(bogus)
     assert session.case is None  # the case open before was closed first
+
+
+def test_a_new_case_replaces_the_open_one_only_once_it_exists(session, tmp_path):
+    first = new_case(tmp_path)
+    session.open(first)
+    with pytest.raises(CaseFileError, match="already exists"):
+        session.create(first, number="X", title="X", examiner="X")
+    assert session.case is not None and session.case.path == first  # still open
+    session.create(tmp_path / "second.osc", number="S-3", title="Second", examiner="E")
+    assert session.case.path.name == "second.osc"
+    with Case.open(first) as reopened:  # the first one was closed: its lock is free
+        assert reopened.summary().number == "S-1"
 
 
 def test_an_import_announces_the_items_it_adds(session, runner, tmp_path):
@@ -274,9 +287,13 @@ def test_rows_and_thumbnails_are_read_for_exactly_the_items_asked(case, tmp_path
 
 
 def test_rows_of_many_items_are_read_in_chunks(case, tmp_path):
+    """SQLite before 3.32 allows 999 bound variables (builds may set any limit): a long
+    selection is read in chunks, never in one ``IN (...)``."""
     ImportJob(case, [str(images(tmp_path / "ev", 3, size=(40, 30)))]).run()
     ids = item_ids(case)
     with case.read() as db:
-        wanted = ids + list(range(10_000, 10_000 + 40_000))  # past SQLite's variable limit
+        raw = db.connection().connection.dbapi_connection
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        wanted = ids + list(range(10_000, 12_000))
         assert [row.id for row in queries.item_rows(db, ids=wanted)] == ids
-        assert db.scalar(select(func.count()).select_from(EvidenceItem)) == 3
+        assert set(queries.thumbnails(db, wanted)) == set(ids)

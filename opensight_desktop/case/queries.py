@@ -22,8 +22,9 @@ from opensight_desktop.case.models import (
     Thumbnail,
 )
 
-# Ids per ``IN (...)`` query: well under SQLite's limit on bound variables.
-ID_CHUNK = 500
+# Ids per ``IN (...)`` list: a query with two of them stays under 999 bound variables, the
+# limit of SQLite before 3.32 (and of builds that keep it).
+ID_CHUNK = 400
 
 
 def camera_name(make: str | None, model: str | None) -> str | None:
