@@ -1,7 +1,8 @@
 """Progress reporting and cancellation shared by every long-running job.
 
 Jobs call a plain callback (the CLI prints, the GUI re-emits as a Qt signal) no more
-often than ``interval`` seconds, plus once at the end.
+often than ``interval`` seconds, plus once at the end. Jobs that write items also say
+which, after each committed batch (:class:`Stored`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,19 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What one committed write of a job changed, announced so that front ends re-read
+    exactly those items instead of polling: items it added, and existing items whose rows
+    changed (a result, an analysis error, another location of the same file)."""
+
+    added: tuple[int, ...] = ()
+    changed: tuple[int, ...] = ()
+
+
+StoredCallback = Callable[[Stored], None]
 
 
 class CancelToken:

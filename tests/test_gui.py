@@ -23,6 +23,7 @@ from tests import imagegen
 
 pytest.importorskip("PySide6.QtWidgets")
 
+from opensight_desktop.gui.actions import report
 from opensight_desktop.gui.main_window import MainWindow
 
 
@@ -48,12 +49,12 @@ def window(qtbot):
     qtbot.addWidget(win)
     win.show()
     yield win
-    win.shutdown_for_tests()
+    win.shutdown()
     win.close_case()
 
 
 def wait_job(qtbot, window, timeout=120_000):
-    qtbot.waitUntil(lambda: window.job is None, timeout=timeout)
+    qtbot.waitUntil(lambda: window.session.job is None, timeout=timeout)
 
 
 def new_case(tmp_path) -> Path:
@@ -87,7 +88,7 @@ def test_import_analyse_review_reopen(qtbot, window, tmp_path, evidence, hub_mod
     assert window.model.rowCount() == 8
     assert "7 new" in window.job_label.text() and "1 errors" in window.job_label.text()
 
-    window.analyze_all()
+    window.action("analysis.all").trigger()
     # the window stays usable while the worker runs: the progress bar is shown
     assert window.progress.isVisible()
     wait_job(qtbot, window)
@@ -111,15 +112,15 @@ def test_import_analyse_review_reopen(qtbot, window, tmp_path, evidence, hub_mod
     item_id = rows["photo_2.png"].id
     assert window.model.row_for(item_id).review_state == "inconclusive"
     qtbot.keyClick(window.table, Qt.Key.Key_N)
-    assert window._current_item != item_id
+    assert window.session.current_item != item_id
     window.item_panel.notes_edit.setPlainText("Compared with the camera's sample images.")
     qtbot.keyClick(window.table, Qt.Key.Key_P)  # leaving the item saves its notes
-    assert window._current_item == item_id
+    assert window.session.current_item == item_id
 
     window.close_case()
-    assert window.case is None
+    assert window.session.case is None
     assert window.open_case(str(path))  # reopen: everything is still there
-    with window.case.read() as session:
+    with window.session.case.read() as session:
         item = session.get(EvidenceItem, item_id)
         assert item.review_state == "inconclusive"
         assert audit.check_chain(session).ok
@@ -136,10 +137,10 @@ def test_notes_are_saved_when_leaving_the_item(qtbot, window, tmp_path, evidence
     window.import_paths([str(evidence)])
     wait_job(qtbot, window)
     window.table.selectRow(0)
-    first = window._current_item
+    first = window.session.current_item
     window.item_panel.notes_edit.setPlainText("Seen on a seized phone.")
-    window.next_item()
-    with window.case.read() as session:
+    window.action("review.next").trigger()
+    with window.session.case.read() as session:
         assert session.get(EvidenceItem, first).notes == "Seen on a seized phone."
 
 
@@ -152,16 +153,16 @@ def test_cancel_a_running_analysis(qtbot, window, tmp_path, hub_model):
     window.open_case(str(new_case(tmp_path)))
     window.import_paths([str(folder)])
     wait_job(qtbot, window)
-    window.settings.batch_size = 2
-    window.analyze_all()
+    window.session.settings.batch_size = 2
+    window.action("analysis.all").trigger()
     qtbot.waitUntil(
         lambda: "Analysing" in window.job_label.text() or "Analysis:" in window.job_label.text(),
         timeout=60_000,
     )
-    window.cancel_job()
+    window.action("job.cancel").trigger()
     wait_job(qtbot, window)
     assert "cancelled" in window.job_label.text()
-    with window.case.read() as session:
+    with window.session.case.read() as session:
         done = session.scalars(select(EvidenceItem).where(EvidenceItem.status == "analyzed")).all()
     assert len(done) < 40
 
@@ -220,7 +221,7 @@ def test_report_from_the_window(qtbot, window, tmp_path, evidence):
     window.import_paths([str(evidence)])
     wait_job(qtbot, window)
     out = tmp_path / "gui-report.pdf"
-    assert window.report_to(str(out), "all", [], appendix=False)
+    assert report.report_to(window, str(out), "all", [], appendix=False)
     wait_job(qtbot, window)
     assert out.exists() and out.read_bytes().startswith(b"%PDF")
     assert "Report written" in window.job_label.text()

@@ -118,7 +118,7 @@ def test_soak_twenty_thousand_items(qtbot, big_case):
     )
     reviewed = sum(row.review_state != "not_reviewed" for row in window.model.rows)
 
-    window.shutdown_for_tests()
+    window.shutdown()
     assert window.close_case()
     window.close()
 

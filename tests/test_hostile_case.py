@@ -621,13 +621,13 @@ def test_the_gui_says_why_a_case_is_read_only_and_offers_no_edits(qtbot, case_fi
         assert len(writes) == 5 and not any(action.isEnabled() for action in writes)
         assert window.item_panel.notes_edit.isReadOnly()
         assert not window.item_panel.review_combo.isEnabled()
-        window.show_case_info()
+        window.action("case.info").trigger()
         (info,) = [d for d in window.findChildren(QDialog) if d.windowTitle() == "Case information"]
         text = info.findChild(QPlainTextEdit).toPlainText()
         assert "Access: read-only" in text and "trigger 'evil' on audit_entry" in text
         info.close()
     finally:
-        window.shutdown_for_tests()
+        window.shutdown()
         window.close_case()
 
 

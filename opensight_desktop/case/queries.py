@@ -1,22 +1,30 @@
 """Read-side queries shared by the GUI list and the exports: light rows for thousands of
-items, and which detection result counts as an item's current one."""
+items, their thumbnails, the audit log's entries as shown, and which detection result
+counts as an item's current one."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case.models import (
+    AuditEntry,
     DetectionResult,
     EvidenceFile,
     EvidenceItem,
     ItemFlag,
     ItemMetadata,
     ItemTag,
+    Thumbnail,
 )
+
+# Ids per ``IN (...)`` list: a query with two of them stays under 999 bound variables, the
+# limit of SQLite before 3.32 (and of builds that keep it).
+ID_CHUNK = 400
 
 
 def camera_name(make: str | None, model: str | None) -> str | None:
@@ -59,30 +67,63 @@ class ItemRow:
     duplicates: int
 
 
-def item_rows(session: Session, since_id: int = 0, ids: list[int] | None = None) -> list[ItemRow]:
-    """Rows for the evidence list, in id order; five queries however many items there are."""
-    query = select(
-        EvidenceItem.id,
-        EvidenceItem.status,
-        EvidenceItem.error,
-        EvidenceItem.format,
-        EvidenceItem.width,
-        EvidenceItem.height,
-        EvidenceItem.size_bytes,
-        EvidenceItem.sha256,
-        EvidenceItem.review_state,
-    ).where(EvidenceItem.id > since_id)
-    if ids is not None:
-        query = query.where(EvidenceItem.id.in_(ids))
-    items = session.execute(query.order_by(EvidenceItem.id)).all()
+def item_rows(
+    session: Session, since_id: int = 0, ids: Collection[int] | None = None
+) -> list[ItemRow]:
+    """Rows for the evidence list, in id order: every item above ``since_id``, or exactly
+    the items of ``ids`` (those that exist). Every table is read for those items only, one
+    query per table (per :data:`ID_CHUNK` ids), however many items the case holds."""
+    if ids is None:
+        return _rows(session, lambda column: column > since_id, current_result_ids())
+    wanted = sorted(set(ids))
+    rows: list[ItemRow] = []
+    for start in range(0, len(wanted), ID_CHUNK):
+        chunk = wanted[start : start + ID_CHUNK]
+        rows += _rows(
+            session, lambda column, chunk=chunk: column.in_(chunk), current_result_ids(chunk)
+        )
+    return rows
+
+
+def thumbnails(session: Session, ids: Collection[int]) -> dict[int, bytes]:
+    """The stored thumbnails of exactly these items (those that have one), as stored: check
+    one before trusting it to be a JPEG."""
+    wanted = sorted(set(ids))
+    out: dict[int, bytes] = {}
+    for start in range(0, len(wanted), ID_CHUNK):
+        chunk = wanted[start : start + ID_CHUNK]
+        for item_id, jpeg in session.execute(
+            select(Thumbnail.item_id, Thumbnail.jpeg).where(Thumbnail.item_id.in_(chunk))
+        ):
+            out[item_id] = jpeg
+    return out
+
+
+def _rows(session: Session, items_of: Callable[[Any], Any], results: Any) -> list[ItemRow]:
+    """The rows of the items whose id ``items_of(column)`` accepts, the condition applied
+    to each table's item id column; ``results``: the current results' ids among them."""
+    items = session.execute(
+        select(
+            EvidenceItem.id,
+            EvidenceItem.status,
+            EvidenceItem.error,
+            EvidenceItem.format,
+            EvidenceItem.width,
+            EvidenceItem.height,
+            EvidenceItem.size_bytes,
+            EvidenceItem.sha256,
+            EvidenceItem.review_state,
+        )
+        .where(items_of(EvidenceItem.id))
+        .order_by(EvidenceItem.id)
+    ).all()
     if not items:
         return []
-    low = items[0][0] - 1
 
-    def grouped(column, model):  # type: ignore[no-untyped-def]
+    def grouped(column: Any, model: Any) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
         for item_id, value in session.execute(
-            select(model.item_id, column).where(model.item_id > low).order_by(model.item_id)
+            select(model.item_id, column).where(items_of(model.item_id)).order_by(model.item_id)
         ):
             out.setdefault(item_id, []).append(value)
         return out
@@ -90,7 +131,7 @@ def item_rows(session: Session, since_id: int = 0, ids: list[int] | None = None)
     files: dict[int, list[tuple[str, str]]] = {}
     for item_id, name, path in session.execute(
         select(EvidenceFile.item_id, EvidenceFile.file_name, EvidenceFile.path)
-        .where(EvidenceFile.item_id > low)
+        .where(items_of(EvidenceFile.item_id))
         .order_by(EvidenceFile.id)
     ):
         files.setdefault(item_id, []).append((name, path))
@@ -101,7 +142,7 @@ def item_rows(session: Session, since_id: int = 0, ids: list[int] | None = None)
         for item_id, probability, verdict in session.execute(
             select(
                 DetectionResult.item_id, DetectionResult.probability, DetectionResult.verdict
-            ).where(DetectionResult.id.in_(current_result_ids()), DetectionResult.item_id > low)
+            ).where(DetectionResult.id.in_(results), items_of(DetectionResult.item_id))
         )
     }
     meta = {
@@ -112,7 +153,7 @@ def item_rows(session: Session, since_id: int = 0, ids: list[int] | None = None)
                 ItemMetadata.camera_make,
                 ItemMetadata.camera_model,
                 ItemMetadata.datetime_original,
-            ).where(ItemMetadata.item_id > low)
+            ).where(items_of(ItemMetadata.item_id))
         )
     }
     rows = []
@@ -144,3 +185,34 @@ def item_rows(session: Session, since_id: int = 0, ids: list[int] | None = None)
             )
         )
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """An audit entry as people read it (the chain's hashes are checked, not shown)."""
+
+    seq: int
+    ts_utc: str
+    user: str
+    host: str
+    action: str
+    item_id: int | None
+    details: str
+
+
+def audit_rows(session: Session) -> list[AuditRow]:
+    """Every audit entry, in order."""
+    return [
+        AuditRow(*row)
+        for row in session.execute(
+            select(
+                AuditEntry.seq,
+                AuditEntry.ts_utc,
+                AuditEntry.user,
+                AuditEntry.host,
+                AuditEntry.action,
+                AuditEntry.item_id,
+                AuditEntry.details,
+            ).order_by(AuditEntry.seq)
+        )
+    ]

@@ -78,7 +78,7 @@ def responsiveness(images: int, work: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for phase, start in (
         ("import", lambda: window.import_paths([str(folder)])),
-        ("analysis", window.analyze_all),
+        ("analysis", window.action("analysis.all").trigger),
     ):
         gaps: list[float] = []
         clock = QElapsedTimer()
@@ -98,7 +98,7 @@ def responsiveness(images: int, work: Path) -> dict[str, Any]:
         timer.start()
         started = time.perf_counter()
         start()
-        while window.job is not None:
+        while window.session.job is not None:
             app.processEvents()
             time.sleep(0.001)
         elapsed = time.perf_counter() - started
@@ -112,7 +112,7 @@ def responsiveness(images: int, work: Path) -> dict[str, Any]:
             "p50_stall_ms": round(_percentile(stalls, 0.50), 1),
             "status": window.job_label.text(),
         }
-    window.shutdown_for_tests()
+    window.shutdown()
     window.close()
     QApplication.processEvents()
     return results

@@ -32,12 +32,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
-from opensight_desktop.case import audit
-from opensight_desktop.case.models import AuditEntry
-from opensight_desktop.case.store import Case
-from opensight_desktop.detector.store import ModelStore
+from opensight_desktop.session import CaseSession
+from opensight_desktop.session.reads import AuditLog
 from opensight_desktop.settings import Settings
 from opensight_desktop.timeutil import local_zone
 
@@ -217,11 +214,12 @@ class ModelManagerDialog(QDialog):
     import_requested = Signal(str)
     download_requested = Signal()
 
-    def __init__(self, store: ModelStore, parent: Any = None) -> None:
+    def __init__(self, session: CaseSession, parent: Any = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Detector models")
         self.resize(900, 360)
-        self.store = store
+        self.session = session
+        self.store = session.store
         layout = QVBoxLayout(self)
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(
@@ -284,19 +282,18 @@ class ModelManagerDialog(QDialog):
     def _activate(self) -> None:
         items = self.table.selectedItems()
         if items:
-            self.store.set_active(self.store.find(items[0].data(Qt.ItemDataRole.UserRole)))
+            model = self.store.find(items[0].data(Qt.ItemDataRole.UserRole))
+            self.session.set_active_model(model)
             self.refresh()
 
 
 class AuditLogDialog(QDialog):
-    def __init__(self, case: Case, parent: Any = None) -> None:
+    def __init__(self, log: AuditLog, parent: Any = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Audit log")
         self.resize(1000, 600)
         layout = QVBoxLayout(self)
-        with case.read() as session:
-            chain = audit.check_chain(session)
-            entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+        chain, entries = log.chain, log.entries
         status = QLabel(
             f"Chain intact: {chain.entries} entries, head {chain.head_hash}"
             if chain.ok

@@ -1,6 +1,9 @@
 """The evidence list as a Qt model: one table model shared by the list and the gallery,
-light rows (``case.queries.ItemRow``), thumbnails decoded on demand with an LRU cache,
-and a proxy for sorting and filtering. No per-row widgets: it scales to 10,000+ items."""
+light rows (``case.queries.ItemRow``), thumbnails read on demand with an LRU cache, and a
+proxy for sorting and filtering. No per-row widgets: it scales to 10,000+ items.
+
+The case is read in full when it opens; after that only the rows that changed are read,
+and thumbnails, both on the background reader (``gui.case_reader``)."""
 
 from __future__ import annotations
 
@@ -14,14 +17,16 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 
 from opensight_desktop import present
-from opensight_desktop.case.queries import ItemRow, item_rows
+from opensight_desktop.case.queries import ItemRow
 from opensight_desktop.case.states import ItemStatus
 from opensight_desktop.case.store import Case
-from opensight_desktop.case.views import thumbnail_jpeg
 from opensight_desktop.detector.verdict import VERDICT_COLORS as VERDICT_HEX
+from opensight_desktop.gui.case_reader import CaseReader
+from opensight_desktop.session import reads
+from opensight_desktop.session.changes import Changes
 from opensight_desktop.textsafe import visible
 
 COLUMNS = [
@@ -51,47 +56,74 @@ class EvidenceModel(QAbstractTableModel):
         self.rows: list[ItemRow] = []
         self._row_of: dict[int, int] = {}
         self._thumbs: OrderedDict[int, QIcon | None] = OrderedDict()
+        self._reader: CaseReader | None = None  # started when first needed
 
     # -- loading -----------------------------------------------------------------------
 
     def set_case(self, case: Case | None) -> None:
+        """Show this case's items (read here, in full); None: none. Reads still running
+        for the previous case are waited for and dropped, so that it can be closed."""
+        if self._reader is not None:
+            self._reader.set_case(case)
+            if case is None:
+                self._reader.stop()
         self.beginResetModel()
         self.case = case
         self._thumbs.clear()
-        self.rows = []
-        if case is not None:
-            with case.read() as session:
-                self.rows = item_rows(session)
+        self.rows = reads.item_rows(case) if case is not None else []
         self._row_of = {row.id: index for index, row in enumerate(self.rows)}
         self.endResetModel()
 
-    def refresh_new(self) -> int:
-        """Append items added since the last load (an import in progress)."""
-        if self.case is None:
-            return 0
-        since = self.rows[-1].id if self.rows else 0
-        with self.case.read() as session:
-            new = item_rows(session, since_id=since)
-        if new:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(new) - 1)
-            for row in new:
-                self._row_of[row.id] = len(self.rows)
-                self.rows.append(row)
-            self.endInsertRows()
-        return len(new)
+    def apply(self, changes: Changes) -> None:
+        """Read again, in the background, the rows of the items added or changed."""
+        if self.case is not None and changes.touched_items:
+            self._reading().read_rows(changes.touched_items)
 
-    def refresh_items(self, ids: list[int]) -> None:
-        """Re-read these items (new results, review changes)."""
-        if self.case is None or not ids:
+    def settle(self) -> None:
+        """Show now every row asked for so far (waits for the reader): after a job ends
+        and after the examiner's own edits, the list is up to date at once."""
+        if self._reader is not None:
+            self._reader.wait_for_rows()
+            self._take_results()
+
+    def shutdown(self) -> None:
+        """Stop the background reader (before the window goes)."""
+        if self._reader is not None:
+            self._reader.stop()
+
+    def _reading(self) -> CaseReader:
+        if self._reader is None:
+            self._reader = CaseReader(self)
+            self._reader.set_case(self.case)
+            self._reader.ready.connect(self._take_results)
+        return self._reader
+
+    def _take_results(self) -> None:
+        if self._reader is None:
             return
-        with self.case.read() as session:
-            fresh = item_rows(session, ids=ids)
-        for row in fresh:
+        results = self._reader.take()
+        new = []
+        for row in results.rows:
             index = self._row_of.get(row.id)
             if index is None:
+                new.append(row)
                 continue
             self.rows[index] = row
             self.dataChanged.emit(self.index(index, 0), self.index(index, len(COLUMNS) - 1))
+        if new:
+            first = len(self.rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            for row in sorted(new, key=lambda r: r.id):
+                self._row_of[row.id] = len(self.rows)
+                self.rows.append(row)
+            self.endInsertRows()
+        decoration = [Qt.ItemDataRole.DecorationRole]
+        for item_id, image in results.thumbnails.items():
+            self._cache_thumbnail(item_id, QIcon(QPixmap.fromImage(image)) if image else None)
+            index = self._row_of.get(item_id)
+            if index is not None:
+                cell = self.index(index, COLUMN["file_name"])
+                self.dataChanged.emit(cell, cell, decoration)
 
     def row_for(self, item_id: int) -> ItemRow | None:
         index = self._row_of.get(item_id)
@@ -180,21 +212,20 @@ class EvidenceModel(QAbstractTableModel):
     # -- thumbnails --------------------------------------------------------------------
 
     def thumbnail(self, item_id: int) -> QIcon | None:
-        """As an icon: views scale it to their icon size keeping its aspect ratio."""
+        """As an icon: views scale it to their icon size keeping its aspect ratio. None
+        until the reader has read it (the row is repainted then), or if there is none."""
         if item_id in self._thumbs:
             self._thumbs.move_to_end(item_id)
             return self._thumbs[item_id]
-        icon = None
         if self.case is not None:
-            with self.case.read() as session:
-                data = thumbnail_jpeg(session, item_id)
-            if data:
-                image = QImage.fromData(data, "JPEG")
-                icon = QIcon(QPixmap.fromImage(image)) if not image.isNull() else None
+            self._reading().read_thumbnails([item_id])
+        return None
+
+    def _cache_thumbnail(self, item_id: int, icon: QIcon | None) -> None:
         self._thumbs[item_id] = icon
+        self._thumbs.move_to_end(item_id)
         if len(self._thumbs) > THUMB_CACHE:
             self._thumbs.popitem(last=False)
-        return icon
 
 
 class EvidenceFilter(QSortFilterProxyModel):

@@ -245,7 +245,11 @@ class ItemPanel(QScrollArea):
 
     def show_item(self, item: ItemView | None, bands: Bands) -> None:
         """Show the item; ``bands`` (the settings') draw the bar of a result that does not
-        say which it was scored with."""
+        say which it was scored with. Shown again (a result arrived meanwhile), the item
+        keeps the notes and tags being typed: they are the examiner's, not yet saved."""
+        same = item is not None and self.item is not None and item.id == self.item.id
+        typed_notes = same and self.notes_edit.toPlainText() != self._loaded_notes
+        typed_tags = same and self.tags_edit.isModified()
         self.item = item
         self.setEnabled(item is not None)
         if item is None:
@@ -292,9 +296,11 @@ class ItemPanel(QScrollArea):
             self.score_bar.set_score(None, bands, None)
         review = item.review
         self.review_combo.setCurrentIndex(max(0, self.review_combo.findData(review.state)))
-        self.tags_edit.setText(", ".join(review.tags))
+        if not typed_tags:  # else left as it is, cursor and all
+            self.tags_edit.setText(", ".join(review.tags))
         self._loaded_notes = review.notes
-        self.notes_edit.setPlainText(review.notes)
+        if not typed_notes:
+            self.notes_edit.setPlainText(review.notes)
         self._fill_flags(item)
         self._fill_hashes(item)
         self._fill_facts(item)
@@ -398,6 +404,7 @@ class ItemPanel(QScrollArea):
         self.review_state_chosen.emit(self.review_combo.currentData())
 
     def _tags_done(self) -> None:
+        self.tags_edit.setModified(False)  # applied (or unchanged): no longer being typed
         if self.item is None:
             return
         tags = [t.strip() for t in self.tags_edit.text().split(",")]

@@ -25,6 +25,7 @@ from opensight_desktop.gui.image_view import ImageView, qimage_from_rgb
 from opensight_desktop.gui.jobs import JobThread
 from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
 from opensight_desktop.resources import resource
+from opensight_desktop.session.jobs import Job, JobContext, JobKind, Outcome
 
 DISPLAY_LIMIT = 40_000_000  # pixels shown at most; bigger images are shown reduced
 
@@ -171,10 +172,13 @@ class ViewerPanel(QWidget):
         self.caption.setText("Loading the original (read-only, hash checked)...")
         if self._loader is not None:
             self._loader.cancel()
-        loader = JobThread("load image", lambda _p, _c, _m: display_pixels(sha256, paths), self)
+
+        def decode(_context: JobContext) -> tuple[QImage, float]:
+            return display_pixels(sha256, paths)
+
+        loader = JobThread(Job(JobKind.OTHER, "load image", decode), self)
         loader.setProperty("item", item_id)
-        loader.succeeded.connect(self._loaded)
-        loader.failed.connect(self._load_failed)
+        loader.ended.connect(self._loaded)
         loader.finished.connect(self._thread_done)
         self._loader = loader
         self._threads.add(loader)
@@ -186,12 +190,15 @@ class ViewerPanel(QWidget):
             self._threads.discard(thread)
             thread.deleteLater()
 
-    def _loaded(self, result: tuple[QImage, float]) -> None:
+    def _loaded(self, outcome: Outcome) -> None:
         sender = self.sender()
         if sender is not self._loader or self._pending is None:
             return
         self._loader = None
-        image, scale = result
+        if not outcome.ok:
+            self.caption.setText(f"Cannot show the original: {outcome.error}")
+            return
+        image, scale = outcome.result
         cam, geometry, orientation = self._pending
         self.view.set_image(image, orientation)
         self.view.set_analysis(cam, geometry, scale)
@@ -217,11 +224,6 @@ class ViewerPanel(QWidget):
         elif cam is None:
             notes.append("not analysed yet")
         self.caption.setText("; ".join(notes).capitalize() + ".")
-
-    def _load_failed(self, message: str) -> None:
-        if self.sender() is self._loader:
-            self._loader = None
-            self.caption.setText(f"Cannot show the original: {message}")
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         """Let running decodes finish (a QThread must not be destroyed while running)."""

@@ -49,7 +49,7 @@ from opensight_desktop.evidence.decode import DecodeError, reason_for
 from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
 from opensight_desktop.pipeline.provenance import register_model
 from opensight_desktop.pipeline.runs import ANALYSIS, ERROR_EXAMPLES, RecordedRun, RunSummary
-from opensight_desktop.progress import CancelToken, ProgressCallback
+from opensight_desktop.progress import CancelToken, ProgressCallback, Stored, StoredCallback
 from opensight_desktop.timeutil import iso_utc, utc_now
 
 
@@ -102,6 +102,7 @@ class AnalysisJob:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         progress_interval: float = 0.2,
+        stored: StoredCallback | None = None,
     ) -> None:
         self.case = case
         self.detector = detector
@@ -112,6 +113,7 @@ class AnalysisJob:
         self.workers = workers or max(1, min(8, os.cpu_count() or 1))
         self._run = RecordedRun(case, ANALYSIS, progress, cancel, progress_interval)
         self.cancel = self._run.cancel
+        self._stored = stored  # told after each committed batch
         self._versions = library_versions()
         self._model_row_id = 0
 
@@ -255,6 +257,8 @@ class AnalysisJob:
                 values, cams = values[finite], None if cams is None else cams[finite]
             logits = [float(v) for v in values]
         self._write(prepared, good, logits, cams)
+        if self._stored is not None and prepared:
+            self._stored(Stored(changed=tuple(p.item_id for p in prepared)))
         if self.summary.first_result_s is None and prepared:
             self.summary.first_result_s = self._run.elapsed()
         self._report()

@@ -44,7 +44,7 @@ from opensight_desktop.evidence.walk import FoundFile, Unusable, display_path, w
 from opensight_desktop.metadata.flags import Flag
 from opensight_desktop.pipeline.ingest import ERROR, IMAGE, SKIP, Ingested, failed, ingest
 from opensight_desktop.pipeline.runs import ERROR_EXAMPLES, IMPORT, RecordedRun, RunSummary
-from opensight_desktop.progress import CancelToken, ProgressCallback
+from opensight_desktop.progress import CancelToken, ProgressCallback, Stored, StoredCallback
 from opensight_desktop.timeutil import iso_utc, utc_now
 from opensight_desktop.worker import DaemonThreadPool
 
@@ -111,6 +111,7 @@ class ImportJob:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         progress_interval: float = 0.1,
+        stored: StoredCallback | None = None,
     ) -> None:
         if not paths:
             raise UsageError("nothing to import: give at least one file or folder")
@@ -122,6 +123,7 @@ class ImportJob:
         self.workers = workers or max(1, min(4, os.cpu_count() or 1))
         self._run = RecordedRun(case, IMPORT, progress, cancel, progress_interval)
         self.cancel = self._run.cancel
+        self._stored = stored  # told after each committed batch
         self._pending: list[Ingested | Unusable] = []
         self._last_flush = time.monotonic()
         self._known: dict[bytes, _Known] = {}
@@ -255,6 +257,9 @@ class ImportJob:
             for key, value in self.summary.counts().items():
                 setattr(record, key, value)
         self._last_flush = time.monotonic()
+        stored = writer.stored()
+        if self._stored is not None and (stored.added or stored.changed):
+            self._stored(stored)
 
     def _finish(self, state: RunState) -> None:
         if state is RunState.CANCELLED:
@@ -466,6 +471,14 @@ class _BatchWriter:
             "is_duplicate": duplicate,
             "added_utc": self.now,
         }
+
+    def stored(self) -> Stored:
+        """The items this batch added, and those it gave another location (or flags)."""
+        added = tuple(item["id"] for item in self.items)
+        found_again = {
+            item_id for action, _, item_id in self.entries if action == "item.duplicate_found"
+        }
+        return Stored(added, tuple(sorted(found_again - set(added))))
 
     def write(self) -> None:
         for model, rows in (
