@@ -13,9 +13,11 @@ from opensight_desktop.errors import Cancelled
 from opensight_desktop.logs import setup_logging
 from opensight_desktop.paths import logs_dir
 from opensight_desktop.report.pdf import ReportBuilder
+from opensight_desktop.session.jobs import Job, JobKind, Outcome
 
 pytest.importorskip("PySide6.QtWidgets")
 
+from opensight_desktop.gui.actions import report as report_actions
 from opensight_desktop.gui.errors import CrashReportDialog, ErrorReporter
 from opensight_desktop.gui.jobs import JobThread
 from opensight_desktop.gui.main_window import MainWindow
@@ -46,14 +48,23 @@ def test_the_previous_runs_crash_is_shown_once_with_a_copy_button(qtbot):
 
 
 def _run_job(qtbot, function) -> dict[str, list]:
-    job = JobThread("Test job", function)
-    seen: dict[str, list] = {"succeeded": [], "cancelled": [], "failed": []}
-    job.succeeded.connect(seen["succeeded"].append)
-    job.cancelled.connect(seen["cancelled"].append)
-    job.failed.connect(seen["failed"].append)
+    """A job on a JobThread; how it ended, sorted as succeeded / cancelled / failed."""
+    job = JobThread(
+        Job(JobKind.OTHER, "Test job", lambda c: function(c.progress, c.cancel, c.message))
+    )
+    outcomes: list[Outcome] = []
+    job.ended.connect(outcomes.append)
     with qtbot.waitSignal(job.finished, timeout=10_000):
         job.start()
-    qtbot.waitUntil(lambda: any(seen.values()), timeout=5000)
+    qtbot.waitUntil(lambda: bool(outcomes), timeout=5000)
+    seen: dict[str, list] = {"succeeded": [], "cancelled": [], "failed": []}
+    for outcome in outcomes:
+        if outcome.cancelled is not None:
+            seen["cancelled"].append(outcome.cancelled)
+        elif outcome.error is not None:
+            seen["failed"].append(outcome.error)
+        else:
+            seen["succeeded"].append(outcome.result)
     return seen
 
 
@@ -104,11 +115,11 @@ def test_a_cancelled_report_says_so_and_shows_no_error(qtbot, tmp_path, monkeypa
     try:
         assert window.open_case(str(path))
         out = tmp_path / "report.pdf"
-        assert window.report_to(str(out), "all", [], appendix=False)
-        window.cancel_job()
-        qtbot.waitUntil(lambda: window.job is None, timeout=60_000)
+        assert report_actions.report_to(window, str(out), "all", [], appendix=False)
+        window.action("job.cancel").trigger()
+        qtbot.waitUntil(lambda: window.session.job is None, timeout=60_000)
         assert window.job_label.text() == "Report cancelled; no report was written."
         assert warnings == [] and not out.exists()
     finally:
-        window.shutdown_for_tests()
+        window.shutdown()
         window.close_case()
