@@ -20,6 +20,7 @@ from opensight_desktop.case.views import (
     finite_or_null,
     item_views,
 )
+from opensight_desktop.detector.store import published_release
 from opensight_desktop.timeutil import iso_utc
 
 EXPORT_SCHEMA = "opensight-export/1"
@@ -65,6 +66,9 @@ def detection_record(detection: DetectionView | None) -> dict[str, Any] | None:
         "thresholds": detection.thresholds,
         "preprocessing": detection.preprocessing,
         "versions": detection.versions,
+        # the published release the weights are (decided from their SHA-256), else null:
+        # the published accuracy figures do not apply to the score
+        "model_published_release": published_release(detection.model.sha256),
     }
 
 

@@ -23,7 +23,6 @@ from unittest import mock
 from PIL.PngImagePlugin import PngInfo
 from sqlalchemy import update
 
-from tests import exif_writer as exifgen
 from opensight_desktop.case import review
 from opensight_desktop.case.models import DetectionResult, ItemMetadata
 from opensight_desktop.case.store import Case
@@ -32,6 +31,7 @@ from opensight_desktop.pipeline.analyze_job import AnalysisJob
 from opensight_desktop.pipeline.import_job import ImportJob
 from opensight_desktop.report import export
 from tests import checkpoint_factory as cf
+from tests import exif_writer as exifgen
 from tests import imagegen
 
 HERE = Path(__file__).parent
