@@ -193,6 +193,15 @@ def unpublished_scores_notice(every: bool) -> str:
     )
 
 
+def unpublished_scores_text(unpublished: int, scored: int) -> str:
+    """How many of a report's scores the published accuracy figures do not apply to."""
+    return (
+        f"{unpublished} of the {scored} score(s) in this report come from weights that match "
+        "no published Community Forensics release: the published accuracy figures (average "
+        "precision 0.984 and the others under Limitations) do not apply to them."
+    )
+
+
 def weights_release(sha256: str | None) -> str | None:
     """The published Community Forensics release these weights are (its name), or None."""
     return published_release(sha256)

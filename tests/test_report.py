@@ -339,7 +339,8 @@ def test_unpublished_weights_are_said_on_cover_method_items_and_every_page(analy
     unpublished = "The weights match no published Community Forensics release: the published"
     method = spaced[spaced.index("Each image was scored") : spaced.index("A detector score is")]
     assert "Published release" in method and unpublished in method
-    assert "The figures above do not apply to the 5 score(s)" in spaced
+    limitations = spaced[spaced.index("A detector score is") : spaced.index("The model sees")]
+    assert "5 of the 5 score(s)" in limitations and "How accurate those weights are" in limitations
     items = spaced[spaced.index("Items") :]
     assert items.count(unpublished) >= 5  # beside each score
     detections = [i["detection"] for i in document["items"] if i["detection"]]
@@ -496,8 +497,9 @@ def test_the_review_state_is_the_examiners_with_who_and_when(tmp_path, monkeypat
 # -- scopes -------------------------------------------------------------------------------
 
 
-def test_scopes_by_review_state_summary_and_chosen_items(tmp_path, capsys):
+def test_scopes_by_review_state_summary_and_chosen_items(tmp_path, capsys, monkeypatch):
     from opensight_desktop.case import review
+    from opensight_desktop.report import pdf
 
     case_path = _case_with_images(tmp_path, count=4)
     with Case.open(case_path) as case:
@@ -517,6 +519,9 @@ def test_scopes_by_review_state_summary_and_chosen_items(tmp_path, capsys):
     assert code == 0 and shown == [2] and "in the review state(s) Follow up" in text
     code, text, shown = report("--scope", "reviewed", "--items", "1,3")
     assert code == 0 and shown == [3]
+    monkeypatch.setattr(pdf, "SELECTION_IN_QUERY", 1)  # a long selection (the GUI's filter)
+    assert report("--items", "1,3")[2] == [1, 3]
+    assert report("--scope", "reviewed", "--items", "1,3")[2] == [3]
     code, text, shown = report("--scope", "summary")
     assert (
         code == 0

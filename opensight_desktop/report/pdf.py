@@ -88,16 +88,19 @@ PAPER = (
     'Jeongsoo Park and Andrew Owens, "Community Forensics: Using Thousands of '
     'Generators to Train Fake Image Detectors", CVPR 2025, arXiv:2411.04125'
 )
-LIMITATIONS = [
-    "A detector score is a statistical indication, not proof. It estimates how likely the "
-    "pixels are to come from an AI image generator and must be weighed with the other "
-    "evidence (provenance, metadata, witness accounts, the device it came from).",
+PUBLISHED_FIGURES = (
     "For their published weights, the Community Forensics authors report an average "
     "precision of 0.984 on their own test set (GAN 0.995, latent diffusion 0.996, pixel "
     "diffusion 0.947, commercial 0.985, other 0.998). On newer commercial generators that "
     "postdate its training, accuracy is much lower: an independent 2026 benchmark measured "
     "about 75% mean accuracy for the best detector (this one). These figures describe the "
-    "published weights only. Both false positives and false negatives occur.",
+    "published weights only. Both false positives and false negatives occur."
+)
+LIMITATIONS = [
+    "A detector score is a statistical indication, not proof. It estimates how likely the "
+    "pixels are to come from an AI image generator and must be weighed with the other "
+    "evidence (provenance, metadata, witness accounts, the device it came from).",
+    PUBLISHED_FIGURES,
     "The model sees one square in the middle of each image, after scaling the shorter side "
     "to 440 pixels: the rest of the picture is not examined (hatched in the figures), and "
     "fine detail in large images is reduced. A tile scan can examine the full resolution.",
@@ -402,7 +405,7 @@ class ReportBuilder:
         chosen = set(options.item_ids or [])
         if chosen and len(chosen) <= SELECTION_IN_QUERY:
             query = query.where(EvidenceItem.id.in_(chosen))
-        if query.whereclause is None:
+        if query.whereclause is None and not chosen:
             return None  # all: streamed, never listed
         return [i for i in session.scalars(query) if not chosen or i in chosen]
 
@@ -500,15 +503,13 @@ class ReportBuilder:
                 "ok" if integrity.ok else "alert",
             )
         )
-        unpublished = sum(count for _, count in _unpublished_models(records))
+        unpublished = _unpublished_scores(records)
         if unpublished:
             story.append(Spacer(1, 3 * mm))
             story.append(
                 _p(
-                    f"DETECTOR WEIGHTS: {unpublished} of the {_scored(records)} score(s) in this "
-                    "report come from weights that match no published Community Forensics "
-                    "release. The published accuracy figures (average precision 0.984 and "
-                    "others, see Limitations) do not apply to these weights.",
+                    "DETECTOR WEIGHTS: "
+                    + _e(present.unpublished_scores_text(unpublished, _scored(records))),
                     "alert",
                 )
             )
@@ -709,20 +710,18 @@ class ReportBuilder:
 
     def _limitations(self, records: list[ItemView]) -> list[Any]:
         story: list[Any] = [_p("Limitations", "h1")]
-        story += [_p("• " + _e(text)) for text in LIMITATIONS]
-        unpublished = _unpublished_models(records)
-        if unpublished:
-            count = sum(n for _, n in unpublished)
-            story.insert(
-                3,  # after the published figures
-                _p(
-                    f"The figures above do not apply to the {count} score(s) in this report "
-                    "made with weights that match no published Community Forensics release "
-                    "(see Method): how accurate those weights are is not known from this "
-                    "report.",
-                    "warn",
-                ),
-            )
+        unpublished = _unpublished_scores(records)
+        for text in LIMITATIONS:
+            story.append(_p("• " + _e(text)))
+            if text is PUBLISHED_FIGURES and unpublished:
+                story.append(
+                    _p(
+                        _e(present.unpublished_scores_text(unpublished, _scored(records)))
+                        + " How accurate those weights are is not known from this report "
+                        "(see Method).",
+                        "warn",
+                    )
+                )
         return story
 
     def _integrity(self, integrity: IntegrityReport) -> list[Any]:
@@ -840,7 +839,11 @@ class ReportBuilder:
         detection = record.detection
         story: list[Any] = [_p(f"Item {record.id}: {_e(_clip(record.file_name or '', 300))}", "h2")]
         for problem in file_problems:
-            story += [_p(_e(_file_problem_text(problem)), "alert"), Spacer(1, 3 * mm)]
+            story += [
+                Spacer(1, 1.5 * mm),
+                _p(_e(_file_problem_text(problem)), "alert_line"),
+                Spacer(1, 3 * mm),
+            ]
         pictures, heatmap_drawn = self._pictures(record, visual)
         left: list[Any] = []
         if detection:
@@ -1017,8 +1020,9 @@ def _models_used(records: list[ItemView]) -> list[tuple[ModelView, int]]:
     return Counter(r.detection.model for r in records if r.detection).most_common()
 
 
-def _unpublished_models(records: list[ItemView]) -> list[tuple[ModelView, int]]:
-    return [(m, n) for m, n in _models_used(records) if present.is_unpublished(m.sha256)]
+def _unpublished_scores(records: list[ItemView]) -> int:
+    """How many scores come from weights that are no published release."""
+    return sum(n for m, n in _models_used(records) if present.is_unpublished(m.sha256))
 
 
 def _scored(records: list[ItemView]) -> int:
@@ -1028,7 +1032,7 @@ def _scored(records: list[ItemView]) -> int:
 def _page_notice(records: list[ItemView]) -> str | None:
     """The line on every page when some scores come from weights that are no published
     release (any page may show a score: the summary table, the items)."""
-    unpublished = sum(n for _, n in _unpublished_models(records))
+    unpublished = _unpublished_scores(records)
     if not unpublished:
         return None
     return present.unpublished_scores_notice(every=unpublished == _scored(records))

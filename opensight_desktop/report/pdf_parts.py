@@ -94,6 +94,16 @@ def styles() -> dict[str, ParagraphStyle]:
             backColor=ALERT,
             borderPadding=6,
         ),
+        "alert_line": ParagraphStyle(
+            "alert_line",
+            parent=base,
+            fontName=SANS_BOLD,
+            fontSize=8,
+            leading=10.5,
+            textColor=colors.white,
+            backColor=ALERT,
+            borderPadding=3,
+        ),
         "warn": ParagraphStyle(
             "warn", parent=base, fontName=SANS_BOLD, fontSize=7.5, leading=9.5, textColor=ALERT
         ),
