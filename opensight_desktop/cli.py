@@ -1,7 +1,9 @@
-"""Headless command line (contract: shared DESIGN.md section 5).
+"""Headless command line (contract: docs/CONTRACTS.md section 2).
 
 Exit status: 0 success; 1 completed but some items failed (the summary says which);
-2 usage error or unusable input (one line on stderr, never a traceback).
+2 usage error or unusable input (one line on stderr, never a traceback); 130 interrupted
+(Ctrl-C) or cancelled. An internal error (a bug) is logged with its traceback and reported
+in one line that says where the log is (exit 2).
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from opensight_desktop import APP_NAME, __version__
-from opensight_desktop.errors import OpenSightError
+from opensight_desktop.errors import Cancelled, OpenSightError
 from opensight_desktop.logs import setup_logging
-from opensight_desktop.progress import Progress
+from opensight_desktop.progress import CancelToken, Progress
 from opensight_desktop.textsafe import visible
 
 if TYPE_CHECKING:
@@ -24,8 +26,9 @@ if TYPE_CHECKING:
     from opensight_desktop.benchmarks.sizes import Sizes
 
 log = logging.getLogger("opensight_desktop.cli")
+T = TypeVar("T")
 
-EXIT_OK, EXIT_ITEMS_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ITEMS_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -348,10 +351,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         generated_at=generated,
         review_states=states,
     )
+    cancel = CancelToken()
     line = _ProgressLine()
     with _open_case(args.case) as case:
+        builder = ReportBuilder(case, options, progress=line, cancel=cancel)
         try:
-            result = ReportBuilder(case, options, progress=line).write(args.output)
+            result = _run_in_background(lambda: builder.write(args.output), cancel, "report")
         finally:
             line.close()
         recorded = not case.read_only
@@ -448,17 +453,21 @@ def cmd_model_use(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_in_background(job_run, cancel) -> object:  # type: ignore[no-untyped-def]
-    """Run a job on the engine's worker thread; Ctrl-C cancels it cleanly."""
+def _run_in_background(job_run: Callable[[], T], cancel: CancelToken, name: str) -> T:
+    """Run a job on the engine's worker thread; Ctrl-C cancels it cleanly. A job that
+    answers the cancel by raising Cancelled (a report) ends with that; one that keeps
+    what it finished (an analysis) ends with the KeyboardInterrupt."""
     from opensight_desktop.worker import BackgroundJob
 
-    worker = BackgroundJob(job_run, name="opensight-analysis").start()
+    worker = BackgroundJob(job_run, name=f"opensight-{name}").start()
     try:
         while not worker.join(0.2):
             pass
     except KeyboardInterrupt:
         cancel.cancel()
         worker.join()
+        if isinstance(worker.error, Cancelled):
+            raise worker.error from None
         raise
     return worker.outcome()
 
@@ -477,7 +486,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     with _open_case(args.case, must_write="analyse it") as case:
         number = case.summary().number
         from opensight_desktop.pipeline.analyze_job import AnalysisJob
-        from opensight_desktop.progress import CancelToken
 
         detector = store.load(model, args.device or settings.device)
         heatmaps = settings.heatmaps and not args.no_heatmap
@@ -501,7 +509,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             cancel=cancel,
         )
         try:
-            summary = _run_in_background(job.run, cancel)
+            summary = _run_in_background(job.run, cancel, "analysis")
         finally:
             line.close()
     if summary.total == 0:
@@ -531,7 +539,6 @@ def cmd_tile_scan(args: argparse.Namespace) -> int:
     from opensight_desktop import present
     from opensight_desktop.detector.store import ModelStore
     from opensight_desktop.pipeline.tile_scan_job import TileScanJob
-    from opensight_desktop.progress import CancelToken
     from opensight_desktop.settings import load_settings
 
     settings = load_settings()
@@ -545,7 +552,7 @@ def cmd_tile_scan(args: argparse.Namespace) -> int:
             case, detector, args.item, stride=args.stride, progress=line, cancel=cancel
         )
         try:
-            result = _run_in_background(job.run, cancel)
+            result = _run_in_background(job.run, cancel, "tile-scan")
         finally:
             line.close()
     _out(
@@ -646,7 +653,7 @@ def _bench_detector(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from opensight_desktop.case.models import REVIEW_STATES
+    from opensight_desktop.case.states import REVIEW_STATES
 
     parser = _Parser(
         prog=APP_NAME,
@@ -842,6 +849,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         return handler(args)
+    except Cancelled as exc:  # the user stopped it: no error
+        print(f"{APP_NAME}: {_safe(str(exc))}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except OpenSightError as exc:
         print(f"{APP_NAME}: error: {_safe(str(exc))}", file=sys.stderr)
         return exc.exit_code
@@ -851,7 +861,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "to continue",
             file=sys.stderr,
         )
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:

@@ -27,3 +27,12 @@ class ModelError(OpenSightError):
 
 class SigningKeyError(OpenSightError):
     """The examiner's signing key cannot be made or read."""
+
+
+class Cancelled(OpenSightError):
+    """The user cancelled the work before it finished; nothing of it was written.
+
+    Not a failure: front ends say it was cancelled (the CLI exits 130, as for Ctrl-C).
+    """
+
+    exit_code = 130

@@ -12,19 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from opensight_desktop.case.models import REVIEW_STATES, STATUS_ERROR, STATUS_IMPORTED
 from opensight_desktop.case.queries import camera_name
+from opensight_desktop.case.states import REVIEW_STATES, ItemStatus
+from opensight_desktop.detector.geometry import scoring_note_of
 from opensight_desktop.detector.store import published_release
 from opensight_desktop.detector.verdict import (
     BAND_COLORS,
-    INCONCLUSIVE,
-    LIKELY_GENERATED,
-    LIKELY_REAL,
     VERDICT_COLORS,
     VERDICT_LABELS,
     VERDICTS,
     Bands,
+    Verdict,
 )
+from opensight_desktop.metadata.fields import legacy_sources
 from opensight_desktop.metadata.flags import FLAG_TITLES
 from opensight_desktop.timeutil import iso_seconds, parse_iso
 
@@ -55,8 +55,24 @@ SCORE_MEANING = (
 # -- camera, time, place ---------------------------------------------------------------
 
 
+def source_of(meta: MetadataView, key: str) -> str | None:
+    """Where a normalised field came from ("EXIF", "XMP", "MakerNote", "IPTC", "PNG")."""
+    sources = meta.sources
+    if sources is None:  # imported before sources were recorded: EXIF only
+        sources = legacy_sources(dict(meta.fields))
+    source = sources.get(key)
+    return source if isinstance(source, str) else None
+
+
+def _from(meta: MetadataView, *keys: str) -> str:
+    """ " [XMP]": the sources of the fields a text shows, for the examiner to weigh."""
+    found = dict.fromkeys(s for key in keys if (s := source_of(meta, key)))
+    return f" [{', '.join(found)}]" if found else ""
+
+
 def camera_text(meta: MetadataView) -> str:
-    return camera_name(meta.camera_make, meta.camera_model) or NOTHING
+    name = camera_name(meta.camera_make, meta.camera_model)
+    return name + _from(meta, "camera_make", "camera_model") if name else NOTHING
 
 
 def taken_text(meta: MetadataView) -> str:
@@ -65,7 +81,7 @@ def taken_text(meta: MetadataView) -> str:
     if not taken:
         return NOTHING
     offset = meta.datetime_original_offset
-    return f"{taken} (UTC{offset})" if offset else taken
+    return (f"{taken} (UTC{offset})" if offset else taken) + _from(meta, "datetime_original")
 
 
 def gps_text(meta: MetadataView) -> str | None:
@@ -75,11 +91,16 @@ def gps_text(meta: MetadataView) -> str | None:
     if lat is None or lon is None:
         return None
     altitude = meta.gps_altitude_m
-    return f"{lat:.6f}, {lon:.6f}" + (f" ({altitude:g} m)" if altitude is not None else "")
+    return (
+        f"{lat:.6f}, {lon:.6f}"
+        + (f" ({altitude:g} m)" if altitude is not None else "")
+        + _from(meta, "gps_latitude")
+    )
 
 
 def software_text(meta: MetadataView) -> str:
-    return meta.software or NOTHING
+    software = meta.software
+    return software + _from(meta, "software") if software else NOTHING
 
 
 def orientation_text(meta: MetadataView) -> str:
@@ -136,9 +157,16 @@ def bands_text(thresholds: Any) -> str:
     )
 
 
+def scoring_note(detection: DetectionView) -> str | None:
+    """ "Upscaled 4.4 times before scoring: the score is less reliable." for an image smaller
+    than the model's input; None otherwise."""
+    note = scoring_note_of(detection.geometry)[1]
+    return note[0].upper() + note[1:] + "." if note else None
+
+
 def no_score_text(item: ItemView) -> str:
     """Why an item has no score."""
-    if item.status == STATUS_IMPORTED and not item.error:
+    if item.status == ItemStatus.IMPORTED and not item.error:
         return "Not analysed yet."
     return f"No score: {item.error or item.status}"
 
@@ -147,7 +175,7 @@ def outcome(item: ItemView) -> str:
     """Its verdict, or ``error`` / ``not analysed`` (a key of OUTCOME_LABELS)."""
     if item.detection is not None:
         return item.detection.verdict
-    return ERROR if item.status == STATUS_ERROR else NOT_ANALYSED
+    return ERROR if item.status == ItemStatus.ERROR else NOT_ANALYSED
 
 
 def outcome_label(item: ItemView) -> str:
@@ -321,9 +349,9 @@ def score_bar(probability: float | None, bands: Bands, verdict: str | None = Non
     low, high = bands.likely_real, bands.likely_generated
     return ScoreBar(
         segments=(
-            BarSegment(0.0, low, BAND_COLORS[LIKELY_REAL]),
-            BarSegment(low, high, BAND_COLORS[INCONCLUSIVE]),
-            BarSegment(high, 1.0, BAND_COLORS[LIKELY_GENERATED]),
+            BarSegment(0.0, low, BAND_COLORS[Verdict.LIKELY_REAL]),
+            BarSegment(low, high, BAND_COLORS[Verdict.INCONCLUSIVE]),
+            BarSegment(high, 1.0, BAND_COLORS[Verdict.LIKELY_GENERATED]),
         ),
         ticks=(
             BarTick(0.0, "0", "start"),

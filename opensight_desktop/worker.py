@@ -18,6 +18,7 @@ class BackgroundJob(Generic[T]):
     def __init__(self, function: Callable[[], T], name: str = "opensight-job") -> None:
         self._function = function
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+        self._done = threading.Event()
         self.result: T | None = None
         self.error: BaseException | None = None
 
@@ -26,15 +27,21 @@ class BackgroundJob(Generic[T]):
             self.result = self._function()
         except BaseException as exc:  # handed to the caller, who decides how to report it
             self.error = exc
+        finally:
+            self._done.set()
 
     def start(self) -> BackgroundJob[T]:
         self._thread.start()
         return self
 
     def join(self, timeout: float | None = None) -> bool:
-        """True when the job has finished."""
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        """True when the job has finished.
+
+        Waits on an event of its own, not ``Thread.join``: on Python 3.11, a Ctrl-C that
+        interrupts ``Thread.join`` leaves the thread marked as stopped while it still runs,
+        so that every later join returns at once and the caller would go on (and exit)
+        while the job is still writing."""
+        return self._done.wait(timeout)
 
     def outcome(self) -> T:
         """The result, or the job's exception re-raised here."""

@@ -1,4 +1,4 @@
-"""JSON (contract of shared DESIGN.md section 6) and CSV exports."""
+"""JSON (contract: docs/CONTRACTS.md section 3) and CSV exports."""
 
 from __future__ import annotations
 

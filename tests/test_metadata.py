@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
+import struct
 import zlib
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from opensight_desktop.metadata.flags import (
     GPS_PRESENT,
     METADATA_PROBLEMS,
     NO_CAMERA,
+    SAVED_AFTER_CAPTURE,
     THUMBNAIL_MISMATCH,
 )
 from opensight_desktop.pipeline.import_job import ImportJob
@@ -41,6 +44,9 @@ def jpeg_bytes(image: Image.Image = PHOTO, **kwargs) -> bytes:
 
 def camera_jpeg(thumbnail: Image.Image | None = PHOTO, **fields) -> bytes:
     ifd0, exif, gps = exifgen.camera_ifds(**fields)
+    if gps is not None and "original" not in fields and "offset" not in fields:
+        # GPS time of the default capture time (07:08:09 at +02:00): a camera's own fix
+        gps.entries[0x0007] = ("RATIONAL", [(5, 1), (8, 1), (9, 1)])
     thumb = None
     if thumbnail is not None:
         small = thumbnail.copy()
@@ -71,7 +77,7 @@ def test_camera_exif_exact_values_south_west():
     assert n["gps_latitude"] == pytest.approx(-33.865143, abs=1e-6)
     assert n["gps_longitude"] == pytest.approx(-151.2099, abs=1e-6)
     assert n["gps_altitude_m"] == -12.5
-    assert n["gps_time_utc"] == "2024-05-06T10:20:30Z"
+    assert n["gps_time_utc"] == "2024-05-06T05:08:09Z"
     assert record.exif["EXIF ExposureTime"] == "1/250"
     assert record.exif["EXIF FNumber"] == "14/5"
     assert record.exif["Image Make"] == "Canon"
@@ -111,7 +117,9 @@ def test_thumbnail_mismatch_is_flagged():
     assert record.extra["embedded_thumbnail"]["similarity"] < 0.5
 
 
-def test_editing_software_and_dates():
+def test_editing_software_and_a_later_save_are_no_date_contradiction():
+    """A camera original saved again by software (digitised after capture: a scan's
+    order; ModifyDate later): editing software and a later save, no contradiction."""
     data = camera_jpeg(
         software="Adobe Photoshop 25.0 (Windows)",
         digitized="2024:05:06 07:08:59",
@@ -120,8 +128,36 @@ def test_editing_software_and_dates():
     record = extract(data)
     found = {flag.code: flag.explanation for flag in record.flags}
     assert "Adobe Photoshop 25.0" in found[EDITING_SOFTWARE]
-    assert "DateTimeDigitized" in found[DATES_INCONSISTENT]
-    assert "saved again later" in found[DATES_INCONSISTENT]
+    assert DATES_INCONSISTENT not in found
+    assert "26 d 4 h 51 min after the capture time" in found[SAVED_AFTER_CAPTURE]
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"digitized": "2024:05:06 07:00:00"},
+            "digitised (2024-05-06T07:00:00) before it was taken",
+        ),
+        ({"original": "2099:01:01 00:00:00", "offset": None}, "taken in the future"),
+        ({"modified": "2024:05:01 00:00:00"}, "ModifyDate 2024-05-01T00:00:00 is before capture"),
+        # 07:08:09 at +05:00 is 02:08:09 UTC; the GPS fix says 05:08:09 UTC
+        ({"offset": "+05:00", "lat": 1.0, "lon": 2.0}, "3 h from the GPS time"),
+    ],
+)
+def test_real_date_contradictions(fields, expected):
+    ifd0, exif, gps = exifgen.camera_ifds(**fields)
+    if gps is not None:
+        gps.entries[0x0007] = ("RATIONAL", [(5, 1), (8, 1), (9, 1)])
+    record = extract(exifgen.jpeg_with_app1(jpeg_bytes(), exifgen.build_tiff(ifd0, exif, gps)))
+    found = {flag.code: flag.explanation for flag in record.flags}
+    assert expected in found[DATES_INCONSISTENT]
+
+
+def test_gps_time_that_agrees_with_the_offset_is_no_contradiction():
+    record = extract(camera_jpeg(lat=1.0, lon=2.0))
+    assert record.normalised["gps_time_utc"] == "2024-05-06T05:08:09Z"
+    assert DATES_INCONSISTENT not in codes(record)
 
 
 def test_file_modified_before_capture():
@@ -310,3 +346,270 @@ def test_import_stores_metadata_flags_and_exports_them(case, tmp_path: Path):
     assert metadata["exif"]["Image Model"] == "Canon EOS R5"
     assert set(item["flags"]) == {GPS_PRESENT, EDITING_SOFTWARE}
     assert "Photoshop" in item["flag_explanations"][EDITING_SOFTWARE]
+    assert metadata["sources"]["camera_model"] == "EXIF"
+    assert metadata["sources"]["gps_latitude"] == "EXIF"
+
+
+def test_items_imported_before_sources_were_recorded_export_exif_sources(case, tmp_path):
+    path = tmp_path / "camera.jpg"
+    path.write_bytes(camera_jpeg())
+    ImportJob(case, [str(path)]).run()
+    with case.write() as session:  # as an older version stored it: no sources
+        meta = session.scalars(select(ItemMetadata)).one()
+        meta.extra = {k: v for k, v in meta.extra.items() if k != "sources"}
+    sources = export_document(case)["items"][0]["metadata"]["sources"]
+    assert sources["camera_make"] == "EXIF" and sources["datetime_original"] == "EXIF"
+    assert "gps_latitude" not in sources
+
+
+# -- issue 14: real files -----------------------------------------------------------------
+
+
+def xmp_packet(description_attributes: str, body: str = "") -> bytes:
+    return (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+        'xmlns:tiff="http://ns.adobe.com/tiff/1.0/" xmlns:exif="http://ns.adobe.com/exif/1.0/" '
+        f"{description_attributes}>{body}</rdf:Description></rdf:RDF></x:xmpmeta>"
+    ).encode()
+
+
+def test_dalle_png_with_generator_text_in_ifd0_is_flagged():
+    """DALL-E 2 writes UserComment and MakerNote into IFD0 of the PNG's eXIf chunk;
+    exifread reports them as "Image UserComment" / "Image MakerNote"."""
+    ifd0 = exifgen.Ifd(
+        {
+            0x9286: ("UNDEFINED", b"ASCII\x00\x00\x00Made with OpenAI DALL-E"),
+            0x927C: ("UNDEFINED", b"OpenAI--req_0123456789abcdefABCDEF"),
+        }
+    )
+    out = io.BytesIO()
+    PHOTO.save(out, "PNG", exif=b"Exif\x00\x00" + exifgen.build_tiff(ifd0))
+    data = out.getvalue()
+    assert b"eXIf" in data
+    record = extract(data, "PNG")
+    assert record.exif["Image UserComment"] == "Made with OpenAI DALL-E"
+    ai = {f.code: f.explanation for f in record.flags}[AI_GENERATOR]
+    assert 'EXIF UserComment (IFD0) "Made with OpenAI DALL-E"' in ai
+    assert 'EXIF MakerNote (IFD0) "OpenAI--req_0123456789abcdefABCDEF"' in ai
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("imagen de la playa", False),  # Spanish for "image", not Google's generator
+        ("Generated with Google Imagen", True),
+        ("Firefly Photography Studio", False),
+        ("Adobe Firefly (beta)", True),
+        ("DALL-E2 render", True),
+        ("sdxl1.0 base", True),
+    ],
+)
+def test_generator_names_are_matched_as_words(text, named):
+    ifd0 = exifgen.Ifd({0x010E: ("ASCII", text)})
+    record = extract(exifgen.jpeg_with_app1(jpeg_bytes(), exifgen.build_tiff(ifd0)))
+    assert (AI_GENERATOR in codes(record)) is named
+
+
+def test_xmp_only_camera_fields_are_normalised_with_their_source():
+    packet = xmp_packet(
+        'tiff:Make="NIKON CORPORATION" tiff:Model="NIKON D850" tiff:Orientation="6" '
+        'exif:DateTimeOriginal="2021-07-04T18:30:05.25+02:00" '
+        'exif:GPSLatitude="48,51.5031N" exif:GPSLongitude="2,17,40.2W" '
+        'xmp:CreatorTool="NX Studio 1.4"'
+    )
+    out = io.BytesIO()
+    PHOTO.save(out, "JPEG", xmp=packet)
+    record = extract(out.getvalue())
+    n = record.normalised
+    assert (n["camera_make"], n["camera_model"], n["orientation"]) == (
+        "NIKON CORPORATION",
+        "NIKON D850",
+        6,
+    )
+    assert (n["datetime_original"], n["datetime_original_offset"]) == (
+        "2021-07-04T18:30:05",
+        "+02:00",
+    )
+    assert n["gps_latitude"] == pytest.approx(48 + 51.5031 / 60, abs=1e-7)
+    assert n["gps_longitude"] == pytest.approx(-(2 + 17 / 60 + 40.2 / 3600), abs=1e-7)
+    assert n["software"] == "NX Studio 1.4"
+    assert record.extra["sources"] == dict.fromkeys(
+        [
+            "camera_make",
+            "camera_model",
+            "software",
+            "datetime_original",
+            "datetime_original_offset",
+            "orientation",
+            "gps_latitude",
+            "gps_longitude",
+        ],
+        "XMP",
+    )
+    assert NO_CAMERA not in codes(record)
+
+
+def test_exif_comes_before_xmp_and_a_disagreeing_capture_time_is_a_contradiction():
+    ifd0, exif, _ = exifgen.camera_ifds()  # 2024-05-06 07:08:09 +02:00
+    packet = xmp_packet('tiff:Make="Other" exif:DateTimeOriginal="2024-05-06T09:08:09+02:00"')
+    data = exifgen.jpeg_with_app1(jpeg_bytes(xmp=packet), exifgen.build_tiff(ifd0, exif))
+    record = extract(data)
+    assert record.normalised["camera_make"] == "Canon"
+    assert record.normalised["datetime_original"] == "2024-05-06T07:08:09"
+    assert record.extra["sources"]["camera_make"] == "EXIF"
+    assert record.extra["sources"]["datetime_original"] == "EXIF"
+    found = {f.code: f.explanation for f in record.flags}
+    assert "and XMP 2024-05-06T09:08:09+02:00 differ by 2 h" in found[DATES_INCONSISTENT]
+
+
+def test_same_capture_time_in_exif_and_xmp_is_no_contradiction():
+    ifd0, exif, _ = exifgen.camera_ifds()
+    packet = xmp_packet('exif:DateTimeOriginal="2024-05-06T07:08:09.50+02:00"')
+    data = exifgen.jpeg_with_app1(jpeg_bytes(xmp=packet), exifgen.build_tiff(ifd0, exif))
+    assert DATES_INCONSISTENT not in codes(extract(data))
+
+
+def test_date_taken_in_ifd0_is_read():
+    """Some writers put DateTimeOriginal in IFD0 (ExifTool reads it there)."""
+    ifd0 = exifgen.Ifd({0x010F: ("ASCII", "CASIO"), 0x9003: ("ASCII", "2006:02:14 22:00:58")})
+    record = extract(exifgen.jpeg_with_app1(jpeg_bytes(), exifgen.build_tiff(ifd0)))
+    assert record.normalised["datetime_original"] == "2006-02-14T22:00:58"
+    assert record.extra["sources"]["datetime_original"] == "EXIF"
+
+
+def iptc_app13(datasets: dict[tuple[int, int], bytes]) -> bytes:
+    iim = b"".join(
+        b"\x1c" + bytes(key) + struct.pack(">H", len(value)) + value
+        for key, value in datasets.items()
+    )
+    iim += b"\x00" * (len(iim) & 1)
+    resource = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(iim))
+    payload = b"Photoshop 3.0\x00" + resource + iim
+    return b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
+
+
+def test_iptc_date_and_time_created_give_the_capture_time():
+    app13 = iptc_app13(
+        {
+            (1, 90): b"\x1b%G",
+            (2, 55): b"20191014",
+            (2, 60): b"150020+0000",
+            (2, 110): "Made with Google AI – Imagen 3".encode(),
+        }
+    )
+    plain = jpeg_bytes()
+    record = extract(plain[:2] + app13 + plain[2:])
+    n = record.normalised
+    assert (n["datetime_original"], n["datetime_original_offset"]) == (
+        "2019-10-14T15:00:20",
+        "+00:00",
+    )
+    assert record.extra["sources"]["datetime_original"] == "IPTC"
+    assert record.extra["iptc"]["Credit"] == "Made with Google AI – Imagen 3"
+    assert "IPTC Credit" in {f.code: f.explanation for f in record.flags}[AI_GENERATOR]
+
+
+def test_png_software_text_is_the_software():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "paint.net 4.0.3")
+    out = io.BytesIO()
+    PHOTO.save(out, "PNG", pnginfo=info)
+    record = extract(out.getvalue(), "PNG")
+    assert record.normalised["software"] == "paint.net 4.0.3"
+    assert record.extra["sources"] == {"software": "PNG"}
+
+
+def test_webp_exif_chunk_without_prefix_is_read():
+    """The WebP spec (and Pillow, libwebp) store the EXIF chunk without "Exif\\0\\0"."""
+    ifd0, exif, _ = exifgen.camera_ifds(orientation=8)
+    out = io.BytesIO()
+    PHOTO.save(out, "WEBP", exif=exifgen.build_tiff(ifd0, exif))
+    record = extract(out.getvalue(), "WEBP")
+    assert record.normalised["camera_model"] == "Canon EOS R5"
+    assert record.normalised["orientation"] == 8
+    assert record.extra["sources"]["orientation"] == "EXIF"
+
+
+def test_imagemagick_raw_exif_profile_in_png_text_is_read():
+    tiff = exifgen.build_tiff(exifgen.Ifd({0x0112: ("SHORT", 3), 0x010F: ("ASCII", "Kodak")}))
+    block = b"Exif\x00\x00" + tiff
+    hexed = block.hex()
+    text = f"\nexif\n{len(block):8d}\n" + "\n".join(
+        hexed[i : i + 72] for i in range(0, len(hexed), 72)
+    )
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Raw profile type exif", text, zip=True)
+    out = io.BytesIO()
+    PHOTO.save(out, "PNG", pnginfo=info)
+    record = extract(out.getvalue(), "PNG")
+    assert (record.normalised["orientation"], record.normalised["camera_make"]) == (3, "Kodak")
+
+
+def test_bigtiff_tags_are_read():
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "Hasselblad", "X2D 100C", 5
+    out = io.BytesIO()
+    PHOTO.save(out, "TIFF", big_tiff=True, exif=exif)
+    data = out.getvalue()
+    assert data[:4] == b"II+\x00"
+    record = extract(data, "TIFF")
+    n = record.normalised
+    assert (n["camera_make"], n["camera_model"], n["orientation"]) == ("Hasselblad", "X2D 100C", 5)
+
+
+def test_heif_exif_orientation_is_the_files_own():
+    """The Pillow plugin of pillow-heif rewrites Orientation to 1; the file says 6."""
+    import pillow_heif
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "Apple", "iPhone 15", 6
+    heif = pillow_heif.from_pillow(PHOTO.resize((64, 48)))
+    out = io.BytesIO()
+    heif.save(out, exif=exif.tobytes(), quality=50)
+    record = extract(out.getvalue(), "HEIF")
+    n = record.normalised
+    assert (n["camera_make"], n["camera_model"], n["orientation"]) == ("Apple", "iPhone 15", 6)
+
+
+def canon_maker_note(model_id: int) -> bytes:
+    """A Canon maker note IFD with one tag: ModelID (0x0010, LONG, inline)."""
+    return struct.pack("<H", 1) + struct.pack("<HHII", 0x0010, 4, 1, model_id) + b"\x00" * 4
+
+
+def test_maker_note_model_fills_a_missing_model():
+    ifd0 = exifgen.Ifd({0x010F: ("ASCII", "Canon")})
+    exif = exifgen.Ifd({0x927C: ("UNDEFINED", canon_maker_note(0x1140000))})
+    record = extract(exifgen.jpeg_with_app1(jpeg_bytes(), exifgen.build_tiff(ifd0, exif)))
+    assert record.normalised["camera_model"] == "EOS D30"
+    assert record.extra["sources"] == {"camera_make": "EXIF", "camera_model": "MakerNote"}
+
+
+@pytest.mark.skipif(shutil.which("exiftool") is None, reason="ExifTool is not installed")
+def test_normalised_fields_agree_with_exiftool(tmp_path):
+    """The comparison tool of tests/tools over files made here: every value agrees."""
+    from tests.tools.compare_exiftool import compare
+
+    (tmp_path / "camera.jpg").write_bytes(camera_jpeg(lat=-33.5, lon=151.25, orientation=6))
+    packet = xmp_packet(
+        'tiff:Make="NIKON CORPORATION" tiff:Model="NIKON D850" tiff:Orientation="3" '
+        'exif:DateTimeOriginal="2021-07-04T18:30:05+02:00" xmp:CreatorTool="NX Studio 1.4" '
+        'exif:GPSLatitude="48,51.5031N" exif:GPSLongitude="2,17,40.2W"'
+    )
+    (tmp_path / "xmp.jpg").write_bytes(jpeg_bytes(xmp=packet))
+    ifd0, exif, _ = exifgen.camera_ifds(orientation=8)
+    PHOTO.save(tmp_path / "camera.webp", "WEBP", exif=exifgen.build_tiff(ifd0, exif))
+    tallies = compare(tmp_path)
+    assert all(not t.disagreements for t in tallies.values()), tallies
+    assert sum(t.agreed for t in tallies.values()) == 7 + 7 + 5
+
+
+def test_a_generator_named_deep_in_long_text_is_quoted_where_it_is_named():
+    caption = "A quiet harbour at dawn, boats at anchor, gulls overhead, " * 4 + (
+        "rendered with Midjourney v6 and retouched"
+    )
+    ifd0 = exifgen.Ifd({0x010E: ("ASCII", caption)})
+    record = extract(exifgen.jpeg_with_app1(jpeg_bytes(), exifgen.build_tiff(ifd0)))
+    ai = {f.code: f.explanation for f in record.flags}[AI_GENERATOR]
+    assert 'EXIF ImageDescription (IFD0) "…' in ai and "Midjourney v6" in ai

@@ -187,7 +187,12 @@ def test_the_export_record_is_made_from_the_view(rich_case):
     record = item_record(item)
     assert record["duplicate_paths"] == list(item.duplicate_paths)
     assert record["detection"]["model_sha256"] == item.detection.model.sha256  # type: ignore[union-attr]
-    assert record["metadata"] == dict(item.metadata.fields)
+    # an item imported before sources were recorded: its fields came from EXIF only
+    assert record["metadata"] == {
+        **item.metadata.fields,
+        "sources": {key: "EXIF" for key in record["metadata"]["sources"]},
+    }
+    assert record["metadata"]["sources"]["camera_make"] == "EXIF"
 
 
 def test_the_case_view(rich_case):
@@ -244,7 +249,8 @@ def test_a_case_time_zone_that_is_not_a_number_is_a_finding_not_a_crash(rich_cas
 
 
 def _meta(**fields) -> MetadataView:
-    return MetadataView({**dict.fromkeys(CONTRACT_FIELDS), "exif": {}, **fields})
+    # "sources": {} — where the fields came from is not recorded here (no suffix)
+    return MetadataView({**dict.fromkeys(CONTRACT_FIELDS), "exif": {}, "sources": {}, **fields})
 
 
 def _item(**changes) -> ItemView:
@@ -310,6 +316,19 @@ def test_camera_time_place_and_orientation():
     assert present.orientation_text(_meta(orientation=6)) == "6"
     assert present.orientation_text(_meta()) == "—"
     assert present.software_text(_meta(software="GIMP 2.10")) == "GIMP 2.10"
+
+
+def test_facts_say_where_they_came_from():
+    meta = _meta(
+        camera_make="Canon",
+        camera_model="Canon EOS R6",
+        datetime_original="2024-05-06T07:08:09",
+        sources={"camera_make": "EXIF", "camera_model": "XMP", "datetime_original": "XMP"},
+    )
+    assert present.camera_text(meta) == "Canon EOS R6 [EXIF, XMP]"
+    assert present.taken_text(meta) == "2024-05-06T07:08:09 [XMP]"
+    legacy = MetadataView({**dict.fromkeys(CONTRACT_FIELDS), "exif": {}, "software": "GIMP"})
+    assert present.software_text(legacy) == "GIMP [EXIF]"  # imported before sources: EXIF only
 
 
 def test_metadata_of_the_wrong_type_is_read_as_text_or_unknown():
@@ -421,7 +440,7 @@ def test_the_gui_and_the_pdf_show_the_same_facts(qtbot, rich_case, tmp_path):
         assert panel.fact_labels[name].text() == text
         assert re.sub(r"\s+", "", text) in pdf, name
     gps = present.gps_text(meta)
-    assert gps == "-33.500000, 151.250000 (42.5 m)" and panel.gps_field.text() == gps
+    assert gps == "-33.500000, 151.250000 (42.5 m) [EXIF]" and panel.gps_field.text() == gps
     assert re.sub(r"\s+", "", gps) in pdf
     provenance = present.provenance_text(item.detection)
     assert provenance in panel.provenance.text()
@@ -476,6 +495,6 @@ def test_the_item_panel_shows_evidence_text_as_text_never_markup(qtbot, rich_cas
     panel.show_item(items[CAMERA], DEFAULT_BANDS)
     camera = panel.fact_labels["Camera"]
     assert camera.textFormat() == Qt.TextFormat.PlainText
-    assert camera.text() == "<b>Evil</b> <i>cam</i>"
+    assert camera.text() == "<b>Evil</b> <i>cam</i> [EXIF]"
     panel.show_item(crafted, DEFAULT_BANDS)
     assert "&lt;h1&gt;x" in panel.score_text.text() and "<h1>" not in panel.score_text.text()

@@ -311,6 +311,46 @@ def test_non_finite_score_is_shown_as_such(analysed_case, tmp_path):
     assert any("not a finite number" in finding for finding in result.findings)
 
 
+def test_small_images_say_they_were_upscaled_for_scoring(analysed_case, tmp_path):
+    """Images below the model's input (384 px) are enlarged before scoring: the result
+    stores the factor, the export and the PDF item page say so (issue 14)."""
+    source, _folder, _model = analysed_case
+    case_path = copy_case(source, tmp_path / "case.osc")
+    out = tmp_path / "report.pdf"
+    with Case.open(case_path) as case:
+        ReportBuilder(case, ReportOptions(generated_at=GENERATED)).write(out)
+        records = {r["file_name"]: r for r in export_document(case)["items"]}
+    small = records["scene_0.png"]["detection"]  # 300 x 200: shorter side 200 -> 440
+    assert small["upscale"] == 2.2
+    assert small["scoring_note"] == "upscaled 2.2 times before scoring: the score is less reliable"
+    camera = records["camera.jpg"]["detection"]  # 640 x 480: larger than the input
+    assert camera["upscale"] == pytest.approx(440 / 480, abs=1e-3)
+    assert camera["scoring_note"] is None
+    text, _pages = pdf_text(out)
+    assert squash(text).count(squash("Upscaled 2.2 times before scoring")) == 4
+
+
+def test_scoring_note_of_geometry_records():
+    from opensight_desktop.detector.geometry import Geometry, scoring_note_of
+
+    tiny = Geometry((100, 68), (647, 440), (132, 28, 516, 412))  # 440 / 68
+    assert tiny.below_input_size and tiny.upscale == pytest.approx(6.4706, abs=1e-4)
+    assert tiny.scoring_note() == "upscaled 6.5 times before scoring: the score is less reliable"
+    assert tiny.as_record()["upscale"] == 6.471  # stored with each result
+    assert scoring_note_of(tiny.as_record()) == (6.471, tiny.scoring_note())
+    # 400 x 300: enlarged 1.47 times yet wider than the input; its height is not
+    assert scoring_note_of(Geometry((400, 300), (586, 440), (101, 28, 485, 412)).as_record())[1]
+    # a crafted case file: unreadable geometry is no note, never an error
+    for crafted in (
+        None,
+        [],
+        {"original": [0, 0], "resized": [1, 1], "crop_box": [0, 0, 1, 1]},
+        {"original": ["a"], "resized": [1], "crop_box": [1]},
+        {"original": [1, 2]},
+    ):
+        assert scoring_note_of(crafted) == (None, None)
+
+
 # -- model provenance ---------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ counts) builds on this in ``tests/exif_writer.py``."""
 from __future__ import annotations
 
 import struct
+from datetime import datetime, timedelta
 from typing import Any
 
 TYPES = {
@@ -173,6 +174,17 @@ def camera_ifds(
         if alt is not None:
             gps.entries[0x0005] = ("BYTE", [1 if alt < 0 else 0])
             gps.entries[0x0006] = ("RATIONAL", [(round(abs(alt) * 100), 100)])
-        gps.entries[0x0007] = ("RATIONAL", [(10, 1), (20, 1), (30, 1)])
-        gps.entries[0x001D] = ("ASCII", "2024:05:06")
+        # A camera's GPS clock agrees with its own clock and UTC offset.
+        utc = _utc(original, offset)
+        gps.entries[0x0007] = ("RATIONAL", [(utc.hour, 1), (utc.minute, 1), (utc.second, 1)])
+        gps.entries[0x001D] = ("ASCII", utc.strftime("%Y:%m:%d"))
     return ifd0, exif, gps
+
+
+def _utc(original: str, offset: str | None) -> datetime:
+    taken = datetime.strptime(original, "%Y:%m:%d %H:%M:%S")
+    if not offset:
+        return taken
+    sign = -1 if offset.startswith("-") else 1
+    hours, minutes = offset.lstrip("+-").split(":")
+    return taken - sign * timedelta(hours=int(hours), minutes=int(minutes))

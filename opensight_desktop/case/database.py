@@ -118,19 +118,3 @@ def init_new_file(path: Path) -> None:
         conn.execute("VACUUM")
     finally:
         conn.close()
-
-
-def friendly_sqlite_error(path: Path, exc: BaseException) -> CaseFileError:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return CaseFileError(f"case file is in use by another program or window: {path}")
-    if "readonly" in text or "read-only" in text:
-        return CaseFileError(f"case file or its folder is read-only: {path}")
-    if "disk is full" in text or "SQLITE_FULL" in text:
-        return CaseFileError(f"the disk holding the case file is full: {path}")
-    if "malformed" in text or "not a database" in text or "disk I/O" in text:
-        return CaseFileError(
-            f"case file is damaged ({text}): {path}. Restore it from a backup copy; "
-            "this file is left as it is."
-        )
-    return CaseFileError(f"case file could not be used ({text}): {path}")

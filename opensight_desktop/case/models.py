@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from opensight_desktop.case.states import ReviewState
 from opensight_desktop.timeutil import iso_utc, parse_iso
 
 
@@ -45,20 +46,6 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON(),
         list[Any]: JSON(),
     }
-
-
-# Item status values (the JSON export contract uses the same words).
-STATUS_IMPORTED = "imported"
-STATUS_ANALYZED = "analyzed"
-STATUS_ERROR = "error"
-
-REVIEW_STATES = {
-    "not_reviewed": "Not reviewed",
-    "consistent_with_camera": "Consistent with camera original",
-    "inconclusive": "Inconclusive",
-    "likely_generated": "Likely generated",
-    "follow_up": "Follow up",
-}
 
 
 class CaseInfo(Base):
@@ -88,8 +75,7 @@ class ImportSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_utc: Mapped[datetime]
     finished_utc: Mapped[datetime | None]
-    # running | completed | cancelled | interrupted
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))  # a RunState
     sources: Mapped[list[Any]]
     recursive: Mapped[bool] = mapped_column(Boolean)
     user: Mapped[str] = mapped_column(Text)
@@ -113,10 +99,9 @@ class EvidenceItem(Base):
     sha1: Mapped[str | None] = mapped_column(String(40))
     md5: Mapped[str | None] = mapped_column(String(32))
     size_bytes: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # an ItemStatus
     error: Mapped[str | None] = mapped_column(Text)
-    # "import" or "analysis": an analysis error is retried by the next run, an import one not
-    error_stage: Mapped[str | None] = mapped_column(String(16))
+    error_stage: Mapped[str | None] = mapped_column(String(16))  # an ErrorStage
     format: Mapped[str | None] = mapped_column(String(16))
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
@@ -124,7 +109,7 @@ class EvidenceItem(Base):
     frames: Mapped[int | None] = mapped_column(Integer)
     added_utc: Mapped[datetime]
     import_session_id: Mapped[int] = mapped_column(ForeignKey("import_session.id"))
-    review_state: Mapped[str] = mapped_column(String(32), default="not_reviewed")
+    review_state: Mapped[str] = mapped_column(String(32), default=ReviewState.NOT_REVIEWED)
     notes: Mapped[str] = mapped_column(Text, default="")
 
     files: Mapped[list[EvidenceFile]] = relationship(
@@ -238,8 +223,7 @@ class AnalysisRun(Base):
     model_id: Mapped[int] = mapped_column(ForeignKey("detector_model.id"))
     started_utc: Mapped[datetime]
     finished_utc: Mapped[datetime | None]
-    # running | completed | cancelled | interrupted | failed
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))  # a RunState
     device: Mapped[str] = mapped_column(String(64))
     settings: Mapped[dict[str, Any]]
     user: Mapped[str] = mapped_column(Text)

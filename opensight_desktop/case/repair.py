@@ -23,12 +23,12 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case import audit, schema, schema_check
-from opensight_desktop.case.database import friendly_sqlite_error, make_engine
+from opensight_desktop.case.database import make_engine
 from opensight_desktop.case.schema_check import SchemaDifference
+from opensight_desktop.case.sqlite_errors import environmental, environmental_errors
 from opensight_desktop.errors import CaseFileError
 
 # Recreated in this order: an index or view before a trigger that may use it.
@@ -92,6 +92,8 @@ def repair_schema(path: Path, revision: str, differences: list[SchemaDifference]
     try:
         backup = schema.backup_copy(path, "repair")
     except (OSError, sqlite3.Error) as exc:
+        if not (isinstance(exc, OSError) or environmental(exc)):
+            raise
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise CaseFileError(
             f"no backup copy could be made beside the case ({reason}); nothing was repaired: {path}"
@@ -108,8 +110,9 @@ def repair_schema(path: Path, revision: str, differences: list[SchemaDifference]
     )
     reference = {obj.key: obj for obj in schema_check.reference_schema(revision)}
     engine = make_engine(path, immediate=True)
+    note = f"Nothing was changed; a backup copy is at {backup}"
     try:
-        with engine.begin() as conn:
+        with environmental_errors(path, note), engine.begin() as conn:
             for difference in removed:
                 conn.exec_driver_sql(_removal_sql(difference))
             for difference in restored:
@@ -148,10 +151,6 @@ def repair_schema(path: Path, revision: str, differences: list[SchemaDifference]
                         {"from": revision, "to": head, "backup": str(backup)},
                     )
                 session.flush()
-    except (OperationalError, DBAPIError) as exc:
-        raise CaseFileError(
-            f"{friendly_sqlite_error(path, exc)}. Nothing was changed; a backup copy is at {backup}"
-        ) from exc
     finally:
         engine.dispose()
     return RepairResult(path, backup, removed, restored, upgraded_from)

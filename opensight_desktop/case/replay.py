@@ -58,6 +58,7 @@ from opensight_desktop.case.models import (
     Thumbnail,
     TileScan,
 )
+from opensight_desktop.case.states import ErrorStage, ItemStatus, ReviewState
 from opensight_desktop.evidence.walk import display_path
 from opensight_desktop.timeutil import parse_iso
 
@@ -143,7 +144,8 @@ def same(logged: Any, actual: Any) -> bool:
     return type(logged) is type(actual) and logged == actual
 
 
-# field -> (value, seq of the entry that set it), or UNRECORDED
+# field -> (value, seq of the entry that set it), or UNRECORDED; values as stored (plain
+# str, not StrEnum: same() compares types too)
 Expected = dict[str, Any]
 
 
@@ -445,8 +447,9 @@ class _ItemRange:
         if "error_stage" in details:
             state["error_stage"] = (details["error_stage"], seq)
         else:  # before the stage was recorded, every item error happened at import
-            state["error_stage"] = ("import" if details.get("status") == "error" else None, seq)
-        state["review_state"] = ("not_reviewed", seq)
+            stage = ErrorStage.IMPORT.value if details.get("status") == ItemStatus.ERROR else None
+            state["error_stage"] = (stage, seq)
+        state["review_state"] = (ReviewState.NOT_REVIEWED.value, seq)
         state["notes"] = ("", seq)
         state["tags"] = ([], seq)
         self.items[item_id] = state
@@ -464,7 +467,7 @@ class _ItemRange:
             state["metadata_sha256"] = (details["metadata_sha256"], seq)
 
     def _on_item_analyzed(self, seq: int, item_id: int, details: dict[str, Any]) -> None:
-        self._status(item_id, seq, "analyzed", None, None)
+        self._status(item_id, seq, ItemStatus.ANALYZED.value, None, None)
         key = (item_id, str(details.get("model_sha256")))
         state: Expected = {}
         _set(state, details, seq, *RESULT_FIELDS)
@@ -476,7 +479,9 @@ class _ItemRange:
         self.result_seq[key] = seq
 
     def _on_item_analysis_failed(self, seq: int, item_id: int, details: dict[str, Any]) -> None:
-        self._status(item_id, seq, "error", details.get("reason"), "analysis")
+        self._status(
+            item_id, seq, ItemStatus.ERROR.value, details.get("reason"), ErrorStage.ANALYSIS.value
+        )
 
     def _status(
         self, item_id: int, seq: int, status: str, error: str | None, stage: str | None

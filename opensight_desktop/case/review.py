@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from opensight_desktop.case import audit
-from opensight_desktop.case.models import REVIEW_STATES, EvidenceItem, ItemTag
+from opensight_desktop.case.models import EvidenceItem, ItemTag
+from opensight_desktop.case.states import ReviewState
 from opensight_desktop.case.store import Case
 from opensight_desktop.case.views import REVIEW_STATE_ACTION
 from opensight_desktop.errors import UsageError
@@ -16,8 +17,12 @@ TAG_LIMIT = 100
 
 def set_review_state(case: Case, item_ids: list[int], state: str) -> int:
     """Returns how many items changed."""
-    if state not in REVIEW_STATES:
-        raise UsageError(f"unknown review state {state!r}; one of {', '.join(REVIEW_STATES)}")
+    try:
+        state = ReviewState(state)
+    except ValueError:
+        raise UsageError(
+            f"unknown review state {state!r}; one of {', '.join(ReviewState)}"
+        ) from None
     changed = 0
     with case.write() as session:
         writer = audit.ChainWriter(session)

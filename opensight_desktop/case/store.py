@@ -27,18 +27,12 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from opensight_desktop import __version__
 from opensight_desktop.case import audit, schema, schema_check, signing, storage
-from opensight_desktop.case.database import (
-    check_header,
-    connect,
-    friendly_sqlite_error,
-    init_new_file,
-    make_engine,
-)
+from opensight_desktop.case.database import check_header, connect, init_new_file, make_engine
 from opensight_desktop.case.lock import CaseLock
 from opensight_desktop.case.models import (
     AuditEntry,
@@ -50,6 +44,11 @@ from opensight_desktop.case.models import (
 )
 from opensight_desktop.case.repair import RepairResult, repair_schema
 from opensight_desktop.case.schema_check import SchemaDifference
+from opensight_desktop.case.sqlite_errors import (
+    case_file_error,
+    environmental,
+    environmental_errors,
+)
 from opensight_desktop.case.wal_guard import check_wal_belongs, wal_path, would_replay
 from opensight_desktop.errors import CaseFileError
 from opensight_desktop.timeutil import iso_utc, local_zone, utc_now
@@ -250,10 +249,13 @@ class Case:
             _remove_partial(path)
             lock.release()
             raise CaseFileError(f"cannot create case file {path}: {exc.strerror or exc}") from exc
-        except (OperationalError, DBAPIError) as exc:
+        except (DBAPIError, sqlite3.Error) as exc:
             _remove_partial(path)
             lock.release()
-            raise friendly_sqlite_error(path, exc) from exc
+            error = case_file_error(path, exc)
+            if error is None:
+                raise
+            raise error from exc
         except BaseException:
             _remove_partial(path)
             lock.release()
@@ -345,38 +347,34 @@ class Case:
     @staticmethod
     def _probe(path: Path, immutable: bool) -> _Probe:
         """Revision and schema differences, read without running anything the case defines."""
-        try:
+        with environmental_errors(path):
             conn = connect(path, readonly=True, immutable=immutable)
-        except sqlite3.Error as exc:
-            raise friendly_sqlite_error(path, exc) from exc
-        try:
-            objects = schema_check.read_schema(conn, tables=set())
-            revision = None
-            if schema_check.is_plain_table(objects, "alembic_version"):
-                rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
-                if len(rows) > 1:
+            try:
+                objects = schema_check.read_schema(conn, tables=set())
+                revision = None
+                if schema_check.is_plain_table(objects, "alembic_version"):
+                    rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+                    if len(rows) > 1:
+                        raise CaseFileError(
+                            f"case file is damaged (it records {len(rows)} schema versions): {path}"
+                        )
+                    revision = str(rows[0][0]) if rows else None
+                has_case_row = schema_check.is_plain_table(objects, "case_info") and bool(
+                    conn.execute("SELECT count(*) FROM case_info").fetchone()[0]
+                )
+                if revision is None or not has_case_row:
                     raise CaseFileError(
-                        f"case file is damaged (it records {len(rows)} schema versions): {path}"
+                        f"case file is incomplete (its creation did not finish): {path}"
                     )
-                revision = str(rows[0][0]) if rows else None
-            has_case_row = schema_check.is_plain_table(objects, "case_info") and bool(
-                conn.execute("SELECT count(*) FROM case_info").fetchone()[0]
-            )
-            if revision is None or not has_case_row:
-                raise CaseFileError(
-                    f"case file is incomplete (its creation did not finish): {path}"
-                )
-            if not schema.is_known(revision):
-                raise CaseFileError(
-                    f"case file was written by a newer version of OpenSight Desktop (schema "
-                    f"{revision}; this version knows up to {schema.head_revision()}). Open it "
-                    "with a newer version; the file was not changed."
-                )
-            differences = schema_check.differences(conn, revision)
-        except sqlite3.Error as exc:
-            raise friendly_sqlite_error(path, exc) from exc
-        finally:
-            conn.close()
+                if not schema.is_known(revision):
+                    raise CaseFileError(
+                        f"case file was written by a newer version of OpenSight Desktop (schema "
+                        f"{revision}; this version knows up to {schema.head_revision()}). Open it "
+                        "with a newer version; the file was not changed."
+                    )
+                differences = schema_check.differences(conn, revision)
+            finally:
+                conn.close()
         missing = [d.name for d in differences if d.type == "table" and d.kind == "missing"]
         if missing:
             raise CaseFileError(
@@ -390,13 +388,16 @@ class Case:
         try:
             backup = schema.backup_copy(path, f"schema{revision}")
         except (OSError, DBAPIError, sqlite3.Error) as exc:
+            if not (isinstance(exc, OSError) or environmental(exc)):
+                raise
             raise CaseFileError(
                 f"case file needs a schema upgrade ({revision} -> {head}) but no backup copy "
                 f"could be made beside it ({exc}); the file was not changed"
             ) from exc
         engine = make_engine(path, immediate=True)
+        note = f"The schema was not upgraded; a backup copy is at {backup}"
         try:
-            with engine.begin() as conn:
+            with environmental_errors(path, note), engine.begin() as conn:
                 schema.upgrade(conn)
                 with Session(bind=conn) as session:
                     audit.append(
@@ -405,11 +406,6 @@ class Case:
                         {"from": revision, "to": head, "backup": str(backup)},
                     )
                     session.flush()
-        except (OperationalError, DBAPIError) as exc:
-            raise CaseFileError(
-                f"schema upgrade of {path} failed ({exc}); the file was left as it was and a "
-                f"backup copy is at {backup}"
-            ) from exc
         finally:
             engine.dispose()
         return schema.UpgradeResult(revision, head, backup)
@@ -418,26 +414,33 @@ class Case:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
-        """One write transaction; committed when the block ends without an exception."""
+        """One write transaction; committed when the block ends without an exception.
+
+        An SQLite error the environment causes (locked, full, damaged...) is raised as a
+        CaseFileError; any other (a constraint violated, SQL refused) is a bug and goes
+        on as it is (``case.sqlite_errors``)."""
         self.require_writable("change it")
         assert self._write_engine is not None
-        try:
-            with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
-                # Checked inside the write transaction, which holds SQLite's write lock: no
-                # trigger added since the case was opened can run in what we write.
-                self._check_schema(session.connection().connection.dbapi_connection)
-                self.require_writable("change it")
-                yield session
-        except (OperationalError, DBAPIError) as exc:
-            raise friendly_sqlite_error(self.path, exc) from exc
+        with (
+            environmental_errors(self.path),
+            Session(self._write_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            # Checked inside the write transaction, which holds SQLite's write lock: no
+            # trigger added since the case was opened can run in what we write.
+            self._check_schema(session.connection().connection.dbapi_connection)
+            self.require_writable("change it")
+            yield session
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
-        try:
-            with Session(self._read_engine, expire_on_commit=False) as session, session.begin():
-                yield session
-        except (OperationalError, DBAPIError) as exc:
-            raise friendly_sqlite_error(self.path, exc) from exc
+        """One read transaction; SQLite errors as in :meth:`write`."""
+        with (
+            environmental_errors(self.path),
+            Session(self._read_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
 
     def summary(self) -> CaseSummary:
         with self.read() as session:

@@ -161,6 +161,12 @@ class MetadataView:
     def exif(self) -> Mapping[str, Any]:
         return _mapping(self.fields.get("exif"))
 
+    @property
+    def sources(self) -> Mapping[str, Any] | None:
+        """Where each normalised field came from ("EXIF", "XMP", ...); None for an item
+        imported before sources were recorded (its fields then came from EXIF only)."""
+        return _mapping(self.fields["sources"]) if "sources" in self.fields else None
+
 
 @dataclass(frozen=True, slots=True)
 class ModelView:
@@ -190,6 +196,8 @@ class DetectionView:
     thresholds: Any
     preprocessing: Any
     versions: Any
+    # Where the crop the model saw lies on the original (detector/geometry.py records).
+    geometry: Any = None
 
     @property
     def device_description(self) -> str | None:
@@ -459,6 +467,7 @@ def _detections(session: Session, ids: list[int]) -> dict[int, DetectionView]:
             DetectionResult.thresholds,
             DetectionResult.preprocessing,
             DetectionResult.versions,
+            DetectionResult.heatmap_geometry,
             DetectorModel,
         )
         .outerjoin(DetectorModel, DetectorModel.id == DetectionResult.model_id)
@@ -478,6 +487,7 @@ def _detections(session: Session, ids: list[int]) -> dict[int, DetectionView]:
             thresholds=finite_or_null(row.thresholds),
             preprocessing=finite_or_null(row.preprocessing),
             versions=finite_or_null(row.versions),
+            geometry=finite_or_null(row.heatmap_geometry),
         )
     return out
 

@@ -94,15 +94,14 @@ class _CaseRow:
 def _read_case_row(path: Path) -> _CaseRow | None:
     conn = connect(path)
     try:
-        try:
-            row = conn.execute(
-                "SELECT uuid, number, title, audit_head_seq, audit_head_hash "
-                "FROM case_info WHERE id = 1"
-            ).fetchone()
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
-                return None
-            raise
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'case_info' COLLATE NOCASE"
+        ).fetchone():
+            return None
+        row = conn.execute(
+            "SELECT uuid, number, title, audit_head_seq, audit_head_hash "
+            "FROM case_info WHERE id = 1"
+        ).fetchone()
         return None if row is None else _CaseRow(*(row[:3]), int(row[3]), str(row[4]))
     finally:
         conn.close()

@@ -1,6 +1,6 @@
 """Reading checkpoints of the detector in every published layout, strictly and safely.
 
-Layouts (shared DESIGN.md section 2): the authors' hub folder (``config.json`` of
+Layouts (docs/CONTRACTS.md section 1): the authors' hub folder (``config.json`` of
 PyTorchModelHubMixin kwargs + ``model.safetensors``, ``vit.``-prefixed keys); the authors'
 training checkpoint (torch pickle with ``model``/``optimizer``/... keys); a timm folder
 (``config.json`` with ``architecture`` and ``pretrained_cfg``); a transformers folder

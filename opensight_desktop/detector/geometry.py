@@ -24,12 +24,31 @@ class Geometry:
         left, top, right, bottom = self.crop_box
         return (left * sx, top * sy, right * sx, bottom * sy)
 
+    @property
+    def upscale(self) -> float:
+        """How many times the image was enlarged on its way to the model (1 or less: not)."""
+        return max(self.resized[0] / self.original[0], self.resized[1] / self.original[1])
+
+    @property
+    def below_input_size(self) -> bool:
+        """The image is smaller than the model's input in width or height."""
+        left, top, right, bottom = self.crop_box
+        return self.original[0] < right - left or self.original[1] < bottom - top
+
+    def scoring_note(self) -> str | None:
+        """What an examiner must know about the score of an image the model had to enlarge:
+        interpolation adds pixels the camera or generator never made."""
+        if not self.below_input_size or self.upscale <= 1:
+            return None
+        return f"upscaled {self.upscale:.1f} times before scoring: the score is less reliable"
+
     def as_record(self) -> dict[str, Any]:
         return {
             "original": list(self.original),
             "resized": list(self.resized),
             "crop_box": list(self.crop_box),
             "crop_in_original": [round(v, 3) for v in self.crop_in_original],
+            "upscale": round(self.upscale, 3),
             **({"region_resize": True} if self.region_resize else {}),
         }
 
@@ -41,3 +60,15 @@ class Geometry:
             tuple(record["crop_box"]),  # type: ignore[arg-type]
             bool(record.get("region_resize", False)),
         )
+
+
+def scoring_note_of(record: Any) -> tuple[float | None, str | None]:
+    """(upscale factor, note) from a stored geometry record; (None, None) for a result
+    without one, or a record a crafted case file made unreadable."""
+    if not isinstance(record, dict):
+        return None, None
+    try:
+        geometry = Geometry.from_record(record)
+        return round(geometry.upscale, 3), geometry.scoring_note()
+    except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None, None

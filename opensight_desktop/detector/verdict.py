@@ -8,31 +8,37 @@ of them, the PDF ReportLab colours.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any
 
-LIKELY_GENERATED = "likely-generated"
-INCONCLUSIVE = "inconclusive"
-LIKELY_REAL = "likely-real"
 
-# From the highest scores to the lowest (the order summaries list them in).
-VERDICTS = (LIKELY_GENERATED, INCONCLUSIVE, LIKELY_REAL)
+class Verdict(StrEnum):
+    """The verdict words stored with every result and exported (the JSON contract), from the
+    highest scores to the lowest (the order summaries list them in)."""
 
-VERDICT_LABELS = {
-    LIKELY_GENERATED: "Likely generated",
-    INCONCLUSIVE: "Inconclusive",
-    LIKELY_REAL: "Likely real",
+    LIKELY_GENERATED = "likely-generated"
+    INCONCLUSIVE = "inconclusive"
+    LIKELY_REAL = "likely-real"
+
+
+VERDICTS = tuple(Verdict)
+
+VERDICT_LABELS: dict[str, str] = {
+    Verdict.LIKELY_GENERATED: "Likely generated",
+    Verdict.INCONCLUSIVE: "Inconclusive",
+    Verdict.LIKELY_REAL: "Likely real",
 }
 # Text and markers of a verdict.
-VERDICT_COLORS = {
-    LIKELY_GENERATED: "#c0392b",
-    INCONCLUSIVE: "#b7791f",
-    LIKELY_REAL: "#2f855a",
+VERDICT_COLORS: dict[str, str] = {
+    Verdict.LIKELY_GENERATED: "#c0392b",
+    Verdict.INCONCLUSIVE: "#b7791f",
+    Verdict.LIKELY_REAL: "#2f855a",
 }
 # The bands on a score bar, light enough to draw a marker over.
-BAND_COLORS = {
-    LIKELY_REAL: "#9ae6b4",
-    INCONCLUSIVE: "#fbd38d",
-    LIKELY_GENERATED: "#feb2b2",
+BAND_COLORS: dict[str, str] = {
+    Verdict.LIKELY_REAL: "#9ae6b4",
+    Verdict.INCONCLUSIVE: "#fbd38d",
+    Verdict.LIKELY_GENERATED: "#feb2b2",
 }
 
 
@@ -41,12 +47,12 @@ class Bands:
     likely_generated: float = 0.70  # probability at or above: likely generated
     likely_real: float = 0.30  # at or below: likely real
 
-    def verdict(self, probability: float) -> str:
+    def verdict(self, probability: float) -> Verdict:
         if probability >= self.likely_generated:
-            return LIKELY_GENERATED
+            return Verdict.LIKELY_GENERATED
         if probability <= self.likely_real:
-            return LIKELY_REAL
-        return INCONCLUSIVE
+            return Verdict.LIKELY_REAL
+        return Verdict.INCONCLUSIVE
 
     def record(self) -> dict[str, Any]:
         return {

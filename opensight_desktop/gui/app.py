@@ -40,6 +40,7 @@ def run_gui(case_path: str | None = None) -> int:
     reporter.install()
     window = MainWindow()
     window.show()
+    reporter.show_previous_crash(window)
     if case_path:
         window.open_case(case_path)
     if os.environ.get(EXIT_AFTER_SHOWN_ENV):  # start-up checks of builds: show, report, quit

@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 
 from opensight_desktop import present
 from opensight_desktop.case.queries import ItemRow, item_rows
+from opensight_desktop.case.states import ItemStatus
 from opensight_desktop.case.store import Case
 from opensight_desktop.case.views import thumbnail_jpeg
 from opensight_desktop.detector.verdict import VERDICT_COLORS as VERDICT_HEX
@@ -151,7 +152,7 @@ class EvidenceModel(QAbstractTableModel):
         if key == "probability":
             return "" if row.probability is None else present.probability_text(row.probability)
         if key == "verdict":
-            if row.verdict is None and row.status == "error":
+            if row.verdict is None and row.status == ItemStatus.ERROR:
                 return "— (error)"
             return present.verdict_label(row.verdict)
         if key == "flags":

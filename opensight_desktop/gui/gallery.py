@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOpti
 
 from opensight_desktop import present
 from opensight_desktop.case.queries import ItemRow
+from opensight_desktop.case.states import ItemStatus
 from opensight_desktop.gui.evidence_model import COLUMN, VERDICT_COLORS, RowRole
 from opensight_desktop.textsafe import visible
 
@@ -49,7 +50,7 @@ class TileDelegate(QStyledItemDelegate):
             painter.drawText(
                 image_rect,
                 Qt.AlignmentFlag.AlignCenter,
-                "no preview" if row.status == "error" else "…",
+                "no preview" if row.status == ItemStatus.ERROR else "…",
             )
         color = VERDICT_COLORS.get(row.verdict or "")
         if color is not None:
@@ -63,7 +64,7 @@ class TileDelegate(QStyledItemDelegate):
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft, name)
         caption = (
             "error"
-            if row.status == "error"
+            if row.status == ItemStatus.ERROR
             else f"{present.probability_text(row.probability, digits=2)}  "
             f"{present.verdict_label(row.verdict)}"
             if row.probability is not None

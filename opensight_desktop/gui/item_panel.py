@@ -270,6 +270,11 @@ class ItemPanel(QScrollArea):
                 f"<b>{html.escape(present.score_text(detection.probability))}</b> &nbsp; "
                 f"{html.escape(present.verdict_label(detection.verdict))} "
                 f"({html.escape(present.bands_text(detection.thresholds))})"
+                + (
+                    f"<br><span style='color:#b7791f'>{html.escape(note)}</span>"
+                    if (note := present.scoring_note(detection))
+                    else ""
+                )
             )
             self.provenance.setText(f"Model {present.provenance_text(detection)}. Weights SHA-256:")
             self.model_hash.setText(detection.model.sha256 or present.UNKNOWN)

@@ -40,7 +40,8 @@ from sqlalchemy import func, select
 
 from opensight_desktop import __version__, present
 from opensight_desktop.case import review
-from opensight_desktop.case.models import REVIEW_STATES, DetectionResult
+from opensight_desktop.case.models import DetectionResult
+from opensight_desktop.case.states import REVIEW_STATES, ItemStatus
 from opensight_desktop.case.store import Case
 from opensight_desktop.case.views import current_heatmaps, item_view
 from opensight_desktop.detector.store import ModelStore
@@ -184,7 +185,7 @@ class MainWindow(QMainWindow):
             self.flag_filter.addItem(label, key)
         self.status_filter = QComboBox()
         self.status_filter.addItem("All statuses", "")
-        for status in ("imported", "analyzed", "error"):
+        for status in ItemStatus:
             self.status_filter.addItem(status.capitalize(), status)
         self.review_filter = QComboBox()
         self.review_filter.addItem("All review states", "")
@@ -518,7 +519,11 @@ class MainWindow(QMainWindow):
             item = item_view(session, item_id)
             heatmap = current_heatmaps(session, [item_id]).get(item_id)
         self.item_panel.show_item(item, self.settings.bands())
-        if item is None or item.sha256 is None or (item.status == "error" and not item.width):
+        if (
+            item is None
+            or item.sha256 is None
+            or (item.status == ItemStatus.ERROR and not item.width)
+        ):
             self.viewer.show_item(None, None, [], None, None, None)
             if item is not None:
                 self.viewer.caption.setText(f"No picture to show: {item.error}")
@@ -618,6 +623,7 @@ class MainWindow(QMainWindow):
         job = JobThread(name, function, self)
         job.succeeded.connect(on_success)
         job.failed.connect(self._job_failed)
+        job.cancelled.connect(self._job_cancelled)
         job.message.connect(self.job_label.setText)
         job.progress.connect(on_progress or self._job_progress)
         job.finished.connect(self._job_finished)
@@ -645,6 +651,10 @@ class MainWindow(QMainWindow):
 
     def _job_failed(self, message: str) -> None:
         QMessageBox.warning(self, self.job.name if self.job else "Job", message)
+
+    def _job_cancelled(self, message: str) -> None:
+        """A cancellation is no error: the status bar says what it left."""
+        self.job_label.setText(message[:1].upper() + message[1:] + ".")
 
     def _job_finished(self) -> None:
         job = self.sender()
@@ -814,7 +824,9 @@ class MainWindow(QMainWindow):
 
     def _analysis_done(self, summary: Any) -> None:
         self._pull_new_results()
-        self.model.refresh_items([row.id for row in self.model.rows if row.status != "analyzed"])
+        self.model.refresh_items(
+            [row.id for row in self.model.rows if row.status != ItemStatus.ANALYZED]
+        )
         if summary.total == 0:
             self.job_label.setText("Nothing to analyse: every item has a result from this model.")
             return

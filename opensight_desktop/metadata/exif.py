@@ -85,11 +85,33 @@ def _text(raw: dict[str, Any], *names: str) -> str | None:
     return text or None
 
 
+# exifread's groups for IFD0 and the Exif sub-IFD. Writers put tags in either (DALL-E puts
+# UserComment in IFD0, some cameras DateTimeOriginal), and ExifTool reads them from both.
+_MAIN_GROUPS = ("Image", "EXIF")
+# Maker-note tags that name the camera model (exifread decodes them by the IFD0 Make)
+_MAKER_MODEL_TAGS = ("MakerNote ModelID", "MakerNote SonyModelID")
+
+
+def _in_groups(raw: dict[str, Any], name: str, groups: tuple[str, ...] = _MAIN_GROUPS) -> Any:
+    return _first(raw, *(f"{group} {name}" for group in groups))
+
+
+def _text_in_groups(
+    raw: dict[str, Any], name: str, groups: tuple[str, ...] = _MAIN_GROUPS
+) -> tuple[str | None, str | None]:
+    """The text of the first of the groups' ``name`` tags, and that tag's full name."""
+    for group in groups:
+        text = _text(raw, f"{group} {name}")
+        if text:
+            return text, f"{group} {name}"
+    return None, None
+
+
 def normalise(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "camera_make": _text(raw, "Image Make"),
-        "camera_model": _text(raw, "Image Model"),
-        "software": _text(raw, "Image Software"),
+        "camera_make": _text_in_groups(raw, "Make")[0],
+        "camera_model": _text_in_groups(raw, "Model")[0],
+        "software": _text_in_groups(raw, "Software")[0],
         "datetime_original": None,
         "datetime_original_offset": None,
         "datetime_digitized": None,
@@ -100,25 +122,22 @@ def normalise(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
         "gps_altitude_m": None,
         "gps_time_utc": None,
     }
-    for key, names in (
-        ("datetime_original", ("EXIF DateTimeOriginal",)),
-        ("datetime_digitized", ("EXIF DateTimeDigitized",)),
-        ("datetime_modified", ("Image DateTime",)),
+    for key, name, groups in (
+        ("datetime_original", "DateTimeOriginal", ("EXIF", "Image")),
+        ("datetime_digitized", "DateTimeDigitized", ("EXIF", "Image")),
+        ("datetime_modified", "DateTime", ("Image", "EXIF")),
     ):
-        text = _text(raw, *names)
+        text, tag_name = _text_in_groups(raw, name, groups)
         if text:
             out[key] = iso_datetime(text)
             if out[key] is None:
-                problems.append(f"{names[0]} is not a valid date: {text!r}")
-    offset = _text(raw, "EXIF OffsetTimeOriginal")
+                problems.append(f"{tag_name} is not a valid date: {text!r}")
+    offset, tag_name = _text_in_groups(raw, "OffsetTimeOriginal", ("EXIF", "Image"))
     if offset:
-        match = _OFFSET.match(offset)
-        out["datetime_original_offset"] = (
-            f"{match.group(1)}{match.group(2)}:{match.group(3)}" if match else None
-        )
-        if not match:
-            problems.append(f"EXIF OffsetTimeOriginal is not an offset: {offset!r}")
-    orientation = _first(raw, "Image Orientation")
+        out["datetime_original_offset"] = parse_offset(offset)
+        if out["datetime_original_offset"] is None:
+            problems.append(f"{tag_name} is not an offset: {offset!r}")
+    orientation = _in_groups(raw, "Orientation")
     if orientation is not None:
         values = getattr(orientation, "values", None)
         value = values[0] if isinstance(values, list) and values else None
@@ -128,6 +147,23 @@ def normalise(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
             problems.append(f"Image Orientation out of range: {values!r}")
     out.update(_gps(raw, problems))
     return out
+
+
+def maker_note_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    """Normalised fields that only a decoded maker note gives: the model by its ID (Canon,
+    Sony), named as exifread's table names it (sometimes several regional names)."""
+    for name in _MAKER_MODEL_TAGS:
+        text = _text(raw, name)
+        # an ID missing from exifread's table is shown as its number: not a model name
+        if text and any(ch.isalpha() for ch in text) and text.lower() != "unknown":
+            return {"camera_model": text}
+    return {}
+
+
+def parse_offset(text: str) -> str | None:
+    """A UTC offset as written by EXIF ("+02:00") -> "+02:00"; None if it is not one."""
+    match = _OFFSET.match(text)
+    return f"{match.group(1)}{match.group(2)}:{match.group(3)}" if match else None
 
 
 def iso_datetime(text: str) -> str | None:

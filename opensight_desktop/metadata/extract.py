@@ -10,8 +10,16 @@ from typing import Any
 from PIL import Image
 
 from opensight_desktop.evidence.decode import DecodeError, open_image
-from opensight_desktop.metadata import c2pa_manifest, png_chunks, thumbnail_check, xmp
-from opensight_desktop.metadata.exif import read_exif
+from opensight_desktop.metadata import (
+    c2pa_manifest,
+    containers,
+    fields,
+    iptc,
+    png_chunks,
+    thumbnail_check,
+    xmp,
+)
+from opensight_desktop.metadata.exif import ExifData, maker_note_fields, read_exif
 from opensight_desktop.metadata.flags import Flag, compute_flags
 from opensight_desktop.metadata.image_header import header_facts
 
@@ -52,34 +60,57 @@ def extract_metadata(
     started = time.perf_counter()
     record = MetadataRecord()
     problems = record.problems
-    exif = read_exif(data)
+
+    chunks = png_chunks.read_png_chunks(data) if sniffed == "PNG" else png_chunks.PngChunks()
+    png_text = chunks.text
+    problems.extend(chunks.problems)
+    if chunks.text:
+        record.extra["png_text"] = chunks.text
+    if chunks.chunk_names:
+        record.extra["png_chunks"] = chunks.chunk_names
+    if chunks.modified:
+        record.extra["png_modified_utc"] = chunks.modified
+
+    exif = _read_exif(data, sniffed, chunks, problems)
     record.exif = exif.tags
     problems.extend(exif.problems)
-    record.normalised = exif.normalised
-    extras = {k: v for k, v in exif.normalised.items() if k not in CONTRACT_FIELDS}
-    record.extra.update({k: v for k, v in extras.items() if v is not None})
-
-    png_text: dict[str, str] = {}
-    if sniffed == "PNG":
-        chunks = png_chunks.read_png_chunks(data)
-        png_text = chunks.text
-        problems.extend(chunks.problems)
-        if chunks.text:
-            record.extra["png_text"] = chunks.text
-        if chunks.chunk_names:
-            record.extra["png_chunks"] = chunks.chunk_names
-        if chunks.modified:
-            record.extra["png_modified_utc"] = chunks.modified
 
     # XMP and C2PA live in a JPEG's header segments: search those, not megabytes of pixels
     region = jpeg_header(data) if sniffed == "JPEG" else data
     xmp_properties: dict[str, Any] = {}
-    packet = _guard(problems, "XMP", lambda: xmp.find_xmp(region))
+    packet = chunks.xmp or _guard(problems, "XMP", lambda: xmp.find_xmp(region))
     if packet:
         xmp_properties, xmp_problems = xmp.parse_xmp(packet)
         problems.extend(xmp_problems)
         if xmp_properties:
             record.extra["xmp"] = xmp_properties
+
+    iptc_values: dict[str, str] = {}
+    if (sniffed == "JPEG" and iptc.has_iptc_marker(region)) or (
+        sniffed == "TIFF" and "Image IPTC/NAA" in exif.raw
+    ):
+        iptc_values = _guard(problems, "IPTC", lambda: iptc.read_iptc(data, sniffed)) or {}
+        if iptc_values:
+            record.extra["iptc"] = iptc_values
+
+    xmp_values = _guard(problems, "XMP fields", lambda: xmp.xmp_fields(xmp_properties, problems))
+    xmp_values = xmp_values or {}
+    record.normalised, sources = fields.combine(
+        [
+            (fields.EXIF, exif.normalised),
+            (fields.XMP, xmp_values),
+            (
+                fields.MAKER_NOTE,
+                _guard(problems, "maker note", lambda: maker_note_fields(exif.raw)) or {},
+            ),
+            (fields.IPTC, iptc.iptc_fields(iptc_values)),
+            (fields.PNG, {"software": (png_text.get("Software") or "").strip() or None}),
+            (fields.XMP, {"software": xmp.creator_tool(xmp_properties)}),
+        ]
+    )
+    extras = {k: v for k, v in record.normalised.items() if k not in CONTRACT_FIELDS}
+    record.extra.update({k: v for k, v in extras.items() if v is not None})
+    record.extra["sources"] = sources
 
     if sniffed:
         facts = _guard(
@@ -120,6 +151,11 @@ def extract_metadata(
                 thumbnail,
                 file_mtime_ns,
                 problems,
+                iptc=iptc_values,
+                xmp_capture=(
+                    xmp_values.get("datetime_original"),
+                    xmp_values.get("datetime_original_offset"),
+                ),
             ),
         )
         or []
@@ -127,6 +163,32 @@ def extract_metadata(
     del record.problems[50:]
     record.seconds = time.perf_counter() - started
     return record
+
+
+def _read_exif(
+    data: bytes, sniffed: str | None, chunks: png_chunks.PngChunks, problems: list[str]
+) -> ExifData:
+    """EXIF wherever the container keeps it, including where exifread's walk misses it."""
+    if sniffed == "WEBP":
+        block = containers.webp_exif(data)
+        return read_exif(block) if block else ExifData()
+    if sniffed == "TIFF" and containers.is_bigtiff(data):
+        block = _guard(problems, "BigTIFF tags", lambda: containers.bigtiff_exif(data))
+        return read_exif(block) if block else ExifData()
+    if sniffed == "HEIF":
+        # libheif's reading first; exifread's own walk for a file libheif cannot open
+        try:
+            block = containers.heif_exif(data)
+        except Exception:  # libheif refuses the file: exifread may still find the block
+            block = None
+        if block:
+            return read_exif(block)
+        # exifread walks HEIF boxes only for three major brands; the walk is the same for all
+        return read_exif(data[:8] + b"heic" + data[12:]) if data[4:8] == b"ftyp" else ExifData()
+    exif = read_exif(data)
+    if not exif.raw and chunks.exif_profile:
+        return read_exif(chunks.exif_profile)
+    return exif
 
 
 def jpeg_header(data: bytes) -> bytes:

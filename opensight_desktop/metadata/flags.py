@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opensight_desktop.evidence.walk import display_path
+from opensight_desktop.metadata import dates
 from opensight_desktop.metadata.xmp import flatten_text
 from opensight_desktop.textsafe import describe, hidden_characters, visible
 
@@ -19,6 +19,7 @@ NO_CAMERA = "no-camera-metadata"
 EDITING_SOFTWARE = "editing-software"
 AI_GENERATOR = "ai-generator-metadata"
 DATES_INCONSISTENT = "dates-inconsistent"
+SAVED_AFTER_CAPTURE = "saved-after-capture"
 THUMBNAIL_MISMATCH = "thumbnail-mismatch"
 GPS_PRESENT = "gps-present"
 C2PA_PRESENT = "c2pa-manifest"
@@ -32,6 +33,7 @@ FLAG_TITLES = {
     EDITING_SOFTWARE: "Editing software",
     AI_GENERATOR: "AI-generator metadata",
     DATES_INCONSISTENT: "Dates inconsistent",
+    SAVED_AFTER_CAPTURE: "Saved after capture",
     THUMBNAIL_MISMATCH: "Thumbnail mismatch",
     GPS_PRESENT: "GPS present",
     C2PA_PRESENT: "Content Credentials (C2PA)",
@@ -88,8 +90,12 @@ GENERATORS = (
     "stability.ai",
     "sdxl",
     "novelai",
-    "firefly",
-    "imagen",
+    "adobe firefly",
+    # not "imagen" alone: it is Spanish for "image"
+    "google imagen",
+    "imagen 2",
+    "imagen 3",
+    "imagen 4",
     "leonardo.ai",
     "ideogram",
     "flux.1",
@@ -120,23 +126,38 @@ GENERATOR_PNG_KEYS = {
     "generation_data": "generation data",
 }
 
-_EXIF_TEXT_TAGS = (
-    "Image ImageDescription",
-    "EXIF UserComment",
-    "Image Software",
-    "Image Artist",
-    "EXIF MakerNote",
-    "Image XPComment",
-    "Image XPKeywords",
-    "Image Copyright",
-    "EXIF ImageUniqueID",
+# A generator's name as a word: after no letter or digit, before no letter (a version
+# number may follow: "DALL-E2", "SDXL1.0").
+_GENERATOR_PATTERN = re.compile(
+    "(?<![a-z0-9])(?:" + "|".join(re.escape(term) for term in GENERATORS) + ")(?![a-z])",
+    re.IGNORECASE,
 )
+# exifread's group of a tag -> where the tag was found, as ExifTool names it
+_EXIF_GROUPS = {
+    "Image": "IFD0",
+    "EXIF": "ExifIFD",
+    "Thumbnail": "IFD1",
+    "GPS": "GPS",
+    "Interoperability": "InteropIFD",
+    "MakerNote": "MakerNote",
+}
+_DIGITAL_SOURCE_TYPE = "Iptc4xmpExt:DigitalSourceType"
 
 
 @dataclass(frozen=True)
 class Flag:
     code: str
     explanation: str
+
+
+def _generator_mention(text: str, width: int = 80) -> str | None:
+    """The part of ``text`` around a generator's name (a long history or caption may name
+    it anywhere), or None when it names none."""
+    match = _GENERATOR_PATTERN.search(text)
+    if match is None:
+        return None
+    start = max(0, min(match.start() - 20, len(text) - width))
+    return ("…" if start else "") + _short(text[start:], width)
 
 
 def _find_terms(text: str, terms: tuple[str, ...]) -> str | None:
@@ -161,14 +182,18 @@ def compute_flags(
     thumbnail: dict[str, Any] | None,
     file_mtime_ns: int | None,
     problems: list[str],
+    iptc: dict[str, str] | None = None,
+    xmp_capture: tuple[str | None, str | None] = (None, None),
 ) -> list[Flag]:
+    """``normalised``: the fields from every source (metadata.fields); ``xmp_capture``:
+    XMP's own capture time and offset, checked against EXIF's."""
     flags: list[Flag] = []
+    iptc = iptc or {}
     xmp_text = {key: " ".join(flatten_text(value)) for key, value in xmp.items()}
 
     # -- camera ----------------------------------------------------------------------
     has_camera = any(normalised.get(k) for k in ("camera_make", "camera_model"))
-    has_capture_time = bool(normalised.get("datetime_original")) or "exif:DateTimeOriginal" in xmp
-    if not has_camera and not has_capture_time and not xmp.get("tiff:Make"):
+    if not has_camera and not normalised.get("datetime_original"):
         flags.append(
             Flag(
                 NO_CAMERA,
@@ -178,28 +203,31 @@ def compute_flags(
             )
         )
 
-    # -- AI generators -----------------------------------------------------------------
+    # -- AI generators: every text-bearing field, wherever the writer put it ------------
     ai_hits: list[str] = []
-    for tag in _EXIF_TEXT_TAGS:
-        if tag in exif_tags and (term := _find_terms(exif_tags[tag], GENERATORS)):
-            ai_hits.append(f'EXIF {tag.split(" ", 1)[1]} "{_short(exif_tags[tag])}"')
-            del term
+    for name, value in exif_tags.items():
+        if mention := _generator_mention(value):
+            group, _, tag = name.partition(" ")
+            ai_hits.append(f'EXIF {tag} ({_EXIF_GROUPS.get(group, group)}) "{mention}"')
     for key, value in png_text.items():
         base = key.split(" (")[0].lower()
         if base in GENERATOR_PNG_KEYS:
             ai_hits.append(f"PNG text '{key}': {GENERATOR_PNG_KEYS[base]}")
-        elif _find_terms(value, GENERATORS):
-            ai_hits.append(f"PNG text '{key}' \"{_short(value)}\"")
-    source_type = xmp_text.get("Iptc4xmpExt:DigitalSourceType", "")
+        elif mention := _generator_mention(value):
+            ai_hits.append(f"PNG text '{key}' \"{mention}\"")
+    source_type = xmp_text.get(_DIGITAL_SOURCE_TYPE, "")
     if source_type and source_type.rsplit("/", 1)[-1] in (
         "trainedAlgorithmicMedia",
         "compositeWithTrainedAlgorithmicMedia",
         "algorithmicMedia",
     ):
         ai_hits.append(f"IPTC DigitalSourceType {source_type.rsplit('/', 1)[-1]} (XMP)")
-    for key in ("xmp:CreatorTool", "photoshop:Credit", "dc:description", "xmpMM:History"):
-        if key in xmp_text and _find_terms(xmp_text[key], GENERATORS):
-            ai_hits.append(f'XMP {key} "{_short(xmp_text[key])}"')
+    for key, text in xmp_text.items():
+        if key != _DIGITAL_SOURCE_TYPE and (mention := _generator_mention(text)):
+            ai_hits.append(f'XMP {key} "{mention}"')
+    for key, text in iptc.items():
+        if mention := _generator_mention(text):
+            ai_hits.append(f'IPTC {key} "{mention}"')
     if c2pa and c2pa.get("ai_assertions"):
         ai_hits.append("C2PA assertion " + ", ".join(c2pa["ai_assertions"]))
     if ai_hits:
@@ -212,12 +240,17 @@ def compute_flags(
 
     # -- editing software --------------------------------------------------------------
     editors: list[str] = []
-    software = normalised.get("software") or ""
-    if software and _find_terms(software, EDITORS):
-        editors.append(f"{_short(software)} (EXIF Software)")
-    creator = xmp_text.get("xmp:CreatorTool", "")
-    if creator and _find_terms(creator, EDITORS):
-        editors.append(f"{_short(creator)} (XMP CreatorTool)")
+    for group in ("Image", "EXIF"):
+        software = exif_tags.get(f"{group} Software", "")
+        if software and _find_terms(software, EDITORS):
+            editors.append(f"{_short(software)} (EXIF Software)")
+    for key, label in (
+        ("xmp:CreatorTool", "XMP CreatorTool"),
+        ("tiff:Software", "XMP Software"),
+    ):
+        creator = xmp_text.get(key, "")
+        if creator and _find_terms(creator, EDITORS):
+            editors.append(f"{_short(creator)} ({label})")
     history = xmp.get("xmpMM:History")
     if isinstance(history, list):
         agents = {
@@ -228,9 +261,12 @@ def compute_flags(
         for agent in sorted(agents):
             if _find_terms(agent, EDITORS):
                 editors.append(f"{_short(agent)} (XMP edit history)")
-    png_software = png_text.get("Software", "")
-    if png_software and _find_terms(png_software, EDITORS):
-        editors.append(f"{_short(png_software)} (PNG Software)")
+    for text, label in (
+        (png_text.get("Software", ""), "PNG Software"),
+        (iptc.get("OriginatingProgram", ""), "IPTC OriginatingProgram"),
+    ):
+        if text and _find_terms(text, EDITORS):
+            editors.append(f"{_short(text)} ({label})")
     if editors:
         flags.append(
             Flag(
@@ -242,9 +278,13 @@ def compute_flags(
         )
 
     # -- dates -------------------------------------------------------------------------
-    issues = date_issues(normalised, file_mtime_ns)
+    issues = dates.contradictions(normalised, xmp_capture, file_mtime_ns)
     if issues:
-        flags.append(Flag(DATES_INCONSISTENT, "Dates disagree: " + "; ".join(issues) + "."))
+        flags.append(
+            Flag(DATES_INCONSISTENT, "Recorded times contradict: " + "; ".join(issues) + ".")
+        )
+    if later := dates.later_save(normalised):
+        flags.append(Flag(SAVED_AFTER_CAPTURE, later))
 
     # -- thumbnail, GPS, C2PA, damage -----------------------------------------------------
     if thumbnail and thumbnail.get("mismatch"):
@@ -296,60 +336,6 @@ def compute_flags(
             )
         )
     return flags
-
-
-def _parse_local(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def date_issues(normalised: dict[str, Any], file_mtime_ns: int | None) -> list[str]:
-    issues = []
-    original = _parse_local(normalised.get("datetime_original"))
-    digitized = _parse_local(normalised.get("datetime_digitized"))
-    modified = _parse_local(normalised.get("datetime_modified"))
-    if original and digitized and abs((original - digitized).total_seconds()) > 2:
-        issues.append(
-            f"DateTimeOriginal {original.isoformat()} vs DateTimeDigitized {digitized.isoformat()}"
-        )
-    if original and modified:
-        delta = (modified - original).total_seconds()
-        if delta > 60:
-            issues.append(
-                f"ModifyDate {modified.isoformat()} is after capture "
-                f"{original.isoformat()} (saved again later)"
-            )
-        elif delta < -60:
-            issues.append(
-                f"ModifyDate {modified.isoformat()} is before capture {original.isoformat()}"
-            )
-    if original and file_mtime_ns:
-        file_time = datetime.fromtimestamp(file_mtime_ns / 1e9, UTC)
-        offset = normalised.get("datetime_original_offset")
-        match = re.match(r"([+-])(\d{2}):(\d{2})", offset or "")
-        if match:
-            sign = 1 if match.group(1) == "+" else -1
-            captured = original - sign * timedelta(
-                hours=int(match.group(2)), minutes=int(match.group(3))
-            )
-            slack = timedelta(minutes=2)
-        else:
-            captured = original  # local time of unknown zone: allow any zone's offset
-            slack = timedelta(hours=14, minutes=2)
-        if file_time.replace(tzinfo=None) < captured - slack:
-            issues.append(
-                f"the file was last modified ({file_time.isoformat(timespec='seconds')})"
-                f" before the picture was taken ({original.isoformat()}"
-                f"{offset or ', zone unknown'})"
-            )
-    now = datetime.now(UTC).replace(tzinfo=None)
-    if original and original > now + timedelta(hours=14):
-        issues.append(f"DateTimeOriginal {original.isoformat()} is in the future")
-    return issues
 
 
 def location_flags(path: str, root: str | None, target: str | None) -> list[Flag]:

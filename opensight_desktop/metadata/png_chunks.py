@@ -10,10 +10,14 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 
+from opensight_desktop.metadata.containers import bare_tiff
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 VALUE_LIMIT = 64 * 1024  # characters kept per text value
 TOTAL_LIMIT = 512 * 1024
 MAX_CHUNKS = 100_000
+RAW_EXIF_KEYS = ("raw profile type exif", "raw profile type app1")
+XMP_KEY = "XML:com.adobe.xmp"
 
 
 @dataclass
@@ -21,6 +25,10 @@ class PngChunks:
     text: dict[str, str] = field(default_factory=dict)
     chunk_names: list[str] = field(default_factory=list)  # ancillary ones, in order, unique
     modified: str | None = None  # tIME chunk, ISO 8601 UTC
+    # ImageMagick's hex "Raw profile type exif" (or APP1) text, decoded: a TIFF block
+    exif_profile: bytes | None = None
+    # the XMP packet of an "XML:com.adobe.xmp" iTXt chunk (which may be compressed)
+    xmp: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -54,6 +62,10 @@ def read_png_chunks(data: bytes) -> PngChunks:
         try:
             if kind in ("tEXt", "zTXt", "iTXt"):
                 key, value, truncated = _text_chunk(kind, body)
+                if key.lower() in RAW_EXIF_KEYS and result.exif_profile is None and not truncated:
+                    result.exif_profile = raw_profile(value)
+                elif key == XMP_KEY and result.xmp is None and not truncated:
+                    result.xmp = value
                 if total < TOTAL_LIMIT:
                     kept = value[: min(VALUE_LIMIT, TOTAL_LIMIT - total)]
                     total += len(kept)
@@ -95,3 +107,16 @@ def _text_chunk(kind: str, body: bytes) -> tuple[str, str, bool]:
     else:
         truncated = False
     return key, text_raw.decode("utf-8", errors="replace"), truncated
+
+
+def raw_profile(text: str) -> bytes | None:
+    """ImageMagick's raw profile text (a name line, a length line, then hex) -> the TIFF
+    block it holds; None if it is not one."""
+    parts = text.split()
+    if len(parts) < 3 or not parts[1].isdigit():
+        return None
+    try:
+        block = bare_tiff(bytes.fromhex("".join(parts[2:]))[: int(parts[1])])
+    except ValueError:
+        return None
+    return block if block[:4] in (b"II*\x00", b"MM\x00*") else None

@@ -7,11 +7,14 @@ file's bytes, which works for JPEG APP1, PNG iTXt, WebP, TIFF, HEIF and others a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
+
+from opensight_desktop.metadata.exif import iso_datetime
 
 XMP_LIMIT = 4 << 20
 VALUE_LIMIT = 4000
@@ -114,3 +117,92 @@ def flatten_text(value: Any) -> list[str]:
     if isinstance(value, dict):
         return [text for item in value.values() for text in flatten_text(item)]
     return []
+
+
+# XMP dates: ISO 8601 with optional seconds, fraction and zone ("2010-07-11T13:53:00.9+02:00")
+_XMP_DATE = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:\d{2})?\s*$"
+)
+# XMP GPS coordinates: "DDD,MM,SSk" or "DDD,MM.mmk" (k: N, S, E or W)
+_XMP_GPS = re.compile(r"^\s*(\d{1,3}),(\d{1,2}(?:\.\d+)?)(?:,(\d{1,2}(?:\.\d+)?))?([NSEW])\s*$")
+
+
+def _text(properties: dict[str, Any], key: str) -> str | None:
+    value = properties.get(key)
+    if isinstance(value, list) and len(value) == 1:  # an rdf:Alt/Seq of one
+        value = value[0]
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def xmp_datetime(text: str | None) -> tuple[str | None, str | None]:
+    """An XMP date-time -> ("YYYY-MM-DDTHH:MM:SS", "+HH:MM" or None); (None, None) for a
+    date without a time or anything else."""
+    match = _XMP_DATE.match(text or "")
+    if not match:
+        return None, None
+    year, month, day, hour, minute, second, zone = match.groups()
+    value = iso_datetime(f"{year}:{month}:{day} {hour}:{minute}:{second or '00'}")
+    if value is None:
+        return None, None
+    offset = "+00:00" if zone == "Z" else zone
+    return value, offset
+
+
+def xmp_coordinate(text: str | None, limit: float) -> float | None:
+    match = _XMP_GPS.match(text or "")
+    if not match:
+        return None
+    degrees, minutes, seconds, reference = match.groups()
+    value = int(degrees) + float(minutes) / 60 + float(seconds or 0) / 3600
+    if reference in "SW":
+        value = -value
+    return round(value, 7) if -limit <= value <= limit else None
+
+
+def xmp_fields(properties: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The normalised fields XMP gives, under ExifTool's reading of the same properties
+    (tiff:Make is Make, exif:DateTimeOriginal is DateTimeOriginal, ...). The program that
+    wrote the file (xmp:CreatorTool) is separate: see ``creator_tool``."""
+    out: dict[str, Any] = {}
+    for key, name in (
+        ("camera_make", "tiff:Make"),
+        ("camera_model", "tiff:Model"),
+        ("software", "tiff:Software"),
+    ):
+        if text := _text(properties, name):
+            out[key] = text
+    orientation = _text(properties, "tiff:Orientation")
+    if orientation is not None:
+        if orientation.isdigit() and 1 <= int(orientation) <= 8:
+            out["orientation"] = int(orientation)
+        else:
+            problems.append(f"XMP tiff:Orientation out of range: {orientation[:40]!r}")
+    for key, names in (
+        ("datetime_original", ("exif:DateTimeOriginal", "exifEX:DateTimeOriginal")),
+        ("datetime_digitized", ("exif:DateTimeDigitized", "xmp:CreateDate")),
+        ("datetime_modified", ("xmp:ModifyDate",)),
+    ):
+        found = next(((n, t) for n in names if (t := _text(properties, n))), None)
+        if found is None:
+            continue
+        name, text = found
+        value, offset = xmp_datetime(text)
+        if value is None:
+            # a date alone is valid XMP but no capture time to normalise
+            if not re.match(r"^\s*\d{4}(-\d{2}(-\d{2})?)?\s*$", text):
+                problems.append(f"XMP {name} is not a valid date: {text[:40]!r}")
+            continue
+        out[key] = value
+        if key == "datetime_original":
+            out["datetime_original_offset"] = offset
+    latitude = xmp_coordinate(_text(properties, "exif:GPSLatitude"), 90.0)
+    longitude = xmp_coordinate(_text(properties, "exif:GPSLongitude"), 180.0)
+    if latitude is not None and longitude is not None:
+        out["gps_latitude"], out["gps_longitude"] = latitude, longitude
+    return out
+
+
+def creator_tool(properties: dict[str, Any]) -> str | None:
+    return _text(properties, "xmp:CreatorTool")

@@ -14,9 +14,7 @@ analysis errors and the run stops ("failed"), since weights that produce such a 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -28,15 +26,12 @@ from sqlalchemy.orm import Session
 
 from opensight_desktop.case import audit, digests
 from opensight_desktop.case.models import (
-    STATUS_ANALYZED,
-    STATUS_ERROR,
-    STATUS_IMPORTED,
     AnalysisRun,
     DetectionResult,
-    DetectorModel,
     EvidenceFile,
     EvidenceItem,
 )
+from opensight_desktop.case.states import ErrorStage, ItemStatus, RunState
 from opensight_desktop.case.store import Case
 from opensight_desktop.detector.geometry import Geometry
 from opensight_desktop.detector.heatmap import HEATMAP_METHOD, encode_cam
@@ -49,14 +44,13 @@ from opensight_desktop.detector.model import (
     probability,
 )
 from opensight_desktop.detector.preprocess import Preprocessing, to_model_input
-from opensight_desktop.detector.verdict import Bands
-from opensight_desktop.errors import ModelError
+from opensight_desktop.detector.verdict import Bands, Verdict
 from opensight_desktop.evidence.decode import DecodeError, reason_for
 from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
-from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
+from opensight_desktop.pipeline.provenance import register_model
+from opensight_desktop.pipeline.runs import ANALYSIS, ERROR_EXAMPLES, RecordedRun, RunSummary
+from opensight_desktop.progress import CancelToken, ProgressCallback
 from opensight_desktop.timeutil import iso_utc, utc_now
-
-ERROR_EXAMPLES = 50
 
 
 @dataclass(frozen=True)
@@ -68,17 +62,15 @@ class Prepared:
 
 
 @dataclass
-class AnalysisSummary:
+class AnalysisSummary(RunSummary):
     run_id: int
     device: str
     model_name: str
     total: int = 0
     analyzed: int = 0
     errors: int = 0
-    state: str = "running"
-    elapsed_s: float = 0.0
     first_result_s: float | None = None
-    verdicts: Counter[str] = field(default_factory=Counter)
+    verdicts: Counter[Verdict] = field(default_factory=Counter)
     error_examples: list[tuple[int, str]] = field(default_factory=list)
     stopped: str | None = None  # why the run stopped before its end (state "failed")
 
@@ -94,45 +86,6 @@ def prepare(item_id: int, sha256: str, paths: list[bytes], spec: Preprocessing) 
         return Prepared(item_id, error=str(exc))
     except (ValueError, OSError, MemoryError) as exc:
         return Prepared(item_id, error=reason_for(exc))
-
-
-def register_model(session: Session, detector: LoadedDetector) -> DetectorModel:
-    """The case's record of this model (provenance), made and audit-logged on first use."""
-    identity = detector.identity
-    model = session.scalar(select(DetectorModel).where(DetectorModel.sha256 == identity.id))
-    recorded = (model.details or {}).get("identity_sha256") if model is not None else None
-    if recorded and recorded != identity.identity_sha256:
-        raise ModelError(
-            f"this case's results from weights {identity.id[:16]}... were made with other "
-            f"model files (identity {recorded[:16]}...) than the model now in use "
-            f"(identity {identity.identity_sha256[:16]}...: its configuration files differ). "
-            "Use the model files the case was analysed with"
-        )
-    if model is None:
-        details = detector.record()
-        model = DetectorModel(
-            sha256=identity.id,
-            name=identity.name,
-            format=identity.format,
-            source=identity.source,
-            details=details,
-        )
-        session.add(model)
-        session.flush()
-        audit.append(
-            session,
-            "model.registered",
-            {
-                "model_sha256": identity.id,
-                "name": identity.name,
-                "format": identity.format,
-                "source": identity.source,
-                "published_match": identity.published_match,
-                "identity_sha256": identity.identity_sha256,
-                "details": digests.json_value(details),
-            },
-        )
-    return model
 
 
 class AnalysisJob:
@@ -157,8 +110,8 @@ class AnalysisJob:
         self.heatmaps = heatmaps
         self.item_ids = item_ids
         self.workers = workers or max(1, min(8, os.cpu_count() or 1))
-        self.cancel = cancel or CancelToken()
-        self._throttle = Throttle(progress, progress_interval)
+        self._run = RecordedRun(case, ANALYSIS, progress, cancel, progress_interval)
+        self.cancel = self._run.cancel
         self._versions = library_versions()
         self._model_row_id = 0
 
@@ -175,7 +128,7 @@ class AnalysisJob:
         in_flight: deque[Future[Prepared]] = deque()
         ready: list[Prepared] = []
         limit = 2 * self.batch_size + self.workers
-        try:
+        with self._run.ending_on_error(self._finish):
             with ThreadPoolExecutor(self.workers, thread_name_prefix="decode") as pool:
                 pending = iter(todo)
                 try:
@@ -198,16 +151,7 @@ class AnalysisJob:
                         future.cancel()
             if ready and not self._halted:
                 self._process(ready)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self._finish(
-                    "cancelled" if isinstance(sys.exc_info()[1], KeyboardInterrupt) else "failed"
-                )
-            raise
-        if self.summary.stopped:
-            self._finish("failed")
-        else:
-            self._finish("cancelled" if self.cancel.cancelled else "completed")
+        self._finish(self._run.end_state(failed=self.summary.stopped is not None))
         return self.summary
 
     @property
@@ -217,40 +161,24 @@ class AnalysisJob:
     # -- steps ---------------------------------------------------------------------------
 
     def _start(self) -> int:
-        identity = self.detector.identity
         with self.case.write() as session:
             model = register_model(session, self.detector)
             self._model_row_id = model.id
-            stale = session.scalars(select(AnalysisRun).where(AnalysisRun.state == "running")).all()
-            for run in stale:
-                run.state = "interrupted"
-            if stale:
-                audit.append(
-                    session, "analysis.marked_interrupted", {"runs": [run.id for run in stale]}
-                )
             run = AnalysisRun(
                 model_id=model.id,
-                started_utc=utc_now(),
-                state="running",
                 device=self.detector.device_label,
                 settings=self._settings_record(),
-                user=audit.current_user(),
-                host=audit.current_host(),
             )
-            session.add(run)
-            session.flush()
             # What the run's results share is logged once, here (case.replay compares it).
-            audit.append(
+            return self._run.start(
                 session,
-                "analysis.started",
+                run,
                 {
-                    "run": run.id,
-                    "model_sha256": identity.id,
+                    "model_sha256": self.detector.identity.id,
                     **self._settings_record(),
                     **self._shared_result_fields(),
                 },
             )
-            return run.id
 
     def _shared_result_fields(self) -> dict[str, Any]:
         """Columns every result of this run has alike: stored with each result, logged once
@@ -288,9 +216,9 @@ class AnalysisJob:
             select(EvidenceItem.id, EvidenceItem.sha256)
             .where(
                 or_(
-                    EvidenceItem.status.in_([STATUS_IMPORTED, STATUS_ANALYZED]),
-                    (EvidenceItem.status == STATUS_ERROR)
-                    & (EvidenceItem.error_stage == "analysis"),
+                    EvidenceItem.status.in_([ItemStatus.IMPORTED, ItemStatus.ANALYZED]),
+                    (EvidenceItem.status == ItemStatus.ERROR)
+                    & (EvidenceItem.error_stage == ErrorStage.ANALYSIS),
                 ),
                 EvidenceItem.sha256.is_not(None),
                 ~done,
@@ -328,7 +256,7 @@ class AnalysisJob:
             logits = [float(v) for v in values]
         self._write(prepared, good, logits, cams)
         if self.summary.first_result_s is None and prepared:
-            self.summary.first_result_s = self._throttle.elapsed()
+            self.summary.first_result_s = self._run.elapsed()
         self._report()
 
     def _write(
@@ -384,7 +312,7 @@ class AnalysisJob:
                 session.execute(
                     update(EvidenceItem)
                     .where(EvidenceItem.id.in_([r["item_id"] for r in rows]))
-                    .values(status=STATUS_ANALYZED, error=None, error_stage=None)
+                    .values(status=ItemStatus.ANALYZED, error=None, error_stage=None)
                 )
             for item in prepared:
                 if item.error is None:
@@ -408,43 +336,30 @@ class AnalysisJob:
         session.execute(
             update(EvidenceItem)
             .where(EvidenceItem.id == item.item_id)
-            .values(status=STATUS_ERROR, error=item.error, error_stage="analysis")
+            .values(status=ItemStatus.ERROR, error=item.error, error_stage=ErrorStage.ANALYSIS)
         )
 
-    def _finish(self, state: str) -> None:
-        self.summary.state = state
-        self.summary.elapsed_s = self._throttle.elapsed()
-        with self.case.write() as session:
-            run = session.get(AnalysisRun, self.summary.run_id)
-            assert run is not None
-            run.state = state
-            run.finished_utc = utc_now()
-            run.analyzed, run.errors = self.summary.analyzed, self.summary.errors
-            audit.append(
-                session,
-                f"analysis.{state}",
-                {
-                    "run": self.summary.run_id,
-                    "analyzed": self.summary.analyzed,
-                    "errors": self.summary.errors,
-                    "verdicts": dict(self.summary.verdicts),
-                    **({"reason": self.summary.stopped} if self.summary.stopped else {}),
-                },
-            )
+    def _finish(self, state: RunState) -> None:
+        summary = self.summary
+        self._run.finish(
+            summary,
+            state,
+            {"analyzed": summary.analyzed, "errors": summary.errors},
+            {
+                "analyzed": summary.analyzed,
+                "errors": summary.errors,
+                "verdicts": dict(summary.verdicts),
+                **({"reason": summary.stopped} if summary.stopped else {}),
+            },
+        )
         self._report(force=True)
 
     def _report(self, force: bool = False) -> None:
         summary = self.summary
-        done = summary.analyzed + summary.errors
-
-        def make(elapsed: float) -> Progress:
-            return Progress(
-                "analyze",
-                done,
-                summary.total,
-                elapsed,
-                message=summary.device,
-                counts={"analyzed": summary.analyzed, "errors": summary.errors},
-            )
-
-        self._throttle(make, force=force)
+        self._run.report(
+            summary.analyzed + summary.errors,
+            summary.total,
+            message=summary.device,
+            counts=lambda: {"analyzed": summary.analyzed, "errors": summary.errors},
+            force=force,
+        )

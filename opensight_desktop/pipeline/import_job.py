@@ -23,14 +23,12 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case import audit
 from opensight_desktop.case.digests import metadata_digests, metadata_digests_of, sha256_hex
 from opensight_desktop.case.models import (
-    STATUS_ERROR,
-    STATUS_IMPORTED,
     EvidenceFile,
     EvidenceItem,
     ImportSession,
@@ -39,12 +37,14 @@ from opensight_desktop.case.models import (
     SkippedFile,
     Thumbnail,
 )
+from opensight_desktop.case.states import ErrorStage, ItemStatus, ReviewState, RunState
 from opensight_desktop.case.store import Case
 from opensight_desktop.errors import UsageError
 from opensight_desktop.evidence.walk import FoundFile, Unusable, display_path, walk
 from opensight_desktop.metadata.flags import Flag
 from opensight_desktop.pipeline.ingest import ERROR, IMAGE, SKIP, Ingested, failed, ingest
-from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
+from opensight_desktop.pipeline.runs import ERROR_EXAMPLES, IMPORT, RecordedRun, RunSummary
+from opensight_desktop.progress import CancelToken, ProgressCallback
 from opensight_desktop.timeutil import iso_utc, utc_now
 from opensight_desktop.worker import DaemonThreadPool
 
@@ -62,13 +62,11 @@ FILE_TIMEOUT_S = 300.0
 CANCEL_GRACE_S = 5.0
 WAIT_STEP_S = 0.2  # how often a wait on a file looks at the cancel button
 BATCH_SECONDS = 1.0
-ERROR_EXAMPLES = 50
 
 
 @dataclass
-class ImportSummary:
+class ImportSummary(RunSummary):
     session_id: int
-    state: str = "running"
     files_seen: int = 0
     imported: int = 0
     duplicates: int = 0
@@ -76,7 +74,6 @@ class ImportSummary:
     skipped: int = 0
     errors: int = 0
     bytes_read: int = 0
-    elapsed_s: float = 0.0
     # per-file worker time, and the part of it spent reading metadata (benchmark figures)
     file_seconds: float = 0.0
     metadata_seconds: float = 0.0
@@ -123,8 +120,8 @@ class ImportJob:
             raise UsageError("no such file or folder: " + ", ".join(map(display_path, self.paths)))
         self.recursive = recursive
         self.workers = workers or max(1, min(4, os.cpu_count() or 1))
-        self.cancel = cancel or CancelToken()
-        self._throttle = Throttle(progress, progress_interval)
+        self._run = RecordedRun(case, IMPORT, progress, cancel, progress_interval)
+        self.cancel = self._run.cancel
         self._pending: list[Ingested | Unusable] = []
         self._last_flush = time.monotonic()
         self._known: dict[bytes, _Known] = {}
@@ -143,7 +140,7 @@ class ImportJob:
         self._total = sum(isinstance(e, FoundFile) for e in walk(self.paths, self.recursive))
         max_in_flight = self.workers * 4
         workers = _Workers(self._executor, self.cancel)
-        try:
+        with self._run.ending_on_error(self._finish):
             with workers:
                 try:
                     for entry in walk(self.paths, self.recursive):
@@ -169,15 +166,7 @@ class ImportJob:
                         if (result := workers.next_result()) is not None:
                             self._collect(result)
             self._flush()
-        except KeyboardInterrupt:
-            self._flush()
-            self._finish("cancelled")
-            raise
-        except BaseException:
-            with contextlib.suppress(Exception):  # the original error is the one to report
-                self._finish("failed")
-            raise
-        self._finish("cancelled" if self.cancel.cancelled else "completed")
+        self._finish(self._run.end_state())
         return summary
 
     def _executor(self) -> Executor:
@@ -197,34 +186,12 @@ class ImportJob:
     # -- steps ---------------------------------------------------------------------------
 
     def _start(self) -> int:
+        sources = [display_path(p) for p in self.paths]
         with self.case.write() as session:
-            # A session left "running" belongs to an import that was killed.
-            stale = session.scalars(
-                select(ImportSession.id).where(ImportSession.state == "running")
-            ).all()
-            if stale:
-                session.execute(
-                    update(ImportSession)
-                    .where(ImportSession.id.in_(stale))
-                    .values(state="interrupted")
-                )
-                audit.append(session, "import.marked_interrupted", {"sessions": list(stale)})
-            record = ImportSession(
-                started_utc=utc_now(),
-                state="running",
-                sources=[display_path(p) for p in self.paths],
-                recursive=self.recursive,
-                user=audit.current_user(),
-                host=audit.current_host(),
+            record = ImportSession(sources=sources, recursive=self.recursive)
+            return self._run.start(
+                session, record, {"sources": sources, "recursive": self.recursive}
             )
-            session.add(record)
-            session.flush()
-            audit.append(
-                session,
-                "import.started",
-                {"session": record.id, "sources": record.sources, "recursive": self.recursive},
-            )
-            return record.id
 
     def _load_known(self) -> None:
         with self.case.read() as session:
@@ -289,38 +256,23 @@ class ImportJob:
                 setattr(record, key, value)
         self._last_flush = time.monotonic()
 
-    def _finish(self, state: str) -> None:
+    def _finish(self, state: RunState) -> None:
+        if state is RunState.CANCELLED:
+            self._flush()  # what was read before a Ctrl-C is kept
         summary = self.summary
-        summary.state = state
-        summary.elapsed_s = self._throttle.elapsed()
-        with self.case.write() as session:
-            record = session.get(ImportSession, summary.session_id)
-            assert record is not None
-            for key, value in summary.counts().items():
-                setattr(record, key, value)
-            record.state = state
-            record.finished_utc = utc_now()
-            audit.append(
-                session,
-                f"import.{state}",
-                {
-                    "session": summary.session_id,
-                    **summary.counts(),
-                    "skip_reasons": dict(summary.skip_reasons),
-                },
-            )
+        self._run.finish(
+            summary,
+            state,
+            summary.counts(),
+            {**summary.counts(), "skip_reasons": dict(summary.skip_reasons)},
+        )
         self._report(force=True)
 
     def _report(self, force: bool = False) -> None:
         summary = self.summary
-        done = self._done
-
-        def make(elapsed: float) -> Progress:
-            return Progress(
-                "import", done, self._total, elapsed, message=summary.state, counts=summary.counts()
-            )
-
-        self._throttle(make, force=force)
+        self._run.report(
+            self._done, self._total, message=summary.state, counts=summary.counts, force=force
+        )
 
 
 class _BatchWriter:
@@ -425,9 +377,9 @@ class _BatchWriter:
             "sha1": digests.sha1 if digests else None,
             "md5": digests.md5 if digests else None,
             "size_bytes": result.size,
-            "status": STATUS_IMPORTED if result.outcome == IMAGE else STATUS_ERROR,
+            "status": ItemStatus.IMPORTED if result.outcome == IMAGE else ItemStatus.ERROR,
             "error": result.reason if result.outcome == ERROR else None,
-            "error_stage": "import" if result.outcome == ERROR else None,
+            "error_stage": ErrorStage.IMPORT if result.outcome == ERROR else None,
             "format": facts.format if facts else result.sniffed,
             "width": facts.width if facts else None,
             "height": facts.height if facts else None,
@@ -435,7 +387,7 @@ class _BatchWriter:
             "frames": facts.frames if facts else None,
             "added_utc": self.now,
             "import_session_id": self.summary.session_id,
-            "review_state": "not_reviewed",
+            "review_state": ReviewState.NOT_REVIEWED,
             "notes": "",
         }
         self.items.append(item)

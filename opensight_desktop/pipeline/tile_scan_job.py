@@ -8,13 +8,15 @@ from sqlalchemy import select
 
 from opensight_desktop.case import audit, digests
 from opensight_desktop.case.models import EvidenceFile, EvidenceItem, TileScan
+from opensight_desktop.case.states import ErrorStage, ItemStatus
 from opensight_desktop.case.store import Case
 from opensight_desktop.detector import tiles
 from opensight_desktop.detector.model import LoadedDetector
 from opensight_desktop.errors import UsageError
-from opensight_desktop.pipeline.analyze_job import register_model
 from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
-from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
+from opensight_desktop.pipeline.provenance import register_model
+from opensight_desktop.pipeline.runs import JobControl
+from opensight_desktop.progress import CancelToken, ProgressCallback
 from opensight_desktop.timeutil import iso_utc, utc_now
 
 
@@ -52,15 +54,17 @@ class TileScanJob:
         self.item_id = item_id
         self.stride = stride
         self.batch_size = batch_size
-        self.cancel = cancel or CancelToken()
-        self._throttle = Throttle(progress)
+        self._control = JobControl("tile-scan", progress, cancel)
+        self.cancel = self._control.cancel
 
     def run(self) -> TileScanResult:
         with self.case.read() as session:
             item = session.get(EvidenceItem, self.item_id)
             if item is None:
                 raise UsageError(f"there is no item {self.item_id} in this case")
-            if item.sha256 is None or (item.status == "error" and item.error_stage == "import"):
+            if item.sha256 is None or (
+                item.status == ItemStatus.ERROR and item.error_stage == ErrorStage.IMPORT
+            ):
                 raise UsageError(
                     f"item {self.item_id} could not be decoded at import; there is nothing to scan"
                 )
@@ -79,11 +83,13 @@ class TileScanJob:
         tile = self.detector.preprocessing.input_size[0]
         stride = self.stride or tile
 
-        def on_batch(done: int, total: int) -> None:
-            self._throttle(lambda elapsed: Progress("tile-scan", done, total, elapsed))
-
         results = tiles.scan(
-            self.detector, image, stride, self.batch_size, on_batch, lambda: self.cancel.cancelled
+            self.detector,
+            image,
+            stride,
+            self.batch_size,
+            self._control.report,
+            lambda: self._control.cancelled,
         )
         complete = not self.cancel.cancelled
         if not complete:

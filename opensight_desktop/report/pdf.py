@@ -37,13 +37,9 @@ from sqlalchemy import select
 from opensight_desktop import __version__, present
 from opensight_desktop.case import audit
 from opensight_desktop.case.integrity import FileProblem, IntegrityReport, describe, verify_case
-from opensight_desktop.case.models import (
-    REVIEW_STATES,
-    AuditEntry,
-    EvidenceItem,
-    ItemFlag,
-)
+from opensight_desktop.case.models import AuditEntry, EvidenceItem, ItemFlag
 from opensight_desktop.case.output_guard import check_output, checked_output
+from opensight_desktop.case.states import REVIEW_STATES, ItemStatus, ReviewState
 from opensight_desktop.case.store import Case
 from opensight_desktop.case.views import (
     CaseView,
@@ -56,7 +52,7 @@ from opensight_desktop.case.views import (
     thumbnail_jpeg,
 )
 from opensight_desktop.detector.verdict import DEFAULT_BANDS, Bands
-from opensight_desktop.errors import UsageError
+from opensight_desktop.errors import Cancelled, UsageError
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.report import pdf_parts as parts
 from opensight_desktop.textsafe import visible
@@ -78,7 +74,6 @@ LATEST_GENERATED = datetime(9999, 1, 1, tzinfo=UTC)
 CELL_FIT_CHARS, CELL_FIT_LINES = 1500, 20
 CELL_TEXT_LIMIT = 5000
 FLOW_CHUNK_CHARS = 2000
-NOT_REVIEWED = "not_reviewed"  # the review state items start in (case/models.py)
 # More chosen ids than this are matched in Python, not in one SQL statement.
 SELECTION_IN_QUERY = 500
 # Free text is printed in full up to twice what the app accepts for notes (case/review.py);
@@ -291,7 +286,9 @@ class ReportBuilder:
         integrity = verify_case(
             self.case, progress=self._integrity_progress, cancel=self.cancel, record=False
         )
+        self._stop_if_cancelled()  # a report with its evidence only partly checked is no report
         data, pages, count = self.render(integrity)
+        self._stop_if_cancelled()
         with checked_output(self.case, output, "report") as handle:
             handle.write(data)
         digest = hashlib.sha256(data).hexdigest()
@@ -312,6 +309,10 @@ class ReportBuilder:
                 },
             )
         return ReportResult(output, digest, pages, count, integrity.ok, list(self.findings))
+
+    def _stop_if_cancelled(self) -> None:
+        if self.cancel.cancelled:
+            raise Cancelled("report cancelled; no report was written")
 
     def _check_selection(self) -> None:
         if not self.options.item_ids:
@@ -399,7 +400,7 @@ class ReportBuilder:
         if options.scope == "flagged":
             query = query.where(EvidenceItem.id.in_(select(ItemFlag.item_id)))
         elif options.scope == "reviewed":
-            query = query.where(EvidenceItem.review_state != NOT_REVIEWED)
+            query = query.where(EvidenceItem.review_state != ReviewState.NOT_REVIEWED)
         if options.review_states:
             query = query.where(EvidenceItem.review_state.in_(options.review_states))
         chosen = set(options.item_ids or [])
@@ -551,7 +552,7 @@ class ReportBuilder:
             "all": "all items",
             "flagged": "the items with metadata flags",
             "reviewed": "the items the examiner has reviewed (a review state other than "
-            f"{present.review_label(NOT_REVIEWED)})",
+            f"{present.review_label(ReviewState.NOT_REVIEWED)})",
             "summary": "summary only: every item in the summary table, no item pages",
             "selected": "the selected items",
         }[options.scope]
@@ -604,7 +605,7 @@ class ReportBuilder:
             )
         else:
             story += [outcome_table, Spacer(1, 4 * mm), flag_table]
-        errors = [r for r in records if r.status == "error"]
+        errors = [r for r in records if r.status == ItemStatus.ERROR]
         if errors:
             story.append(_p("Items with errors", "h2"))
             story.append(
@@ -778,8 +779,7 @@ class ReportBuilder:
             problems.setdefault(problem.item_id, []).append(problem)
         total = len(records)
         for number, record in enumerate(records, start=1):
-            if self.cancel.cancelled:
-                raise UsageError("report cancelled")
+            self._stop_if_cancelled()
             below: list[Any] = []
             block = self._item(record, visuals.get(record.id), below, problems.get(record.id, []))
             story.append(KeepTogether(block))
@@ -863,6 +863,9 @@ class ReportBuilder:
             bands = Bands.from_record(detection.thresholds, DEFAULT_BANDS)
             bar = present.score_bar(probability, bands, detection.verdict)
             left.append(parts.score_bar(bar, width=58 * mm))
+            note = present.scoring_note(detection)
+            if note:  # a small image enlarged to the model's input
+                left.append(_p(_e(note), "small"))
             if present.is_unpublished(detection.model.sha256):
                 left.append(_p(_e(present.weights_sentence(detection.model.sha256)), "warn"))
                 left.append(Spacer(1, 2 * mm))
@@ -900,7 +903,7 @@ class ReportBuilder:
                 _cell(f"{present.format_text(record)}; {present.size_text(record.size_bytes)}"),
             ],
             ["Camera", _cell(present.camera_text(meta))],
-            ["Taken (EXIF)", _cell(present.taken_text(meta))],
+            ["Taken", _cell(present.taken_text(meta))],
             ["Software", _cell(present.software_text(meta))],
             ["GPS", _cell(present.gps_text(meta) or present.NOTHING)],
             ["MD5", _cell(record.md5 or present.NOTHING, "mono")],

@@ -1,7 +1,7 @@
 """The export contract's dictionaries, made from the read model (case/views.py): the JSON
 export writes them as they are, the CSV export flattens them.
 
-The dictionaries follow the JSON export contract (shared DESIGN.md sections 6 and 7);
+The dictionaries follow the JSON export contract (docs/CONTRACTS.md section 3);
 fields beyond the contract are additions, never renames.
 """
 
@@ -20,7 +20,9 @@ from opensight_desktop.case.views import (
     finite_or_null,
     item_views,
 )
+from opensight_desktop.detector.geometry import scoring_note_of
 from opensight_desktop.detector.store import published_release
+from opensight_desktop.metadata.fields import legacy_sources
 from opensight_desktop.timeutil import iso_utc
 
 EXPORT_SCHEMA = "opensight-export/1"
@@ -54,6 +56,7 @@ def audit_head_record(case: CaseView) -> dict[str, Any]:
 def detection_record(detection: DetectionView | None) -> dict[str, Any] | None:
     if detection is None:
         return None
+    upscale, scoring_note = scoring_note_of(detection.geometry)
     return {
         "probability_fake": detection.probability,
         "verdict": detection.verdict,
@@ -66,10 +69,21 @@ def detection_record(detection: DetectionView | None) -> dict[str, Any] | None:
         "thresholds": detection.thresholds,
         "preprocessing": detection.preprocessing,
         "versions": detection.versions,
+        # how many times the image was enlarged to the model's input, and a note when it
+        # was smaller than that input
+        "upscale": upscale,
+        "scoring_note": scoring_note,
         # the published release the weights are (decided from their SHA-256), else null:
         # the published accuracy figures do not apply to the score
         "model_published_release": published_release(detection.model.sha256),
     }
+
+
+def metadata_record(item: ItemView) -> dict[str, Any]:
+    metadata = dict(item.metadata.fields)
+    if "sources" not in metadata:  # imported before sources were recorded: EXIF only
+        metadata["sources"] = legacy_sources(metadata)
+    return metadata
 
 
 def item_record(item: ItemView) -> dict[str, Any]:
@@ -89,7 +103,7 @@ def item_record(item: ItemView) -> dict[str, Any]:
             "format": item.format,
             "width": item.width,
             "height": item.height,
-            "metadata": dict(item.metadata.fields),
+            "metadata": metadata_record(item),
             "detection": detection_record(item.detection),
             "flags": [flag.code for flag in item.flags],
             # additions to the contract
