@@ -286,27 +286,40 @@ def cmd_key(args: argparse.Namespace) -> int:
 
 
 def _model_line(model) -> str:  # type: ignore[no-untyped-def]
-    published = (
-        f"matches published {model.published_match}"
-        if model.published_match
-        else "matches no published hash"
-    )
-    return f"{model.name} [{model.format}] sha256 {model.id} ({published})"
+    from opensight_desktop import present
+
+    return f"{model.name} [{model.format}] sha256 {model.id} ({present.release_text(model.id)})"
+
+
+def _warn_if_unpublished(model) -> None:  # type: ignore[no-untyped-def]
+    """The one warning for weights that are no published release (stderr)."""
+    from opensight_desktop import present
+
+    if present.is_unpublished(model.id):
+        print(f"{APP_NAME}: warning: {present.UNPUBLISHED_WEIGHTS}", file=sys.stderr)
 
 
 def _report_model_import(model, created: bool) -> int:  # type: ignore[no-untyped-def]
+    from opensight_desktop import present
+    from opensight_desktop.detector.store import ModelStore
+
     _out(
         ("Imported model " if created else "Already in the model store: ")
         + _safe(_model_line(model))
     )
-    for warning in model.warnings:
-        print(f"{APP_NAME}: warning: {warning}", file=sys.stderr)
+    _warn_if_unpublished(model)
     for note in model.notes:
         _out(f"  note: {note}")
-    from opensight_desktop.settings import load_settings
-
-    if load_settings().active_model == model.id:
+    active = ModelStore().active()
+    if active is not None and active.id == model.id:
         _out("  it is the active model")
+    elif present.is_unpublished(model.id):
+        _out(
+            "  not made the active model (its weights are no published release); "
+            f"`{APP_NAME} model use {model.id[:16]}` makes it so"
+        )
+    else:
+        _out(f"  not the active model; `{APP_NAME} model use {model.id[:16]}` makes it so")
     return EXIT_OK
 
 
@@ -326,9 +339,17 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise OpenSightError("--items takes item ids separated by commas") from exc
         if not items:
             raise OpenSightError("--items needs at least one item id, e.g. --items 3,7,12")
-    scope = "selected" if items else args.scope
+    states = None
+    if args.review_state is not None:
+        states = [part for part in args.review_state.replace(" ", "").split(",") if part]
+    # --items alone: the selection (as before); with another scope it narrows that scope
+    scope = "selected" if items and args.scope == "all" else args.scope
     options = ReportOptions(
-        scope=scope, item_ids=items, audit_appendix=not args.no_audit_log, generated_at=generated
+        scope=scope,
+        item_ids=items,
+        audit_appendix=not args.no_audit_log,
+        generated_at=generated,
+        review_states=states,
     )
     cancel = CancelToken()
     line = _ProgressLine()
@@ -364,6 +385,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_ITEMS_FAILED if result.findings or not result.integrity_ok else EXIT_OK
 
 
+def cmd_verify_report(args: argparse.Namespace) -> int:
+    from opensight_desktop.report.verification import describe, verify_report
+
+    with _open_case(args.case) as case:
+        check = verify_report(case, args.report)
+    for text in describe(check):
+        _out(_safe(text))
+    return EXIT_OK if check.ok else EXIT_ITEMS_FAILED
+
+
 def cmd_model_import(args: argparse.Namespace) -> int:
     from opensight_desktop.detector.store import ModelStore
 
@@ -380,6 +411,7 @@ def cmd_model_download(args: argparse.Namespace) -> int:
 
 
 def cmd_model_list(args: argparse.Namespace) -> int:
+    from opensight_desktop import present
     from opensight_desktop.detector.store import ModelStore
 
     store = ModelStore()
@@ -394,12 +426,14 @@ def cmd_model_list(args: argparse.Namespace) -> int:
         marker = "*" if active is not None and model.id == active.id else " "
         _out(
             f"{marker} {model.id[:16]}  {_safe(model.name)}  [{model.format}]  imported "
-            f"{model.imported_utc[:19]}Z  "
-            + (
-                f"published: {model.published_match}"
-                if model.published_match
-                else "unpublished hash"
-            )
+            f"{model.imported_utc[:19]}Z  {_safe(present.release_text(model.id))}"
+        )
+    if active is None:
+        _out(f"(no active model: choose one with `{APP_NAME} model use ID`)")
+    if any(present.is_unpublished(model.id) for model in models):
+        _out(
+            "(weights that match no published Community Forensics release: the published "
+            "accuracy figures do not apply to them)"
         )
     _out("(* = active model; full ids with `model list --full`)" if not args.full else "")
     if args.full:
@@ -415,6 +449,7 @@ def cmd_model_use(args: argparse.Namespace) -> int:
     model = store.find(args.model)
     store.set_active(model)
     _out("Active model: " + _safe(_model_line(model)))
+    _warn_if_unpublished(model)
     return EXIT_OK
 
 
@@ -457,10 +492,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         batch = args.batch_size or settings.batch_size
         record = detector.record()
         _out(
-            f"Case {_safe(number)}: analysing with {_safe(model.name)} (sha256 {model.id[:16]}...) "
-            f"on {record['device_description']}, batch {batch}, "
-            f"heatmaps {'on' if heatmaps else 'off'}"
+            f"Case {_safe(number)}: analysing with {_safe(model.name)} (sha256 {model.id[:16]}..., "
+            f"{_safe(present.release_text(model.id))}) on {record['device_description']}, "
+            f"batch {batch}, heatmaps {'on' if heatmaps else 'off'}"
         )
+        _warn_if_unpublished(model)
         cancel = CancelToken()
         line = _ProgressLine()
         job = AnalysisJob(
@@ -617,6 +653,8 @@ def _bench_detector(
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from opensight_desktop.case.states import REVIEW_STATES
+
     parser = _Parser(
         prog=APP_NAME,
         description="OpenSight Desktop: image-forensics case tool. "
@@ -666,11 +704,19 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("-o", "--output", required=True, metavar="REPORT.pdf")
     rep.add_argument(
         "--scope",
-        choices=["all", "flagged"],
+        choices=["all", "flagged", "reviewed", "summary"],
         default="all",
-        help="all items (default) or only items with metadata flags",
+        help="all items (default), only items with metadata flags, only items the examiner "
+        "reviewed, or a summary without item pages (its table lists every item)",
     )
-    rep.add_argument("--items", metavar="IDS", help="only these items, e.g. 3,7,12")
+    rep.add_argument(
+        "--items", metavar="IDS", help="only these items, e.g. 3,7,12 (with --scope: of them)"
+    )
+    rep.add_argument(
+        "--review-state",
+        metavar="STATE[,STATE]",
+        help="only items in these review states: " + ", ".join(REVIEW_STATES),
+    )
     rep.add_argument("--no-audit-log", action="store_true", help="leave out the audit appendix")
     rep.add_argument(
         "--generated-at",
@@ -679,6 +725,15 @@ def build_parser() -> argparse.ArgumentParser:
         "default now). The same case, options and time give identical bytes",
     )
     rep.set_defaults(handler=cmd_report)
+
+    vrep = commands.add_parser(
+        "verify-report",
+        help="is this PDF, byte for byte, a report recorded in the case's intact, signed "
+        "audit log? (exit 0: yes; 1: no, and why)",
+    )
+    vrep.add_argument("case", metavar="CASE")
+    vrep.add_argument("report", metavar="REPORT.pdf")
+    vrep.set_defaults(handler=cmd_verify_report)
 
     exp = commands.add_parser("export", help="export the case as JSON or CSV")
     exp.add_argument("case", metavar="CASE")

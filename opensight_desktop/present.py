@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from opensight_desktop.case.queries import camera_name
 from opensight_desktop.case.states import REVIEW_STATES, ItemStatus
 from opensight_desktop.detector.geometry import scoring_note_of
+from opensight_desktop.detector.store import published_release
 from opensight_desktop.detector.verdict import (
     BAND_COLORS,
     VERDICT_COLORS,
@@ -25,7 +26,7 @@ from opensight_desktop.detector.verdict import (
 )
 from opensight_desktop.metadata.fields import legacy_sources
 from opensight_desktop.metadata.flags import FLAG_TITLES
-from opensight_desktop.timeutil import iso_seconds
+from opensight_desktop.timeutil import iso_seconds, parse_iso
 
 if TYPE_CHECKING:
     from opensight_desktop.case.views import (
@@ -183,9 +184,11 @@ def outcome_label(item: ItemView) -> str:
 
 
 def provenance_text(detection: DetectionView) -> str:
-    """Which model scored the item (name, weights), where, and when."""
+    """Which model scored the item (name, weights and whether they are a published
+    release), where, and when."""
     model = detection.model
-    weights = f"{model.sha256[:16]}…" if model.sha256 else "not in this case"
+    sha = model.sha256
+    weights = f"{sha[:16]}…, {release_text(sha)}" if sha else "not in this case"
     where = detection.device + (
         f" ({detection.device_description})" if detection.device_description else ""
     )
@@ -193,6 +196,68 @@ def provenance_text(detection: DetectionView) -> str:
         f"{model.name or UNKNOWN} (weights SHA-256 {weights}) on {where}, "
         f"{detection.precision}; analysed {iso_seconds(detection.analyzed_utc)}"
     )
+
+
+# -- the detector's weights: a published release or not ---------------------------------
+# Decided from the weights' SHA-256 each time (detector/store.py published_release), never
+# from a label stored in a manifest or a case.
+
+UNPUBLISHED_WEIGHTS = (
+    "The weights match no published Community Forensics release: the published accuracy "
+    "figures do not apply to them."
+)
+UNIDENTIFIED_WEIGHTS = (
+    "The weights are not identified in this case: whether they are a published Community "
+    "Forensics release is not known, so the published accuracy figures cannot be relied on."
+)
+
+
+def unpublished_scores_notice(every: bool) -> str:
+    """One line for every page of a report with scores from such weights."""
+    return (
+        ("Scores" if every else "Some scores")
+        + " in this report come from weights that match no published Community Forensics "
+        "release: the published accuracy figures do not apply to them."
+    )
+
+
+def unpublished_scores_text(unpublished: int, scored: int) -> str:
+    """How many of a report's scores the published accuracy figures do not apply to."""
+    return (
+        f"{unpublished} of the {scored} score(s) in this report come from weights that match "
+        "no published Community Forensics release: the published accuracy figures (average "
+        "precision 0.984 and the others under Limitations) do not apply to them."
+    )
+
+
+def weights_release(sha256: str | None) -> str | None:
+    """The published Community Forensics release these weights are (its name), or None."""
+    return published_release(sha256)
+
+
+def is_unpublished(sha256: str | None) -> bool:
+    """True unless the weights are known to be a published release (unknown weights
+    included): the published accuracy figures do not apply to their scores."""
+    return published_release(sha256) is None
+
+
+def release_text(sha256: str | None) -> str:
+    """A phrase for lists and one-line summaries."""
+    release = published_release(sha256)
+    if release:
+        return f"published Community Forensics release: {release}"
+    if not sha256:
+        return "weights not identified"
+    return "matches no published Community Forensics release"
+
+
+def weights_sentence(sha256: str | None) -> str:
+    """Which published release the weights are, or that the published accuracy figures
+    do not apply to them (the report's cover and method, `model` and `analyze`)."""
+    release = published_release(sha256)
+    if release:
+        return f"The weights match the published Community Forensics release: {release}."
+    return UNPUBLISHED_WEIGHTS if sha256 else UNIDENTIFIED_WEIGHTS
 
 
 def flag_title(code: str) -> str:
@@ -214,6 +279,37 @@ def review_label(state: str) -> str:
 def review_text(review: ReviewView) -> str:
     tags = f"; tags: {', '.join(review.tags)}" if review.tags else ""
     return review_label(review.state) + tags
+
+
+# Review states share words with the detector's verdicts ("Likely generated"): wherever
+# both are shown, the review is labelled as the examiner's.
+EXAMINER_REVIEW = "Examiner's review"
+
+
+def examiner_review_text(review: ReviewView) -> str:
+    """The review state and tags, with who set the state and when (from the audit log)."""
+    setting = review.set_by
+    if setting is None:
+        return review_text(review)
+    who = actor_text(setting.examiner, setting.account)
+    return f"{review_text(review)} (set by {who}, {utc_seconds_text(setting.utc)})"
+
+
+# -- people and times in the audit log ---------------------------------------------------
+
+
+def actor_text(examiner: str | None, account: str) -> str:
+    """ "Zoë Ölander (zoe@lab-pc)": the examiner an audit entry names, and the account."""
+    return f"{examiner} ({account})" if examiner else account
+
+
+def utc_seconds_text(text: str) -> str:
+    """A recorded UTC time to the second ("2026-11-24T21:10:59Z"); shown as stored when it
+    is not a time (a crafted case)."""
+    try:
+        return iso_seconds(parse_iso(text))
+    except (ValueError, TypeError):
+        return text
 
 
 # -- the score bar -----------------------------------------------------------------------

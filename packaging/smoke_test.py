@@ -68,6 +68,7 @@ with tempfile.TemporaryDirectory() as tmp:
     )
     print(run("import", str(case), str(images), env=env).splitlines()[0])
     print(run("model", "import", str(model), env=env).splitlines()[0])
+    run("model", "use", "model", env=env)  # random weights: active only when chosen
     started = time.perf_counter()
     out = run("analyze", str(case), "--device", "cpu", env=env)
     print(out.splitlines()[-6], f"({time.perf_counter() - started:.1f} s)")

@@ -166,6 +166,7 @@ def test_cli_analyze_and_export(tmp_path, model_folder, capsys):
     assert main(["case", "new", str(case), "--number", "1", "--title", "t", "--examiner", "e"]) == 0
     assert main(["import", str(case), str(folder)]) == 0
     assert main(["model", "import", str(model_folder)]) == 0
+    assert main(["model", "use", "hub"]) == 0  # random weights: active only when chosen
     capsys.readouterr()
     assert main(["analyze", str(case), "--device", "cpu", "--batch-size", "2", "--no-heatmap"]) == 0
     out = capsys.readouterr().out
@@ -190,6 +191,7 @@ def test_cli_rejects_unavailable_cuda(tmp_path, model_folder, capsys, monkeypatc
     case = tmp_path / "c.osc"
     main(["case", "new", str(case), "--number", "1", "--title", "t", "--examiner", "e"])
     main(["model", "import", str(model_folder)])
+    main(["model", "use", "hub"])
     capsys.readouterr()
     assert main(["analyze", str(case), "--device", "cuda"]) == 2
     assert "CUDA" in capsys.readouterr().err
@@ -221,6 +223,7 @@ def test_overflowing_weights_give_error_items_not_scores(tmp_path, capsys):
     assert main(["case", "new", str(case), "--number", "1", "--title", "t", "--examiner", "e"]) == 0
     assert main(["import", str(case), str(evidence)]) == 0
     assert main(["model", "import", str(folder)]) == 0
+    assert main(["model", "use", "overflow"]) == 0
     capsys.readouterr()
     code = main(["analyze", str(case), "--device", "cpu", "--batch-size", "2", "--no-heatmap"])
     out, err = capsys.readouterr()

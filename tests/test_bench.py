@@ -42,6 +42,7 @@ def install_models(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     for seed in (1, 2):
         folder = cf.save_hub(cf.random_state(seed), tmp_path / f"hub{seed}")
         assert main(["model", "import", str(folder), "--name", f"model {seed}"]) == 0
+    assert main(["model", "use", "model 1"]) == 0  # random weights: active when chosen
     capsys.readouterr()
     settings = json.loads((Path(os.environ["OPENSIGHT_HOME"]) / "settings.json").read_text())
     return settings["active_model"]

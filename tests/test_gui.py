@@ -77,7 +77,8 @@ def test_window_opens_without_torch():
 
 
 def test_import_analyse_review_reopen(qtbot, window, tmp_path, evidence, hub_model):
-    ModelStore().import_path(hub_model)
+    store = ModelStore()
+    store.set_active(store.import_path(hub_model)[0])  # random weights: active when chosen
     path = new_case(tmp_path)
     assert window.open_case(str(path))
     assert "GUI-1" in window.windowTitle()
@@ -145,7 +146,8 @@ def test_notes_are_saved_when_leaving_the_item(qtbot, window, tmp_path, evidence
 
 
 def test_cancel_a_running_analysis(qtbot, window, tmp_path, hub_model):
-    ModelStore().import_path(hub_model)
+    store = ModelStore()
+    store.set_active(store.import_path(hub_model)[0])  # random weights: active when chosen
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(40):

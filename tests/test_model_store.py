@@ -14,6 +14,7 @@ from opensight_desktop.detector.store import ModelStore
 from opensight_desktop.errors import ModelError
 from opensight_desktop.settings import load_settings
 from tests import checkpoint_factory as cf
+from tests import imagegen
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,8 @@ def test_import_is_content_addressed_and_idempotent(state, tmp_path, opensight_h
     again, created_again = store.import_path(folder, name="other name")
     assert not created_again and again.id == sha
     assert [m.id for m in store.list()] == [sha]
-    assert load_settings().active_model == sha  # the first model becomes active
+    # weights that match no published release are never made active without a choice
+    assert load_settings().active_model is None and store.active() is None
 
 
 def test_published_hash_is_recognised(state, tmp_path, monkeypatch):
@@ -258,3 +260,72 @@ def test_crafted_manifest_is_not_listed(state, tmp_path, change):
     manifest = json.loads(manifest_path.read_text())
     manifest_path.write_text(json.dumps({**manifest, **change}))
     assert store.list() == []
+
+
+# -- provenance: weights that are no published release are never used unnoticed -------------
+
+
+def _published_as(monkeypatch, sha: str, label: str) -> None:
+    profiles = {
+        "published_hashes": [{"sha256": sha, "file": "model.safetensors", "label": label}],
+        "downloads": {},
+    }
+    monkeypatch.setattr(store_module, "model_profiles", lambda: profiles)
+
+
+def test_unpublished_weights_are_active_only_when_chosen(state, tmp_path, case_path, capsys):
+    """Before, random weights were imported silently, made active, and analysed with."""
+    folder = cf.save_hub(state, tmp_path / "hub")
+    sha = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+    evidence = tmp_path / "ev"
+    evidence.mkdir()
+    imagegen.save(evidence / "a.png", "PNG", size=(64, 64))
+    main(["case", "new", str(case_path), "--number", "1", "--title", "t", "--examiner", "e"])
+    main(["import", str(case_path), str(evidence)])
+    capsys.readouterr()
+    assert main(["model", "import", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert (out + err).count(sha) == 1  # the SHA-256 once; the warning once
+    assert err.count("warning") == 1 and "match no published Community Forensics" in err
+    assert "do not apply" in err and "not made the active model" in out
+    assert ModelStore().active() is None
+    assert main(["model", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "matches no published Community Forensics release" in listing
+    assert "no active model" in listing and "*" not in listing.splitlines()[0]
+    assert main(["analyze", str(case_path), "--device", "cpu"]) == 2
+    assert "model use" in capsys.readouterr().err
+    assert main(["model", "use", sha[:12]]) == 0
+    out, err = capsys.readouterr()
+    assert "Active model" in out and "do not apply" in err
+    assert main(["analyze", str(case_path), "--device", "cpu", "--no-heatmap"]) == 0
+    out, err = capsys.readouterr()
+    start = out.splitlines()[0]
+    assert "analysing with hub" in start and "matches no published Community Forensics" in start
+    assert "do not apply" in err
+
+
+def test_published_weights_become_active_and_are_named(state, tmp_path, monkeypatch, capsys):
+    folder = cf.save_hub(state, tmp_path / "hub")
+    sha = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+    _published_as(monkeypatch, sha, "the authors' test release")
+    assert main(["model", "import", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert "published Community Forensics release: the authors' test release" in out
+    assert "it is the active model" in out and "warning" not in err
+    assert main(["model", "list"]) == 0
+    assert "* " + sha[:16] in capsys.readouterr().out
+
+
+def test_a_manifest_cannot_make_weights_published(state, tmp_path):
+    """Whether weights are a published release is decided from their hash, not from the
+    label a manifest (a file anyone can edit) carries."""
+    store = ModelStore()
+    model, _ = store.import_path(cf.save_hub(state, tmp_path / "hub"))
+    manifest = model.folder / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["published_match"] = "the authors' weights (claimed)"
+    manifest.write_text(json.dumps(data))
+    assert store.active() is None
+    with pytest.raises(ModelError, match="model use"):
+        store.resolve(None)

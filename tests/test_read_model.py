@@ -138,11 +138,15 @@ def test_an_analysed_item_with_metadata_flags_and_a_duplicate(rich_case):
 
 def test_review_tags_and_notes(rich_case):
     review = _items(rich_case)[TAGGED].review
-    assert review == ReviewView(
+    assert (review.state, review.notes, review.tags) == (
         "follow_up",
         "Seen on a seized phone.\nSecond line; +formula\u200b",
         ("=SUM(1)", "Phone A", "zeta"),
     )
+    # who set the state, from its audit entry (written before entries named the examiner)
+    setting = review.set_by
+    assert setting is not None and setting.examiner is None
+    assert "@" in setting.account and setting.utc.endswith("Z")
 
 
 def test_an_error_item_and_an_unanalysed_one(rich_case):
@@ -359,7 +363,8 @@ def test_score_verdict_and_provenance():
         "P ≥ ?: likely generated; P ≤ ?: likely real; otherwise inconclusive"
     )
     assert present.provenance_text(_detection()) == (
-        "cf-vit (weights SHA-256 0123456789abcdef…) on cuda:0 (NVIDIA H100), fp16; "
+        "cf-vit (weights SHA-256 0123456789abcdef…, matches no published Community Forensics "
+        "release) on cuda:0 (NVIDIA H100), fp16; "
         "analysed 2026-02-03T04:05:06Z"
     )
     unknown = _detection(model=ModelView(None, None, None, None, None), versions=[])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import re
 import shutil
@@ -11,7 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
+from opensight_desktop.case.integrity import verify_case
+from opensight_desktop.case.models import AuditEntry
 from opensight_desktop.case.store import Case
 from opensight_desktop.cli import main
 from opensight_desktop.detector.store import ModelStore
@@ -345,3 +349,279 @@ def test_scoring_note_of_geometry_records():
         {"original": [1, 2]},
     ):
         assert scoring_note_of(crafted) == (None, None)
+
+
+# -- model provenance ---------------------------------------------------------------------
+
+
+def _report(case_path, out, **options):
+    with Case.open(case_path) as case:
+        result = ReportBuilder(case, ReportOptions(generated_at=GENERATED, **options)).write(out)
+        document = export_document(case)
+    return result, document
+
+
+def test_unpublished_weights_are_said_on_cover_method_items_and_every_page(analysed_case, tmp_path):
+    """Before, random weights' scores were "scored by the Community Forensics detector", the
+    authors' 0.984 was quoted for them and the published hash was "not checked here"."""
+    source, _folder, _sha = analysed_case
+    out = tmp_path / "r.pdf"
+    _, document = _report(copy_case(source, tmp_path / "case.osc"), out)
+    reader = PdfReader(str(out))
+    pages = [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
+    spaced = " ".join(pages)
+    notice = "Scores in this report come from weights that match no published Community Forensics"
+    assert all(notice in page for page in pages)  # every page, the summary table's included
+    cover = pages[0]
+    assert "DETECTOR WEIGHTS: 5 of the 5 score(s)" in cover and "do not apply" in cover
+    assert "scored by the Community Forensics detector" not in spaced
+    assert "not checked here" not in spaced
+    unpublished = "The weights match no published Community Forensics release: the published"
+    method = spaced[spaced.index("Each image was scored") : spaced.index("A detector score is")]
+    assert "Published release" in method and unpublished in method
+    limitations = spaced[spaced.index("A detector score is") : spaced.index("The model sees")]
+    assert "5 of the 5 score(s)" in limitations and "How accurate those weights are" in limitations
+    items = spaced[spaced.index("Items") :]
+    assert items.count(unpublished) >= 5  # beside each score
+    detections = [i["detection"] for i in document["items"] if i["detection"]]
+    assert detections and all(d["model_published_release"] is None for d in detections)
+
+
+def test_published_weights_are_named_with_their_release(analysed_case, tmp_path, monkeypatch):
+    from opensight_desktop.detector import store as store_module
+
+    source, _folder, sha = analysed_case
+    label = "authors' test release (model.safetensors)"
+    profiles = {"published_hashes": [{"sha256": sha, "file": "x", "label": label}]}
+    monkeypatch.setattr(store_module, "model_profiles", lambda: profiles)
+    out = tmp_path / "r.pdf"
+    _, document = _report(copy_case(source, tmp_path / "case.osc"), out)
+    spaced = re.sub(r"\s+", " ", pdf_text(out)[0])
+    assert f"The weights match the published Community Forensics release: {label}" in spaced
+    assert "match no published" not in spaced and "DETECTOR WEIGHTS" not in spaced
+    detections = [i["detection"] for i in document["items"] if i["detection"]]
+    assert all(d["model_published_release"] == label for d in detections)
+
+
+# -- the audit appendix -------------------------------------------------------------------
+
+
+def _text_runs(path, first_page: int):
+    """(page, x0, x1, y, text) of every text run from ``first_page`` on, the width from the
+    font's metrics: what is drawn where."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from opensight_desktop.report import pdf_parts
+
+    pdf_parts.register_fonts()
+    runs = []
+    for number, page in enumerate(PdfReader(str(path)).pages[first_page:], start=first_page):
+        # A run that follows another in the same text line (a change of font) is reported
+        # at that line's start: it begins where the one before it ends.
+        last: list[float] = []
+
+        def visit(text, cm, tm, font, size, number=number, last=last):
+            text = text.strip("\n")
+            if not text.strip() or not font:
+                return
+            name = str(font["/BaseFont"]).split("+")[-1]
+            x = cm[4] + tm[4] * cm[0]
+            y = round(cm[5] + tm[5] * cm[3], 1)
+            start = x
+            if last and last[:2] == [x, y]:
+                start = last[2]
+            end = start + stringWidth(text, name, size) * cm[0] * tm[0]
+            last[:] = [x, y, end]
+            runs.append((number, start, end, y, text))
+
+        page.extract_text(visitor_text=visit)
+    return runs
+
+
+def test_audit_appendix_is_complete_and_nothing_overprints(tmp_path):
+    """Before, the time overprinted the user column and details were cut at 400 characters
+    with "…": an earlier report's SHA-256 could not be read."""
+    from opensight_desktop.case import review
+
+    case_path = _case_with_images(tmp_path)
+    earlier = tmp_path / "earlier.pdf"
+    first, _ = _report(case_path, earlier)
+    with Case.open(case_path) as case:
+        review.set_notes(case, 1, "word " * 400 + "FIRST-NOTES-END")  # 2 KB: flows
+        review.set_notes(case, 1, "short")
+    out = tmp_path / "r.pdf"
+    _report(case_path, out)
+    reader = PdfReader(str(out))
+    start = next(i for i, p in enumerate(reader.pages) if "Appendix: audit log" in p.extract_text())
+    appendix = squash("".join(p.extract_text() for p in reader.pages[start:]))
+    assert first.sha256 in appendix and "FIRST-NOTES-END" in appendix
+    assert appendix.count("FIRST-NOTES-END") == 2  # the first note's text and the second's "from"
+    lines: dict[tuple[int, float], list[tuple[float, float, str]]] = {}
+    for page, x0, x1, y, text in _text_runs(out, start):
+        lines.setdefault((page, y), []).append((x0, x1, text))
+    assert lines
+    for (page, _y), runs in lines.items():
+        for (_, end, a), (begin, _, b) in itertools.pairwise(sorted(runs)):
+            assert end <= begin + 0.5, f"page {page + 1}: {a!r} runs into {b!r}"
+
+
+def test_audit_entries_name_the_examiner_and_the_items_file(tmp_path, monkeypatch):
+    """Before, entries named only the operating-system account, and items by number."""
+    from opensight_desktop.case import audit, review
+
+    case_path = _case_with_images(tmp_path)  # examiner "e"
+    monkeypatch.setenv("OPENSIGHT_EXAMINER", "  Insp.   Kim ")
+    with Case.open(case_path) as case:
+        review.set_review_state(case, [1], "follow_up")
+    audit.set_acting_examiner("Dr. GUI Choice")
+    try:
+        with Case.open(case_path) as case:
+            review.set_tags(case, 1, ["seen"])
+    finally:
+        audit.set_acting_examiner(None)
+    with Case.open(case_path) as case, case.read() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        assert verify_case(case, record=False).ok
+    named = {(e.action, json.loads(e.details)["acting_examiner"]) for e in entries}
+    assert ("case.created", "e") in named and ("item.added", "e") in named
+    assert ("item.review_state", "Insp. Kim") in named and ("item.tags", "Dr. GUI Choice") in named
+    for entry in entries:
+        if entry.item_id is not None:
+            assert json.loads(entry.details)["file_name"] == "img_0.png", entry.action
+    out = tmp_path / "r.pdf"
+    _report(case_path, out)
+    spaced = re.sub(r"\s+", " ", pdf_text(out)[0])
+    assert "item.tags · " in spaced and "item 1 (img_0.png) · by Dr. GUI Choice (" in spaced
+
+
+# -- items: integrity and review ----------------------------------------------------------
+
+
+def test_items_whose_evidence_changed_or_vanished_carry_a_red_line(tmp_path, capsys):
+    """Before, their pages looked like any other; only the cover said something failed."""
+    case_path = _case_with_images(tmp_path, count=3)
+    evidence = tmp_path / "ev"
+    (evidence / "img_0.png").write_bytes((evidence / "img_0.png").read_bytes() + b"changed")
+    (evidence / "img_1.png").unlink()
+    out = tmp_path / "r.pdf"
+    assert main(["report", str(case_path), "-o", str(out)]) == 1
+    spaced = re.sub(r"\s+", " ", pdf_text(out)[0])
+    items = spaced[spaced.index("Item 1: img_0.png") :]
+    item1, rest = items.split("Item 2: img_1.png")
+    item2, item3 = rest.split("Item 3: img_2.png")
+    assert "INTEGRITY: the evidence file" in item1 and "has CHANGED since it was imported" in item1
+    assert "INTEGRITY: the evidence file" in item2 and "is MISSING" in item2
+    assert "INTEGRITY" not in item3.split("Appendix")[0]
+
+
+def test_the_review_state_is_the_examiners_with_who_and_when(tmp_path, monkeypatch):
+    """Before, "Review: Likely generated" read like the detector's verdict."""
+    from opensight_desktop.case import review
+
+    case_path = _case_with_images(tmp_path, count=2)
+    monkeypatch.setenv("OPENSIGHT_EXAMINER", "Insp. Kim")
+    with Case.open(case_path) as case:
+        review.set_review_state(case, [1], "likely_generated")
+    out = tmp_path / "r.pdf"
+    _report(case_path, out)
+    spaced = re.sub(r"\s+", " ", pdf_text(out)[0])
+    item1 = spaced[spaced.index("Item 1:") : spaced.index("Item 2:")]
+    assert re.search(
+        r"Examiner's review Likely generated \(set by Insp\. Kim \(\S+@\S+\), "
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)",
+        item1,
+    ), item1
+    assert "Examiner's review Not reviewed" in spaced[spaced.index("Item 2:") :]
+
+
+# -- scopes -------------------------------------------------------------------------------
+
+
+def test_scopes_by_review_state_summary_and_chosen_items(tmp_path, capsys, monkeypatch):
+    from opensight_desktop.case import review
+    from opensight_desktop.report import pdf
+
+    case_path = _case_with_images(tmp_path, count=4)
+    with Case.open(case_path) as case:
+        review.set_review_state(case, [2], "follow_up")
+        review.set_review_state(case, [3], "likely_generated")
+
+    def report(*extra):
+        out = tmp_path / "r.pdf"
+        capsys.readouterr()
+        code = main(["report", str(case_path), "-o", str(out), "--no-audit-log", *extra])
+        text = re.sub(r"\s+", " ", pdf_text(out)[0]) if code == 0 else ""
+        return code, text, [n for n in range(1, 5) if f"Item {n}: img_{n - 1}.png" in text]
+
+    code, text, shown = report("--scope", "reviewed")
+    assert code == 0 and shown == [2, 3] and "reviewed" in text
+    code, text, shown = report("--review-state", "follow_up")
+    assert code == 0 and shown == [2] and "in the review state(s) Follow up" in text
+    code, text, shown = report("--scope", "reviewed", "--items", "1,3")
+    assert code == 0 and shown == [3]
+    monkeypatch.setattr(pdf, "SELECTION_IN_QUERY", 1)  # a long selection (the GUI's filter)
+    assert report("--items", "1,3")[2] == [1, 3]
+    assert report("--scope", "reviewed", "--items", "1,3")[2] == [3]
+    code, text, shown = report("--scope", "summary")
+    assert (
+        code == 0
+        and shown == []
+        and "summary only" in text
+        and "Items" not in text.split("Integrity at report time")[-1]
+    )
+    assert all(f"img_{n}.png" in text for n in range(4))  # the summary table lists every item
+    code, _, _ = report("--review-state", "likely-generated")  # the verdict, not a review state
+    assert code == 2 and "unknown review state 'likely-generated'" in capsys.readouterr().err
+
+
+# -- verify-report ------------------------------------------------------------------------
+
+
+def test_verify_report_checks_the_file_against_the_log(tmp_path, capsys):
+    """Before, the README promised that regenerating a report from the case gives the same
+    bytes; a later copy of the case never does (it holds at least the report's entry)."""
+    from opensight_desktop.case import review
+
+    case_path = _case_with_images(tmp_path, count=2)
+    out = tmp_path / "r.pdf"
+    args = ["--scope", "flagged", "--generated-at", "2026-11-24T20:00:00Z"]
+    assert main(["report", str(case_path), "-o", str(out), *args]) == 0
+    with Case.open(case_path) as case:  # the case goes on changing
+        review.set_review_state(case, [1], "follow_up")
+    capsys.readouterr()
+    assert main(["verify-report", str(case_path), str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert hashlib.sha256(out.read_bytes()).hexdigest() in printed
+    assert "RECORDED by audit entry" in printed and "by e (" in printed
+    assert "scope flagged" in printed and "2026-11-24T20:00:00" in printed
+    assert "Result: VERIFIED" in printed
+    again = tmp_path / "again.pdf"
+    assert main(["report", str(case_path), "-o", str(again), *args]) == 0
+    assert again.read_bytes() != out.read_bytes()  # what the README now says
+    changed = tmp_path / "changed.pdf"
+    changed.write_bytes(out.read_bytes().replace(b"Report test", b"Report tost") + b"\n")
+    capsys.readouterr()
+    assert main(["verify-report", str(case_path), str(changed)]) == 1
+    assert "NOT RECORDED" in capsys.readouterr().out
+    assert main(["verify-report", str(case_path), str(tmp_path / "none.pdf")]) == 2
+
+
+def test_verify_report_needs_an_intact_signed_chain(tmp_path, capsys):
+    import sqlite3
+
+    case_path = _case_with_images(tmp_path)
+    out = tmp_path / "r.pdf"
+    assert main(["report", str(case_path), "-o", str(out)]) == 0
+    conn = sqlite3.connect(case_path)
+    conn.execute("DROP TRIGGER audit_entry_no_update")  # as anyone with the file can
+    conn.execute(
+        "UPDATE audit_entry SET details = replace(details, '\"pages\":', '\"pages\": ') "
+        "WHERE action = 'report.generated'"
+    )
+    conn.commit()
+    conn.close()
+    capsys.readouterr()
+    assert main(["verify-report", str(case_path), str(out)]) == 1
+    printed = capsys.readouterr().out
+    assert "RECORDED by audit entry" in printed and "BROKEN at entry" in printed
+    assert "Result: NOT VERIFIED" in printed

@@ -111,6 +111,7 @@ def test_killed_analysis_resumes_without_redoing(tmp_path):
     case_path = new_case(tmp_path / "c.osc")
     assert main(["import", str(case_path), str(folder)]) == 0
     assert main(["model", "import", str(cf.save_hub(cf.random_state(2), tmp_path / "hub"))]) == 0
+    assert main(["model", "use", "hub"]) == 0  # random weights: active only when chosen
     process = cli("analyze", str(case_path), "--batch-size", "2", "--device", "cpu")
     wait_for(lambda: count(case_path, "SELECT count(*) FROM detection_result") >= 4, 300)
     process.send_signal(signal.SIGKILL)
@@ -258,6 +259,7 @@ def test_hostile_corpus(tmp_path):
         assert name in errors, name
     # what decodes is analysed, and a report covers it all
     main(["model", "import", str(cf.save_hub(cf.random_state(3), tmp_path / "hub"))])
+    assert main(["model", "use", "hub"]) == 0  # random weights: active only when chosen
     assert main(["analyze", str(case_path), "--no-heatmap", "--batch-size", "8"]) in (0, 1)
     assert main(["report", str(case_path), "-o", str(tmp_path / "r.pdf"), "--no-audit-log"]) == 0
     print(
@@ -309,6 +311,7 @@ def test_originals_are_never_written(tmp_path):
     try:
         assert main(["import", str(case_path), str(evidence)]) == 0
         main(["model", "import", str(cf.save_hub(cf.random_state(1), tmp_path / "hub"))])
+        assert main(["model", "use", "hub"]) == 0  # random weights: active only when chosen
         assert main(["analyze", str(case_path), "--batch-size", "5"]) == 0
         assert main(["tile-scan", str(case_path), "5", "--stride", "200"]) == 0
         assert main(["report", str(case_path), "-o", str(tmp_path / "r.pdf")]) == 0

@@ -87,11 +87,15 @@ def _start(case) -> RecordedRun:
 
 
 def _entries(case) -> list[tuple[str, dict]]:
+    """(action, details) of each entry, without the examiner every entry names."""
     with case.read() as session:
         rows = session.execute(
             select(AuditEntry.action, AuditEntry.details).order_by(AuditEntry.seq)
         )
-        return [(action, json.loads(details)) for action, details in rows]
+        return [
+            (action, {k: v for k, v in json.loads(details).items() if k != "acting_examiner"})
+            for action, details in rows
+        ]
 
 
 def _states(case) -> list[str]:

@@ -8,6 +8,12 @@ that a chain recomputed by someone without the key is detectable as well.
 
 Entries carry the values they set (hashes for blobs), so that ``case.replay`` can rebuild
 from the log what the tables must hold.
+
+Who and what, in words: every entry's details name the examiner who acted
+(``acting_examiner``: the one chosen for this session, else the case's examiner) besides the
+operating-system account in ``user``; an item's entries also name its file
+(``file_name``). Both are inside the hashed details, so the digest of older entries, which
+lack them, is unchanged.
 """
 
 from __future__ import annotations
@@ -16,19 +22,26 @@ import functools
 import getpass
 import hashlib
 import json
+import os
 import socket
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from opensight_desktop import __version__
 from opensight_desktop.case import signing
-from opensight_desktop.case.models import AuditEntry, CaseInfo
+from opensight_desktop.case.models import AuditEntry, CaseInfo, EvidenceFile
 from opensight_desktop.timeutil import iso_utc, utc_now
 
 GENESIS_HASH = "0" * 64
+# Keys every writer adds to details (see the module's docstring).
+EXAMINER_KEY = "acting_examiner"
+FILE_NAME_KEY = "file_name"
+# The examiner for this process's changes, overriding the case's (`set_acting_examiner`).
+EXAMINER_ENV = "OPENSIGHT_EXAMINER"
+_chosen_examiner: str | None = None
 
 
 def canonical_json(value: Any) -> str:
@@ -46,6 +59,25 @@ def current_user() -> str:
 @functools.cache
 def current_host() -> str:
     return socket.gethostname() or "unknown"
+
+
+def set_acting_examiner(name: str | None) -> None:
+    """The examiner who makes this process's changes (the GUI's choice at start-up); None:
+    the environment's ``OPENSIGHT_EXAMINER``, else each case's own examiner."""
+    global _chosen_examiner
+    _chosen_examiner = _name(name)
+
+
+def acting_examiner(case_examiner: object) -> str:
+    """Who the audit entries written now name as the examiner."""
+    return _chosen_examiner or _name(os.environ.get(EXAMINER_ENV)) or _name(case_examiner) or ""
+
+
+def _name(value: object) -> str | None:
+    """A name as one line of single spaces; None when empty (or not text: a crafted case)."""
+    if not isinstance(value, str):
+        return None
+    return " ".join(value.split()) or None
 
 
 def entry_digest(
@@ -80,58 +112,90 @@ class ChainWriter:
     """Appends entries within the caller's write transaction (committed with the change).
 
     Reads the head once and inserts all entries in one statement at :meth:`write`, which
-    is what lets an import log thousands of items cheaply.
+    is what lets an import log thousands of items cheaply. Entries are numbered, named
+    (examiner, file names) and chained there, so file names are read in one query.
     """
 
     def __init__(self, session: Session) -> None:
-        # Only the head columns: a damaged value elsewhere in the row must not stop logging.
+        # Only these columns: a damaged value elsewhere in the row must not stop logging.
         head = session.execute(
-            select(CaseInfo.audit_head_seq, CaseInfo.audit_head_hash).where(CaseInfo.id == 1)
+            select(CaseInfo.audit_head_seq, CaseInfo.audit_head_hash, CaseInfo.examiner).where(
+                CaseInfo.id == 1
+            )
         ).first()
         if head is None:
             raise RuntimeError("case_info row missing")
         self._session = session
-        self._seq, self._head = head
-        self._rows: list[dict[str, Any]] = []
+        self._seq, self._head, case_examiner = head
+        self._examiner = acting_examiner(case_examiner)
+        # (time, action, item id, details) of the entries not yet written
+        self._pending: list[tuple[str, str, int | None, dict[str, Any]]] = []
         self._user = current_user()
         self._host = current_host()
 
     def add(
         self, action: str, details: dict[str, Any] | None = None, item_id: int | None = None
     ) -> None:
-        self._seq += 1
-        row: dict[str, Any] = {
-            "seq": self._seq,
-            "ts_utc": iso_utc(utc_now()),
-            "user": self._user,
-            "host": self._host,
-            "app_version": __version__,
-            "action": action,
-            "item_id": item_id,
-            "details": canonical_json(details or {}),
-            "prev_hash": self._head,
-        }
-        row["entry_hash"] = entry_digest(**row)
-        self._head = row["entry_hash"]
-        self._rows.append(row)
+        self._pending.append((iso_utc(utc_now()), action, item_id, dict(details or {})))
 
     def write(self) -> None:
         """Insert the entries, move the case's head, and sign the new head."""
-        if not self._rows:
+        if not self._pending:
             return
         signer = signing.local_signer()
         if not signing.case_has_key(self._session, signer.fingerprint):
             record = signing.key_record(signer, self._user, self._host)
             signing.add_key(self._session, record)
             self.add(signing.KEY_ADDED, record)
-        self._session.execute(insert(AuditEntry), self._rows)
+        names = first_file_names(
+            self._session,
+            {item_id for _, _, item_id, details in self._pending if item_id is not None},
+        )
+        rows = []
+        for ts_utc, action, item_id, details in self._pending:
+            details[EXAMINER_KEY] = self._examiner
+            if item_id in names:
+                details.setdefault(FILE_NAME_KEY, names[item_id])
+            self._seq += 1
+            row: dict[str, Any] = {
+                "seq": self._seq,
+                "ts_utc": ts_utc,
+                "user": self._user,
+                "host": self._host,
+                "app_version": __version__,
+                "action": action,
+                "item_id": item_id,
+                "details": canonical_json(details),
+                "prev_hash": self._head,
+            }
+            row["entry_hash"] = entry_digest(**row)
+            self._head = row["entry_hash"]
+            rows.append(row)
+        self._session.execute(insert(AuditEntry), rows)
         self._session.execute(
             update(CaseInfo)
             .where(CaseInfo.id == 1)
             .values(audit_head_seq=self._seq, audit_head_hash=self._head)
         )
         signing.sign_head(self._session, signer, self._seq, self._head)
-        self._rows = []
+        self._pending = []
+
+
+def first_file_names(session: Session, item_ids: set[int]) -> dict[int, str]:
+    """Each item's file name (of the path it was first imported from)."""
+    names: dict[int, str] = {}
+    wanted = sorted(item_ids)
+    for start in range(0, len(wanted), 500):
+        first = (
+            select(func.min(EvidenceFile.id))
+            .where(EvidenceFile.item_id.in_(wanted[start : start + 500]))
+            .group_by(EvidenceFile.item_id)
+        )
+        for item_id, name in session.execute(
+            select(EvidenceFile.item_id, EvidenceFile.file_name).where(EvidenceFile.id.in_(first))
+        ):
+            names[item_id] = name
+    return names
 
 
 def append(

@@ -8,6 +8,7 @@ from opensight_desktop.case import audit
 from opensight_desktop.case.models import EvidenceItem, ItemTag
 from opensight_desktop.case.states import ReviewState
 from opensight_desktop.case.store import Case
+from opensight_desktop.case.views import REVIEW_STATE_ACTION
 from opensight_desktop.errors import UsageError
 
 NOTES_LIMIT = 100_000
@@ -28,7 +29,7 @@ def set_review_state(case: Case, item_ids: list[int], state: str) -> int:
         for item in session.scalars(select(EvidenceItem).where(EvidenceItem.id.in_(item_ids))):
             if item.review_state != state:
                 writer.add(
-                    "item.review_state", {"from": item.review_state, "to": state}, item_id=item.id
+                    REVIEW_STATE_ACTION, {"from": item.review_state, "to": state}, item_id=item.id
                 )
                 item.review_state = state
                 changed += 1

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from opensight_desktop.case import audit
 from opensight_desktop.case.models import (
+    AuditEntry,
     CaseInfo,
     DetectionResult,
     DetectorModel,
@@ -34,6 +36,8 @@ from opensight_desktop.case.models import (
 )
 from opensight_desktop.case.queries import current_result_ids
 from opensight_desktop.errors import CaseFileError
+
+REVIEW_STATE_ACTION = "item.review_state"  # the audit entry that sets a review state (review.py)
 
 # Items read per round of queries: bounds memory, and stays far below SQLite's limit on
 # the number of values in one statement.
@@ -207,10 +211,22 @@ class FlagView:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewSetting:
+    """Who set an item's review state, and when: the audit entry that set it."""
+
+    examiner: str | None  # the examiner the entry names (None: written before entries did)
+    account: str  # the operating-system account, "user@host"
+    utc: str  # the entry's time, as recorded
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewView:
     state: str
     notes: str
     tags: tuple[str, ...]  # in order of the text, as the case sorts them
+    # None: never set (not reviewed), or the newest entry does not set the state the item
+    # has (a difference that verify reports)
+    set_by: ReviewSetting | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +376,7 @@ def _batch(session: Session, where: Any, limit: int | None = None) -> Iterator[I
         for row in session.scalars(select(ItemMetadata).where(ItemMetadata.item_id.in_(ids)))
     }
     detections = _detections(session, ids)
+    reviews = _review_settings(session, ids)
     for item in items:
         yield ItemView(
             id=item.id,
@@ -383,9 +400,46 @@ def _batch(session: Session, where: Any, limit: int | None = None) -> Iterator[I
             detection=detections.get(item.id),
             flags=tuple(FlagView(code, text) for code, text in flags.get(item.id, ())),
             review=ReviewView(
-                item.review_state, item.notes, tuple(tag for (tag,) in tags.get(item.id, ()))
+                item.review_state,
+                item.notes,
+                tuple(tag for (tag,) in tags.get(item.id, ())),
+                _setting(reviews.get(item.id), item.review_state),
             ),
         )
+
+
+def _review_settings(session: Session, ids: list[int]) -> dict[int, tuple[Any, ReviewSetting]]:
+    """{item id: (state set, who and when)} from each item's newest review-state entry."""
+    newest = (
+        select(func.max(AuditEntry.seq))
+        .where(AuditEntry.action == REVIEW_STATE_ACTION, AuditEntry.item_id.in_(ids))
+        .group_by(AuditEntry.item_id)
+    )
+    out: dict[int, tuple[Any, ReviewSetting]] = {}
+    for item_id, ts_utc, user, host, text in session.execute(
+        select(
+            AuditEntry.item_id,
+            AuditEntry.ts_utc,
+            AuditEntry.user,
+            AuditEntry.host,
+            AuditEntry.details,
+        ).where(AuditEntry.seq.in_(newest))
+    ):
+        details = audit.parse_details(text) or {}
+        examiner = details.get(audit.EXAMINER_KEY)
+        out[item_id] = (
+            details.get("to"),
+            ReviewSetting(
+                examiner if isinstance(examiner, str) and examiner else None,
+                f"{user}@{host}",
+                str(ts_utc),
+            ),
+        )
+    return out
+
+
+def _setting(found: tuple[Any, ReviewSetting] | None, state: str) -> ReviewSetting | None:
+    return found[1] if found is not None and found[0] == state else None
 
 
 def _metadata(row: ItemMetadata | None) -> MetadataView:

@@ -3,7 +3,9 @@
 ``$OPENSIGHT_HOME/models/<sha256>/`` holds the files exactly as imported (so their hashes
 can be checked against published ones at any time) and ``manifest.json`` with the name,
 format, source, hashes and whether the weights match a published hash. The active model
-is a setting. Only :meth:`ModelStore.download` may touch the network, and only when asked.
+is a setting: weights that match a published release become active when no model is;
+any others only when chosen (`model use`, the model manager). Only
+:meth:`ModelStore.download` may touch the network, and only when asked.
 
 Identity. The weights' SHA-256 is the model's id (``model_sha256`` in results and exports).
 Configuration files change scores too (a ``config.json`` edited after import changed every
@@ -118,12 +120,25 @@ def _plain_name(name: object) -> bool:
     )
 
 
-def published_match(sha256: str) -> tuple[str | None, list[str]]:
-    """The label of the published hash this matches, or a warning naming both hashes."""
-    published = model_profiles()["published_hashes"]
-    for entry in published:
+def published_release(sha256: str | None) -> str | None:
+    """The published Community Forensics release whose weights have this SHA-256 (its
+    label), or None. Always computed from the hash, never taken from a manifest or a case
+    (either can be edited)."""
+    if not sha256:
+        return None
+    for entry in model_profiles()["published_hashes"]:
         if entry["sha256"] == sha256:
-            return entry["label"], []
+            return str(entry["label"])
+    return None
+
+
+def published_match(sha256: str) -> tuple[str | None, list[str]]:
+    """The label of the published hash this matches, or a warning naming both hashes (the
+    manifest's record; people are told through present.py)."""
+    label = published_release(sha256)
+    if label is not None:
+        return label, []
+    published = model_profiles()["published_hashes"]
     listed = "; ".join(f"{e['label']}: {e['sha256']}" for e in published)
     return None, [
         f"weights SHA-256 {sha256} matches none of the published hashes ({listed}). "
@@ -176,21 +191,28 @@ class ModelStore:
         raise ModelError(f"no model {key!r} in the store (see `opensight-desktop model list`)")
 
     def active(self) -> StoredModel | None:
+        """The model chosen as active; without a usable choice, the newest one whose
+        weights are a published release. Weights that match no published release are
+        active only when chosen (``set_active``: `model use`, the model manager)."""
         active_id = load_settings().active_model
         models = self.list()
         for model in models:
             if model.id == active_id:
                 return model
-        return models[-1] if models else None
+        published = [m for m in models if published_release(m.id) is not None]
+        return published[-1] if published else None
 
     def resolve(self, key: str | None) -> StoredModel:
         """The model to analyse with: the one named, else the active one."""
         if key:
             return self.find(key)
         model = self.active()
-        if model is None:
+        if model is not None:
+            return model
+        installed = self.list()
+        if not installed:
             raise ModelError(NO_MODEL_HELP)
-        return model
+        raise ModelError(_no_active_help(installed))
 
     def set_active(self, model: StoredModel) -> None:
         settings = load_settings()
@@ -252,8 +274,10 @@ class ModelStore:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        # Published weights become active when none is; others only when chosen.
         active_id = load_settings().active_model
-        if active_id is None or not (self.root / active_id / MANIFEST).is_file():
+        unset = active_id is None or not (self.root / active_id / MANIFEST).is_file()
+        if unset and published_release(model.id) is not None:
             self.set_active(model)
         return model, True
 
@@ -349,6 +373,15 @@ class ModelStore:
             name=repo,
             source=f"https://huggingface.co/{repo} (revision {revision}, commit {commit})",
         )
+
+
+def _no_active_help(installed: list[StoredModel]) -> str:
+    return (
+        f"no detector model is active: the {len(installed)} installed model(s) match no "
+        "published Community Forensics release, so none was made active. Choose one with "
+        "`opensight-desktop model use ID` (ids: `opensight-desktop model list`), or name it "
+        "for this run with --model ID"
+    )
 
 
 def _default_name(path: Path, checkpoint: Checkpoint) -> str:

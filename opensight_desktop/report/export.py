@@ -56,6 +56,7 @@ CSV_COLUMNS = [
     "tags",
     "notes",
     "duplicate_paths",
+    "model_published_release",  # added last: earlier columns keep their places
 ]
 # Names are shown with every hidden character as ⟨U+XXXX⟩ (textsafe), line breaks included;
 # other text keeps its line breaks and tabs (multi-line notes).
@@ -93,6 +94,7 @@ def csv_row(record: dict[str, Any]) -> dict[str, Any]:
         "tags": "; ".join(record["review"]["tags"]),
         "notes": record["review"]["notes"],
         "duplicate_paths": "; ".join(record["duplicate_paths"]),
+        "model_published_release": detection.get("model_published_release"),
     }
     return {key: _csv_safe(value, key in _NAME_COLUMNS) for key, value in row.items()}
 

@@ -36,10 +36,10 @@ from sqlalchemy import select
 
 from opensight_desktop import __version__, present
 from opensight_desktop.case import audit
-from opensight_desktop.case.integrity import IntegrityReport, describe, verify_case
+from opensight_desktop.case.integrity import FileProblem, IntegrityReport, describe, verify_case
 from opensight_desktop.case.models import AuditEntry, EvidenceItem, ItemFlag
 from opensight_desktop.case.output_guard import check_output, checked_output
-from opensight_desktop.case.states import ItemStatus
+from opensight_desktop.case.states import REVIEW_STATES, ItemStatus, ReviewState
 from opensight_desktop.case.store import Case
 from opensight_desktop.case.views import (
     CaseView,
@@ -60,7 +60,11 @@ from opensight_desktop.timeutil import fixed_zone, format_offset, iso_utc, utc_n
 
 log = logging.getLogger(__name__)
 
-SCOPES = ("all", "flagged", "selected")
+# all: every item; flagged: items with metadata flags; reviewed: items whose review state
+# the examiner set; summary: no item pages (the summary's table lists every item in it);
+# selected: the items of ``item_ids`` (the GUI's selection). ``item_ids`` and
+# ``review_states`` narrow any scope further (the GUI passes its current filter as ids).
+SCOPES = ("all", "flagged", "reviewed", "summary", "selected")
 # A PDF date has four-digit years, and the case's time zone is applied to the time.
 EARLIEST_GENERATED = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST_GENERATED = datetime(9999, 1, 1, tzinfo=UTC)
@@ -70,6 +74,8 @@ LATEST_GENERATED = datetime(9999, 1, 1, tzinfo=UTC)
 CELL_FIT_CHARS, CELL_FIT_LINES = 1500, 20
 CELL_TEXT_LIMIT = 5000
 FLOW_CHUNK_CHARS = 2000
+# More chosen ids than this are matched in Python, not in one SQL statement.
+SELECTION_IN_QUERY = 500
 # Free text is printed in full up to twice what the app accepts for notes (case/review.py);
 # more can only come from a crafted case, and would be thousands of pages.
 FLOW_TEXT_LIMIT = 200_000
@@ -77,15 +83,19 @@ PAPER = (
     'Jeongsoo Park and Andrew Owens, "Community Forensics: Using Thousands of '
     'Generators to Train Fake Image Detectors", CVPR 2025, arXiv:2411.04125'
 )
+PUBLISHED_FIGURES = (
+    "For their published weights, the Community Forensics authors report an average "
+    "precision of 0.984 on their own test set (GAN 0.995, latent diffusion 0.996, pixel "
+    "diffusion 0.947, commercial 0.985, other 0.998). On newer commercial generators that "
+    "postdate its training, accuracy is much lower: an independent 2026 benchmark measured "
+    "about 75% mean accuracy for the best detector (this one). These figures describe the "
+    "published weights only. Both false positives and false negatives occur."
+)
 LIMITATIONS = [
     "A detector score is a statistical indication, not proof. It estimates how likely the "
     "pixels are to come from an AI image generator and must be weighed with the other "
     "evidence (provenance, metadata, witness accounts, the device it came from).",
-    "The Community Forensics authors report an average precision of 0.984 on their own test "
-    "set (GAN 0.995, latent diffusion 0.996, pixel diffusion 0.947, commercial 0.985, "
-    "other 0.998). On newer commercial generators that postdate its training, accuracy is "
-    "much lower: an independent 2026 benchmark measured about 75% mean accuracy for the "
-    "best detector (this one). Both false positives and false negatives occur.",
+    PUBLISHED_FIGURES,
     "The model sees one square in the middle of each image, after scaling the shorter side "
     "to 440 pixels: the rest of the picture is not examined (hatched in the figures), and "
     "fine detail in large images is reduced. A tile scan can examine the full resolution.",
@@ -102,10 +112,11 @@ LIMITATIONS = [
 
 @dataclass
 class ReportOptions:
-    scope: str = "all"  # all | flagged | selected
-    item_ids: list[int] | None = None
+    scope: str = "all"  # one of SCOPES
+    item_ids: list[int] | None = None  # only these items
     audit_appendix: bool = True
     generated_at: datetime = field(default_factory=utc_now)
+    review_states: list[str] | None = None  # only items in these review states
 
     def record(self) -> dict[str, Any]:
         data = asdict(self)
@@ -199,9 +210,18 @@ def _text_row(label: str, text: str, below: list[Any], style: str = "cell") -> l
 
 
 def _table(
-    rows: list[list[Any]], widths: list[float], header: bool = True, repeat: bool = True
+    rows: list[list[Any]],
+    widths: list[float],
+    header: bool = True,
+    repeat: bool = True,
+    split_rows: bool = True,
 ) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1 if header and repeat else 0, splitInRow=1)
+    table = Table(
+        rows,
+        colWidths=widths,
+        repeatRows=1 if header and repeat else 0,
+        splitInRow=1 if split_rows else 0,
+    )
     style = [
         ("FONT", (0, 0), (-1, -1), parts.SANS, 7.5),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -230,6 +250,18 @@ class ReportBuilder:
             raise UsageError(f"report scope must be one of {', '.join(SCOPES)}")
         if options.scope == "selected" and not options.item_ids:
             raise UsageError("a report of selected items needs the item ids")
+        states = options.review_states
+        if states is not None:
+            unknown = [state for state in states if state not in REVIEW_STATES]
+            if unknown or not states:
+                raise UsageError(
+                    (
+                        f"unknown review state {', '.join(map(repr, unknown))}"
+                        if unknown
+                        else "no review state given"
+                    )
+                    + f"; the review states are {', '.join(REVIEW_STATES)}"
+                )
         moment = options.generated_at
         if moment.tzinfo is None or not EARLIEST_GENERATED <= moment < LATEST_GENERATED:
             raise UsageError(
@@ -283,9 +315,9 @@ class ReportBuilder:
             raise Cancelled("report cancelled; no report was written")
 
     def _check_selection(self) -> None:
-        if self.options.scope != "selected":
+        if not self.options.item_ids:
             return
-        wanted = set(self.options.item_ids or [])
+        wanted = set(self.options.item_ids)
         with self.case.read() as session:
             present = set(
                 session.scalars(select(EvidenceItem.id).where(EvidenceItem.id.in_(wanted)))
@@ -315,11 +347,14 @@ class ReportBuilder:
             )
             offset = self._offset(info)
             zone = fixed_zone(offset)
-            items = self._items(records, visuals)  # first: it finds what the front reports
+            # first: it finds what the front reports
+            items = (
+                [] if self.options.scope == "summary" else self._items(records, visuals, integrity)
+            )
             story = self._cover(info, records, integrity, zone, offset)
             story += self._summary(records)
             story += self._method(records)
-            story += self._limitations()
+            story += self._limitations(records)
             story += self._integrity(integrity)
             story += items
             if audit_rows:
@@ -332,13 +367,14 @@ class ReportBuilder:
                 f"{format_offset(offset)} by OpenSight Desktop "
                 f"{__version__}"
             )
+            notice = _page_notice(records)
             buffer = io.BytesIO()
             document = SimpleDocTemplate(
                 buffer,
                 pagesize=A4,
                 leftMargin=15 * mm,
                 rightMargin=15 * mm,
-                topMargin=16 * mm,
+                topMargin=(19 if notice else 16) * mm,  # room for the notice
                 bottomMargin=14 * mm,
                 title=f"Case {info.number}: {info.title} — image analysis report",
                 author=info.examiner,
@@ -350,7 +386,7 @@ class ReportBuilder:
             document.build(
                 story,
                 canvasmaker=parts.numbered_canvas(
-                    header, footer, self.options.generated_at, page_count
+                    header, footer, self.options.generated_at, page_count, notice
                 ),
             )
         return buffer.getvalue(), page_count[-1], len(records)
@@ -358,11 +394,21 @@ class ReportBuilder:
     # -- data ----------------------------------------------------------------------------
 
     def _item_ids(self, session: Any) -> list[int] | None:
-        if self.options.scope == "selected":
-            return sorted(set(self.options.item_ids or []))
-        if self.options.scope == "flagged":
-            return sorted(set(session.scalars(select(ItemFlag.item_id))))
-        return None
+        """The ids of the items in the report, in order; None: every item."""
+        options = self.options
+        query = select(EvidenceItem.id).order_by(EvidenceItem.id)
+        if options.scope == "flagged":
+            query = query.where(EvidenceItem.id.in_(select(ItemFlag.item_id)))
+        elif options.scope == "reviewed":
+            query = query.where(EvidenceItem.review_state != ReviewState.NOT_REVIEWED)
+        if options.review_states:
+            query = query.where(EvidenceItem.review_state.in_(options.review_states))
+        chosen = set(options.item_ids or [])
+        if chosen and len(chosen) <= SELECTION_IN_QUERY:
+            query = query.where(EvidenceItem.id.in_(chosen))
+        if query.whereclause is None and not chosen:
+            return None  # all: streamed, never listed
+        return [i for i in session.scalars(query) if not chosen or i in chosen]
 
     def _offset(self, info: CaseView) -> int:
         """The case's UTC offset for the times shown; UTC if the case holds none usable."""
@@ -398,11 +444,6 @@ class ReportBuilder:
         offset: int,
     ) -> list[Any]:
         generated = self.options.generated_at.astimezone(zone)
-        scope = {
-            "all": "all items",
-            "flagged": "items with metadata flags only",
-            "selected": f"selected items ({len(records)})",
-        }[self.options.scope]
         long_text: list[Any] = []
         rows = [
             ["Case number", _cell(info.number, "body")],
@@ -429,10 +470,12 @@ class ReportBuilder:
             [
                 "Contents",
                 _p(
-                    f"{scope}; audit log appendix "
-                    f"{'included' if self.options.audit_appendix else 'not included'}"
+                    _e(self._contents_text(len(records)))
+                    + "; audit log appendix "
+                    + ("included" if self.options.audit_appendix else "not included")
                 ),
             ],
+            ["Detector weights", self._weights_cell(records)],
             ["Case identifier", _cell(info.uuid, "mono")],
         ]
         story: list[Any] = [
@@ -461,6 +504,16 @@ class ReportBuilder:
                 "ok" if integrity.ok else "alert",
             )
         )
+        unpublished = _unpublished_scores(records)
+        if unpublished:
+            story.append(Spacer(1, 3 * mm))
+            story.append(
+                _p(
+                    "DETECTOR WEIGHTS: "
+                    + _e(present.unpublished_scores_text(unpublished, _scored(records))),
+                    "alert",
+                )
+            )
         if self.findings:
             story.append(Spacer(1, 3 * mm))
             story.append(
@@ -474,22 +527,57 @@ class ReportBuilder:
         story.append(Spacer(1, 6 * mm))
         story.append(
             _p(
-                (
-                    "The SHA-256 of this PDF file is recorded in the case's audit log when "
-                    "the report is generated. "
-                    if not self.case.read_only
-                    else "The case was open read-only when this report was generated ("
-                    + _e(self.case.read_only_reason or "")
-                    + "), so the SHA-256 of this PDF file is not recorded in its audit log. "
-                )
-                + "Regenerating it from a copy of the case file "
-                "in the same state, with the same options and generation time, gives "
-                "the same bytes.",
+                "The SHA-256 of this PDF file is recorded in the case's audit log when the "
+                "report is generated: the command “opensight-desktop verify-report CASE "
+                "REPORT.pdf” checks a copy of this file against that record, in this case file "
+                "or any later copy of it. Regenerating the report gives the same bytes only "
+                "from the case as it was when the report was made (before the report's own "
+                "audit entry), with the same options and generation time."
+                if not self.case.read_only
+                else "The case was open read-only when this report was generated ("
+                + _e(self.case.read_only_reason or "")
+                + "), so the SHA-256 of this PDF file is not recorded in its audit log. "
+                "Regenerating it from a copy of the case file in the same state, with the same "
+                "options and generation time, gives the same bytes.",
                 "small",
             )
         )
         story.append(PageBreak())
         return story
+
+    def _contents_text(self, count: int) -> str:
+        """Which items the report covers and how they were chosen."""
+        options = self.options
+        text = {
+            "all": "all items",
+            "flagged": "the items with metadata flags",
+            "reviewed": "the items the examiner has reviewed (a review state other than "
+            f"{present.review_label(ReviewState.NOT_REVIEWED)})",
+            "summary": "summary only: every item in the summary table, no item pages",
+            "selected": "the selected items",
+        }[options.scope]
+        if options.review_states:
+            states = ", ".join(present.review_label(state) for state in options.review_states)
+            text += f", in the review state(s) {states}"
+        if options.item_ids and options.scope != "selected":
+            text += f", among {len(set(options.item_ids))} chosen item(s)"
+        return f"{text} ({count} item(s))"
+
+    def _weights_cell(self, records: list[ItemView]) -> list[Any]:
+        """Each model that scored items here, and whether its weights are a published
+        release (the published accuracy figures apply only then)."""
+        used = _models_used(records)
+        if not used:
+            return [_p("No item in this report has a detector score.", "cell")]
+        return [
+            _p(
+                f"{_e(model.name or present.UNKNOWN)} "
+                f"(SHA-256 {_e((model.sha256 or present.UNKNOWN)[:16])}…, {count} item(s)): "
+                + _e(present.weights_sentence(model.sha256)),
+                "warn" if present.is_unpublished(model.sha256) else "cell",
+            )
+            for model, count in used
+        ]
 
     def _summary(self, records: list[ItemView]) -> list[Any]:
         outcomes = Counter(present.outcome(r) for r in records)
@@ -548,11 +636,14 @@ class ReportBuilder:
         story: list[Any] = [
             _p("Method", "h1"),
             _p(
-                "Each image was scored by the Community Forensics detector, a ViT-S/16 vision "
-                "transformer at 384x384 input (timm vit_small_patch16_384) with a single-logit "
-                f"head; the score is the sigmoid of that logit. Reference: {_e(PAPER)}. Originals "
-                "were read-only throughout; each file was re-hashed (SHA-256) when it was read for "
-                "analysis and would have been refused had it changed since import."
+                "Each image was scored by a detector of the Community Forensics design, a "
+                "ViT-S/16 vision transformer at 384x384 input (timm vit_small_patch16_384) with "
+                "a single-logit head; the score is the sigmoid of that logit. Reference: "
+                f"{_e(PAPER)}. Which weights were used, and whether they are a release the "
+                "authors published (the published accuracy figures apply only to those), is "
+                "stated for each model below. Originals were read-only throughout; each file "
+                "was re-hashed (SHA-256) when it was read for analysis and would have been "
+                "refused had it changed since import."
             ),
         ]
         used: Counter[ModelView] = Counter()
@@ -583,19 +674,15 @@ class ReportBuilder:
                     _p(_e(f"{model.format}; {model.source}") if known else "?", "cell"),
                 ],
             ]
-            if known:
-                rows.append(
-                    [
-                        "Published hash",
-                        _p(
-                            _e(
-                                model.published_match
-                                or "not checked here (see the model store manifest)"
-                            ),
-                            "cell",
-                        ),
-                    ]
-                )
+            rows.append(
+                [
+                    "Published release",
+                    _p(
+                        _e(present.weights_sentence(model.sha256)),
+                        "warn" if present.is_unpublished(model.sha256) else "cell",
+                    ),
+                ]
+            )
             story.append(_table(rows, [40 * mm, 140 * mm], header=False))
         for (sha, device, precision, bands, prep, versions), count in settings.items():
             story.append(_p(f"Settings used for {count} item(s)", "h2"))
@@ -622,9 +709,20 @@ class ReportBuilder:
             )
         return story
 
-    def _limitations(self) -> list[Any]:
+    def _limitations(self, records: list[ItemView]) -> list[Any]:
         story: list[Any] = [_p("Limitations", "h1")]
-        story += [_p("• " + _e(text)) for text in LIMITATIONS]
+        unpublished = _unpublished_scores(records)
+        for text in LIMITATIONS:
+            story.append(_p("• " + _e(text)))
+            if text is PUBLISHED_FIGURES and unpublished:
+                story.append(
+                    _p(
+                        _e(present.unpublished_scores_text(unpublished, _scored(records)))
+                        + " How accurate those weights are is not known from this report "
+                        "(see Method).",
+                        "warn",
+                    )
+                )
         return story
 
     def _integrity(self, integrity: IntegrityReport) -> list[Any]:
@@ -669,13 +767,22 @@ class ReportBuilder:
         story.append(PageBreak())
         return story
 
-    def _items(self, records: list[ItemView], visuals: dict[int, HeatmapView]) -> list[Any]:
+    def _items(
+        self,
+        records: list[ItemView],
+        visuals: dict[int, HeatmapView],
+        integrity: IntegrityReport,
+    ) -> list[Any]:
         story: list[Any] = [_p("Items", "h1")]
+        problems: dict[int, list[FileProblem]] = {}
+        for problem in integrity.file_problems:
+            problems.setdefault(problem.item_id, []).append(problem)
         total = len(records)
         for number, record in enumerate(records, start=1):
             self._stop_if_cancelled()
             below: list[Any] = []
-            story.append(KeepTogether(self._item(record, visuals.get(record.id), below)))
+            block = self._item(record, visuals.get(record.id), below, problems.get(record.id, []))
+            story.append(KeepTogether(block))
             story += [*below, Spacer(1, 5 * mm)]
             self._throttle(
                 lambda elapsed, n=number: Progress(
@@ -719,11 +826,24 @@ class ReportBuilder:
             ], False
         return [*pictures, _picture(figure)], True
 
-    def _item(self, record: ItemView, visual: HeatmapView | None, below: list[Any]) -> list[Any]:
-        """The item's heading, pictures and tables; long free text goes to ``below``."""
+    def _item(
+        self,
+        record: ItemView,
+        visual: HeatmapView | None,
+        below: list[Any],
+        file_problems: list[FileProblem],
+    ) -> list[Any]:
+        """The item's heading, a red line for each of its files that changed or vanished,
+        pictures and tables; long free text goes to ``below``."""
         meta = record.metadata
         detection = record.detection
         story: list[Any] = [_p(f"Item {record.id}: {_e(_clip(record.file_name or '', 300))}", "h2")]
+        for problem in file_problems:
+            story += [
+                Spacer(1, 1.5 * mm),
+                _p(_e(_file_problem_text(problem)), "alert_line"),
+                Spacer(1, 3 * mm),
+            ]
         pictures, heatmap_drawn = self._pictures(record, visual)
         left: list[Any] = []
         if detection:
@@ -746,6 +866,9 @@ class ReportBuilder:
             note = present.scoring_note(detection)
             if note:  # a small image enlarged to the model's input
                 left.append(_p(_e(note), "small"))
+            if present.is_unpublished(detection.model.sha256):
+                left.append(_p(_e(present.weights_sentence(detection.model.sha256)), "warn"))
+                left.append(Spacer(1, 2 * mm))
         else:
             left.append(_p(_e(_clip(present.no_score_text(record), 600))))
         # One row: the picture(s) and, beside them, the score; the facts table below.
@@ -789,7 +912,7 @@ class ReportBuilder:
         ]
         if detection:
             facts.append(["Model", _cell(present.provenance_text(detection))])
-        facts.append(["Review", _cell(present.review_text(record.review))])
+        facts.append([present.EXAMINER_REVIEW, _cell(present.examiner_review_text(record.review))])
         if record.review.notes:
             facts.append(_text_row("Examiner notes", record.review.notes, below))
         story.append(_table(facts, [30 * mm, 150 * mm], header=False))
@@ -808,30 +931,127 @@ class ReportBuilder:
         return story
 
     def _audit(self, rows: list[AuditEntry]) -> list[Any]:
+        """Every entry in full: who, when, what, on which item, and all its details (long
+        details flow below the table, in order)."""
         story: list[Any] = [
             PageBreak(),
             _p("Appendix: audit log", "h1"),
             _p(
-                "Every change to the case, in order. Each entry carries the SHA-256 of its "
-                "content and of the previous entry (the chain checked in the Integrity section).",
+                "Every change to the case, in order, each entry complete. Each entry carries "
+                "the SHA-256 of its content and of the previous entry (the chain checked in the "
+                "Integrity section). “By” names the examiner the entry records, then the "
+                "computer account that wrote it; times are UTC as recorded.",
                 "small",
             ),
         ]
-        table = [["#", "Time (UTC)", "User", "Action", "Item", "Details"]]
+        table: list[list[Any]] = [["#", "Entry"]]
         for entry in rows:
-            details = entry.details if len(entry.details) <= 400 else entry.details[:400] + "…"
-            table.append(
-                [
-                    str(entry.seq),
-                    entry.ts_utc[:19].replace("T", " "),
-                    _cell(f"{entry.user}@{entry.host}"),
-                    _cell(entry.action),
-                    str(entry.item_id or ""),
-                    _cell(details),
-                ]
-            )
-        story.append(_table(table, [10 * mm, 27 * mm, 28 * mm, 33 * mm, 10 * mm, 72 * mm]))
+            heading = _audit_heading(entry)
+            text = _details_text(entry.details)
+            if _fits_cell(text):
+                table.append([str(entry.seq), [_p(heading, "cell"), _cell(text, "mono")]])
+                continue
+            if len(table) > 1:
+                story.append(_audit_table(table))
+                table = [["#", "Entry"]]
+            story.append(_p(f"<b>#{entry.seq}</b> {heading}", "cell"))
+            story += _flowing(text[:AUDIT_TEXT_LIMIT], "mono")
+            if len(text) > AUDIT_TEXT_LIMIT:
+                story.append(
+                    _p(
+                        f"[The details continue for {len(text) - AUDIT_TEXT_LIMIT:,} more "
+                        "characters, not printed in this report; the case file holds all of "
+                        "them.]",
+                        "small",
+                    )
+                )
+            story.append(Spacer(1, 2 * mm))
+        if len(table) > 1:
+            story.append(_audit_table(table))
         return story
+
+
+def _audit_table(rows: list[list[Any]]) -> Table:
+    # Whole rows only (each is at most a cell's worth of text): an entry is never cut from
+    # its number and heading.
+    return _table(rows, [12 * mm, 168 * mm], split_rows=False)
+
+
+# An entry the application writes holds at most two notes texts (old and new, 100,000
+# characters each: case/review.py); more can only come from a crafted case.
+AUDIT_TEXT_LIMIT = 500_000
+
+
+def _audit_heading(entry: AuditEntry) -> str:
+    """Markup: the action, time, item (number and file name) and who."""
+    details = audit.parse_details(entry.details) or {}
+    examiner, name = details.get(audit.EXAMINER_KEY), details.get(audit.FILE_NAME_KEY)
+    who = present.actor_text(
+        examiner if isinstance(examiner, str) and examiner else None,
+        f"{entry.user}@{entry.host}",
+    )
+    item = ""
+    if entry.item_id is not None:
+        item = f" · item {entry.item_id}" + (
+            f" ({_e(_clip(name, 300))})" if isinstance(name, str) else ""
+        )
+    return (
+        f"<b>{_e(_clip(str(entry.action), 300))}</b> · "
+        f"{_e(_clip(str(entry.ts_utc), 100).replace('T', ' '))}{item} · "
+        f"by {_e(_clip(who, 600))}"
+    )
+
+
+def _details_text(stored: str) -> str:
+    """An entry's details, one ``key: value`` line per field (text as it is, other values
+    as JSON; hidden characters, line breaks included, as ⟨U+XXXX⟩); details that are not
+    JSON as stored. The examiner and file name are in the heading."""
+    parsed = audit.parse_details(stored)
+    if parsed is None:
+        return visible(str(stored))
+    lines = [
+        f"{visible(str(key))}: "
+        + visible(value if isinstance(value, str) else audit.canonical_json(value))
+        for key, value in parsed.items()
+        if key not in (audit.EXAMINER_KEY, audit.FILE_NAME_KEY)
+    ]
+    return "\n".join(lines) or "(no details)"
+
+
+def _models_used(records: list[ItemView]) -> list[tuple[ModelView, int]]:
+    """The models that scored the report's items, with how many, most first."""
+    return Counter(r.detection.model for r in records if r.detection).most_common()
+
+
+def _unpublished_scores(records: list[ItemView]) -> int:
+    """How many scores come from weights that are no published release."""
+    return sum(n for m, n in _models_used(records) if present.is_unpublished(m.sha256))
+
+
+def _scored(records: list[ItemView]) -> int:
+    return sum(1 for r in records if r.detection)
+
+
+def _page_notice(records: list[ItemView]) -> str | None:
+    """The line on every page when some scores come from weights that are no published
+    release (any page may show a score: the summary table, the items)."""
+    unpublished = _unpublished_scores(records)
+    if not unpublished:
+        return None
+    return present.unpublished_scores_notice(every=unpublished == _scored(records))
+
+
+def _file_problem_text(problem: FileProblem) -> str:
+    what = {
+        "changed": "has CHANGED since it was imported",
+        "missing": "is MISSING",
+        "unreadable": "could NOT BE READ to check it",
+    }.get(problem.kind, problem.kind.upper())
+    return (
+        f"INTEGRITY: the evidence file {_clip(problem.path, 1000)} {what} "
+        f"({_clip(problem.detail, 1000)}). What this page shows depends on that file and "
+        "must not be relied on; see the Integrity section."
+    )
 
 
 def _picture(jpeg_bytes: bytes) -> parts.JpegFlowable:

@@ -29,6 +29,10 @@ from opensight_desktop.resources import resource
 SANS, SANS_BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
 INK = colors.HexColor("#1a202c")
 MUTED = colors.HexColor("#4a5568")
+ALERT = colors.HexColor("#c0392b")
+# Where the page header and the notice under it sit, from the top of the page; the text
+# starts below (pdf.py's top margin).
+HEADER_Y, HEADER_RULE_Y, NOTICE_Y = 10 * mm, 11.5 * mm, 15 * mm
 
 
 @cache
@@ -87,8 +91,21 @@ def styles() -> dict[str, ParagraphStyle]:
             fontSize=11,
             leading=15,
             textColor=colors.white,
-            backColor=colors.HexColor("#c0392b"),
+            backColor=ALERT,
             borderPadding=6,
+        ),
+        "alert_line": ParagraphStyle(
+            "alert_line",
+            parent=base,
+            fontName=SANS_BOLD,
+            fontSize=8,
+            leading=10.5,
+            textColor=colors.white,
+            backColor=ALERT,
+            borderPadding=3,
+        ),
+        "warn": ParagraphStyle(
+            "warn", parent=base, fontName=SANS_BOLD, fontSize=7.5, leading=9.5, textColor=ALERT
         ),
         "ok": ParagraphStyle(
             "ok",
@@ -281,8 +298,15 @@ def fixed_timestamp(moment: datetime) -> TimeStamp:
     return stamp
 
 
-def numbered_canvas(header: str, footer_left: str, generated: datetime, page_count: list[int]):  # type: ignore[no-untyped-def]
-    """A canvas class that writes the header and "Page X of Y" on every page.
+def numbered_canvas(  # type: ignore[no-untyped-def]
+    header: str,
+    footer_left: str,
+    generated: datetime,
+    page_count: list[int],
+    notice: str | None = None,
+):
+    """A canvas class that writes the header, ``notice`` (in red, under the header) and
+    "Page X of Y" on every page.
 
     Y is not known until the end: each page draws a reference to a small form that is
     defined once, after the last page (a PDF forward reference). Nothing is kept per page,
@@ -315,10 +339,18 @@ def numbered_canvas(header: str, footer_left: str, generated: datetime, page_cou
             self.saveState()
             self.setFont(SANS, 7.5)
             self.setFillColor(MUTED)
-            self.drawString(15 * mm, height - 10 * mm, header)
-            self.drawRightString(width - 15 * mm, height - 10 * mm, "OpenSight Desktop report")
+            self.drawString(15 * mm, height - HEADER_Y, header)
+            self.drawRightString(width - 15 * mm, height - HEADER_Y, "OpenSight Desktop report")
             self.setStrokeColor(colors.HexColor("#cbd5e0"))
-            self.line(15 * mm, height - 11.5 * mm, width - 15 * mm, height - 11.5 * mm)
+            self.line(15 * mm, height - HEADER_RULE_Y, width - 15 * mm, height - HEADER_RULE_Y)
+            if notice:
+                # one line across the text width, smaller type if it needs it
+                size = min(7.5, 7.5 * (width - 30 * mm) / self.stringWidth(notice, SANS_BOLD, 7.5))
+                self.setFont(SANS_BOLD, size)
+                self.setFillColor(ALERT)
+                self.drawString(15 * mm, height - NOTICE_Y, notice)
+                self.setFont(SANS, 7.5)
+                self.setFillColor(MUTED)
             self.drawString(15 * mm, 8 * mm, footer_left)
             label = f"Page {number} of "
             x = width - 15 * mm - 9 * mm - self.stringWidth(label, SANS, 7.5)

@@ -21,6 +21,7 @@ from opensight_desktop.case.views import (
     item_views,
 )
 from opensight_desktop.detector.geometry import scoring_note_of
+from opensight_desktop.detector.store import published_release
 from opensight_desktop.metadata.fields import legacy_sources
 from opensight_desktop.timeutil import iso_utc
 
@@ -72,6 +73,9 @@ def detection_record(detection: DetectionView | None) -> dict[str, Any] | None:
         # was smaller than that input
         "upscale": upscale,
         "scoring_note": scoring_note,
+        # the published release the weights are (decided from their SHA-256), else null:
+        # the published accuracy figures do not apply to the score
+        "model_published_release": published_release(detection.model.sha256),
     }
 
 
