@@ -30,3 +30,31 @@ def case_path(tmp_path: Path) -> Path:
 def case(case_path: Path):
     with Case.create(case_path, number="2026-001", title="Test case", examiner="Zoë Ölander") as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def unexpected_modals(monkeypatch: pytest.MonkeyPatch):
+    """A modal dialog nobody answers blocks an offscreen test forever (and CI with it). Every
+    message box and dialog a test did not patch itself is answered with its default (No,
+    Rejected) and fails the test afterwards, naming what it said."""
+    from PySide6.QtWidgets import QDialog, QMessageBox
+
+    shown: list[str] = []
+
+    def box(kind: str):
+        def answer(_parent, title, text, *args, **kwargs):
+            shown.append(f"{kind} '{title}': {text}")
+            return QMessageBox.StandardButton.No
+
+        return staticmethod(answer)
+
+    for kind in ("warning", "critical", "information", "question"):
+        monkeypatch.setattr(QMessageBox, kind, box(kind))
+
+    def dialog_exec(self):
+        shown.append(f"dialog {type(self).__name__} '{self.windowTitle()}'")
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(QDialog, "exec", dialog_exec)
+    yield shown
+    assert not shown, "modal dialogs the test did not expect: " + "; ".join(shown)

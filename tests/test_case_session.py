@@ -165,7 +165,8 @@ def test_review_on_the_selection_reports_what_changed(session, tmp_path):
 
 
 def test_one_job_at_a_time_and_a_cancelled_analysis(session, runner, tmp_path, hub_model):
-    ModelStore().import_path(hub_model)
+    store = ModelStore()
+    store.set_active(store.import_path(hub_model)[0])  # random weights: active when chosen
     session.open(new_case(tmp_path, images(tmp_path / "ev", 40)))
     session.settings.batch_size = 2
     seen = Recorder(session)
@@ -186,7 +187,8 @@ def test_one_job_at_a_time_and_a_cancelled_analysis(session, runner, tmp_path, h
 def test_the_detector_is_loaded_once_on_a_worker_and_kept(
     session, tmp_path, hub_model, monkeypatch
 ):
-    ModelStore().import_path(hub_model)
+    store = ModelStore()
+    store.set_active(store.import_path(hub_model)[0])  # random weights: active when chosen
     session.open(new_case(tmp_path, images(tmp_path / "ev", 3, size=(400, 390))))
     loads: list[str] = []
     original = ModelStore.load
@@ -216,7 +218,8 @@ def test_the_detector_is_loaded_once_on_a_worker_and_kept(
 
 
 def test_a_read_only_case_refuses_writes_through_the_session(session, tmp_path, hub_model):
-    ModelStore().import_path(hub_model)
+    store = ModelStore()
+    store.set_active(store.import_path(hub_model)[0])  # random weights: active when chosen
     path = new_case(tmp_path, images(tmp_path / "ev", 2))
     with Case.open(path) as case:
         entries = case.summary().audit_entries

@@ -160,7 +160,8 @@ def test_actions_follow_the_case_the_selection_and_the_job(qtbot, window, tmp_pa
 def test_the_evidence_list_is_read_off_the_gui_thread(
     qtbot, window, tmp_path, evidence, hub_model, monkeypatch
 ):
-    ModelStore().import_path(hub_model)
+    store = ModelStore()
+    store.set_active(store.import_path(hub_model)[0])  # random weights: active when chosen
     calls: list[tuple[str, str, object]] = []
     rows, thumbnails = reads.item_rows, reads.thumbnails
 
