@@ -32,7 +32,7 @@ METADATA_FIELDS = (
 )
 
 
-def canonical(value: Any) -> str:
+def canonical(value: object) -> str:
     """Canonical JSON; anything JSON cannot hold is written as its repr (never raises)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr)
 

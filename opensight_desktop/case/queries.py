@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from opensight_desktop.case.models import (
     DetectionResult,
@@ -26,7 +26,7 @@ def camera_name(make: str | None, model: str | None) -> str | None:
     return " ".join(part for part in (make, model) if part) or None
 
 
-def current_result_ids(item_ids: Collection[int] | None = None):  # type: ignore[no-untyped-def]
+def current_result_ids(item_ids: Collection[int] | None = None) -> Select[int]:
     """An item's current result is its newest one (highest id) - from whichever model.
 
     ``item_ids``: only those items' (the query then reads only their results).
@@ -79,7 +79,9 @@ def item_rows(session: Session, since_id: int = 0, ids: list[int] | None = None)
         return []
     low = items[0][0] - 1
 
-    def grouped(column, model):  # type: ignore[no-untyped-def]
+    def grouped(
+        column: InstrumentedAttribute[str], model: type[ItemFlag] | type[ItemTag]
+    ) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
         for item_id, value in session.execute(
             select(model.item_id, column).where(model.item_id > low).order_by(model.item_id)

@@ -116,14 +116,14 @@ class ReplayResult:
     problems: list[str] = field(default_factory=list)
 
 
-def show(value: Any) -> str:
+def show(value: object) -> str:
     if value is ABSENT or value is None:
         return "none"
     if isinstance(value, bytes):
         return f"{len(value)} bytes"
     if not isinstance(value, str):  # numbers and JSON values as JSON, strings quoted
-        value = digests.canonical(value)
-        return value if len(value) <= TEXT_LIMIT else value[:TEXT_LIMIT] + "…"
+        text = digests.canonical(value)
+        return text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT] + "…"
     if len(value) <= TEXT_LIMIT:
         return repr(value)
     return repr(value[:TEXT_LIMIT] + "…") + f" ({len(value)} characters)"

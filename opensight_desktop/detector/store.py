@@ -138,7 +138,7 @@ class ModelStore:
     # -- listing -------------------------------------------------------------------------
 
     def list(self) -> list[StoredModel]:
-        models = []
+        models: list[StoredModel] = []
         if not self.root.is_dir():
             return models
         for folder in sorted(self.root.iterdir()):

@@ -4,8 +4,9 @@ leaves a problem line, and the item keeps everything else."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image
 
@@ -128,14 +129,15 @@ def extract_metadata(
         record.extra["c2pa"] = c2pa
 
     thumbnail = None
-    if exif.thumbnail:
+    embedded = exif.thumbnail
+    if embedded:
         if preview is not None:
             thumbnail = _guard(
-                problems, "EXIF thumbnail", lambda: thumbnail_check.compare(exif.thumbnail, preview)
+                problems, "EXIF thumbnail", lambda: thumbnail_check.compare(embedded, preview)
             )
         record.extra["embedded_thumbnail"] = thumbnail or {
             "present": True,
-            "bytes": len(exif.thumbnail),
+            "bytes": len(embedded),
         }
 
     record.flags = (
@@ -216,7 +218,10 @@ def _header(data: bytes, sniffed: str) -> tuple[dict[int, Any] | None, bytes | N
         return None, None
 
 
-def _guard(problems: list[str], what: str, function):  # type: ignore[no-untyped-def]
+T = TypeVar("T")
+
+
+def _guard(problems: list[str], what: str, function: Callable[[], T]) -> T | None:
     try:
         return function()
     except Exception as exc:  # a reader's bug or a hostile file must not stop the import

@@ -228,7 +228,8 @@ class AnalysisJob:
         if self.item_ids is not None:
             query = query.where(EvidenceItem.id.in_(self.item_ids))
         with self.case.read() as session:
-            items = [(row[0], row[1]) for row in session.execute(query)]
+            # sha256 IS NOT NULL in the query; the filter tells the type checker
+            items = [(item_id, sha) for item_id, sha in session.execute(query) if sha is not None]
             paths: dict[int, list[bytes]] = {}
             for item_id, path_raw in session.execute(
                 select(EvidenceFile.item_id, EvidenceFile.path_raw).order_by(EvidenceFile.id)
@@ -241,7 +242,7 @@ class AnalysisJob:
         logits: list[float] = []
         cams = None
         if good:
-            batch = torch.stack([p.tensor for p in good])  # type: ignore[misc]
+            batch = torch.stack([p.tensor for p in good if p.tensor is not None])
             values, cams = self.detector.predict(batch, self.heatmaps)
             finite = finite_outputs(values, cams)
             if not finite.all():
