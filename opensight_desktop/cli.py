@@ -24,6 +24,8 @@ from opensight_desktop.textsafe import visible
 if TYPE_CHECKING:
     from opensight_desktop.benchmarks.scratch_home import BenchModel, ScratchHome
     from opensight_desktop.benchmarks.sizes import Sizes
+    from opensight_desktop.case.store import Case
+    from opensight_desktop.detector.store import StoredModel
 
 log = logging.getLogger("opensight_desktop.cli")
 T = TypeVar("T")
@@ -89,7 +91,7 @@ class _ProgressLine:
             sys.stderr.flush()
 
 
-def _open_case(path: str, must_write: str | None = None):  # type: ignore[no-untyped-def]
+def _open_case(path: str, must_write: str | None = None) -> Case:
     """Open a case; warn on stderr when it is read-only and why; refuse ``must_write``."""
     from opensight_desktop.case.store import Case
 
@@ -285,7 +287,7 @@ def cmd_key(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _model_line(model) -> str:  # type: ignore[no-untyped-def]
+def _model_line(model: StoredModel) -> str:
     published = (
         f"matches published {model.published_match}"
         if model.published_match
@@ -294,7 +296,7 @@ def _model_line(model) -> str:  # type: ignore[no-untyped-def]
     return f"{model.name} [{model.format}] sha256 {model.id} ({published})"
 
 
-def _report_model_import(model, created: bool) -> int:  # type: ignore[no-untyped-def]
+def _report_model_import(model: StoredModel, created: bool) -> int:
     _out(
         ("Imported model " if created else "Already in the model store: ")
         + _safe(_model_line(model))

@@ -335,7 +335,8 @@ class AuditLogDialog(QDialog):
     def _filter(self, text: str) -> None:
         terms = text.lower().split()
         for row in range(self.table.rowCount()):
-            line = " ".join(self.table.item(row, c).text() for c in range(6)).lower()
+            cells = (self.table.item(row, column) for column in range(6))
+            line = " ".join(cell.text() for cell in cells if cell is not None).lower()
             self.table.setRowHidden(row, not all(t in line for t in terms))
 
 

@@ -189,8 +189,8 @@ class EvidenceModel(QAbstractTableModel):
             with self.case.read() as session:
                 data = thumbnail_jpeg(session, item_id)
             if data:
-                image = QImage.fromData(data, "JPEG")
-                icon = QIcon(QPixmap.fromImage(image)) if not image.isNull() else None
+                image = QImage()  # loadFromData: fromData's format is typed as bytes, wrongly
+                icon = QIcon(QPixmap.fromImage(image)) if image.loadFromData(data, "JPEG") else None
         self._thumbs[item_id] = icon
         if len(self._thumbs) > THUMB_CACHE:
             self._thumbs.popitem(last=False)

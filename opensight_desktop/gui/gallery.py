@@ -30,9 +30,9 @@ class TileDelegate(QStyledItemDelegate):
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
         row: ItemRow = index.data(RowRole)
-        rect: QRect = option.rect.adjusted(4, 4, -4, -4)  # type: ignore[attr-defined]
+        rect: QRect = option.rect.adjusted(4, 4, -4, -4)
         painter.save()
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.fillRect(rect, QColor("#cfe3ff") if selected else QColor("#f4f4f4"))
         image_rect = QRect(rect.left() + 6, rect.top() + 6, rect.width() - 12, rect.width() - 12)
         icon = index.data(Qt.ItemDataRole.DecorationRole)

@@ -221,8 +221,8 @@ class ItemPanel(QScrollArea):
         for name in FACT_NAMES:
             self.fact_labels[name] = _fact_label()
             self.facts_form.addRow(name, self.fact_labels[name])
-        gps_row, self.gps_field = _copy_row()
-        self.facts_form.addRow("GPS", gps_row)
+        self.gps_row, self.gps_field = _copy_row()
+        self.facts_form.addRow("GPS", self.gps_row)
         self._layout.addWidget(self.facts_box)
 
         metadata_box = QGroupBox("All metadata")
@@ -331,7 +331,7 @@ class ItemPanel(QScrollArea):
         for name, label in self.fact_labels.items():
             label.setText(values[name])
         gps = present.gps_text(meta)
-        self.facts_form.setRowVisible(self.gps_field.parentWidget(), gps is not None)
+        self.facts_form.setRowVisible(self.gps_row, gps is not None)
         if gps is not None:
             self.gps_field.setText(gps)
             self.gps_field.setCursorPosition(0)
@@ -371,7 +371,9 @@ class ItemPanel(QScrollArea):
     def _filter_metadata(self, text: str) -> None:
         terms = text.lower().split()
 
-        def visit(item: QTreeWidgetItem) -> bool:
+        def visit(item: QTreeWidgetItem | None) -> bool:
+            if item is None:  # Qt's accessors are typed as able to return none
+                return False
             own = f"{item.text(0)} {item.text(1)}".lower()
             child_match = False
             for index in range(item.childCount()):

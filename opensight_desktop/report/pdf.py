@@ -9,6 +9,7 @@ the report exists; then one audit entry records the report's SHA-256, time and o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -202,7 +203,7 @@ def _table(
     rows: list[list[Any]], widths: list[float], header: bool = True, repeat: bool = True
 ) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1 if header and repeat else 0, splitInRow=1)
-    style = [
+    style: list[tuple[Any, ...]] = [  # ReportLab's table commands
         ("FONT", (0, 0), (-1, -1), parts.SANS, 7.5),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#cbd5e0")),
@@ -344,7 +345,7 @@ class ReportBuilder:
                 author=info.examiner,
                 subject=f"Forensic image analysis report, case {info.number}",
                 creator=f"OpenSight Desktop {__version__}",
-                keywords="forensic report, AI-generated image detection, evidence integrity",
+                keywords=["forensic report", "AI-generated image detection", "evidence integrity"],
             )
             page_count: list[int] = []
             document.build(
@@ -495,7 +496,7 @@ class ReportBuilder:
         outcomes = Counter(present.outcome(r) for r in records)
         flags = Counter(flag.code for r in records for flag in r.flags)
         story: list[Any] = [_p("Summary", "h1")]
-        rows = [["Outcome", "Items"]]
+        rows: list[list[str | Paragraph]] = [["Outcome", "Items"]]
         for key in present.OUTCOMES:
             rows.append([present.OUTCOME_LABELS[key], str(outcomes.get(key, 0))])
         rows.append(["Total", str(len(records))])
@@ -678,9 +679,7 @@ class ReportBuilder:
             story.append(KeepTogether(self._item(record, visuals.get(record.id), below)))
             story += [*below, Spacer(1, 5 * mm)]
             self._throttle(
-                lambda elapsed, n=number: Progress(
-                    "report", n, total, elapsed, message="laying out items"
-                )
+                functools.partial(Progress, "report", number, total, message="laying out items")
             )
         return story
 
@@ -817,7 +816,9 @@ class ReportBuilder:
                 "small",
             ),
         ]
-        table = [["#", "Time (UTC)", "User", "Action", "Item", "Details"]]
+        table: list[list[str | Paragraph]] = [
+            ["#", "Time (UTC)", "User", "Action", "Item", "Details"]
+        ]
         for entry in rows:
             details = entry.details if len(entry.details) <= 400 else entry.details[:400] + "…"
             table.append(

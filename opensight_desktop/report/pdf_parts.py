@@ -109,6 +109,7 @@ def score_bar(bar: ScoreBar, width: float = 80 * mm) -> Drawing:
     drawing = Drawing(width, height)
     bar_y, bar_h = 6 * mm, 4 * mm
     line = colors.HexColor(bar.line_color)
+    # the ignores: types-reportlab types Rect's **kw as TypedDict values (Unpack missing)
     for segment in bar.segments:
         drawing.add(
             Rect(
@@ -116,11 +117,11 @@ def score_bar(bar: ScoreBar, width: float = 80 * mm) -> Drawing:
                 bar_y,
                 (segment.end - segment.start) * width,
                 bar_h,
-                fillColor=colors.HexColor(segment.color),
-                strokeColor=None,
+                fillColor=colors.HexColor(segment.color),  # type: ignore[arg-type]
+                strokeColor=None,  # type: ignore[arg-type]
             )
         )
-    drawing.add(Rect(0, bar_y, width, bar_h, fillColor=None, strokeColor=line, strokeWidth=0.5))
+    drawing.add(Rect(0, bar_y, width, bar_h, fillColor=None, strokeColor=line, strokeWidth=0.5))  # type: ignore[arg-type]
     for tick in bar.ticks:
         drawing.add(
             String(
@@ -171,7 +172,7 @@ class _JpegReader(ImageReader):
         self._jpeg = data
         self._dataA = None
 
-    def jpeg_fh(self) -> io.BytesIO:
+    def jpeg_fh(self) -> io.BytesIO:  # type: ignore[override]  # the stub says None
         return io.BytesIO(self._jpeg)
 
     def getRGBData(self) -> bytes:
@@ -199,7 +200,8 @@ def jpeg_problem(data: bytes) -> str | None:
                 return f"unsupported colour mode {probe.mode}"
             probe.load()  # decodes all of it: truncated or corrupt data raises here
         # What ReportLab itself reads when it embeds the bytes.
-        if pdfutils.readJPEGInfo(io.BytesIO(data))[:2] != (width, height):
+        header = pdfutils.readJPEGInfo(io.BytesIO(data))  # typed as able to return None
+        if header is None or header[:2] != (width, height):
             return "its JPEG header contradicts its image data"
     except UnidentifiedImageError:
         return "not an image in any format that can be read"
@@ -274,14 +276,16 @@ def fixed_timestamp(moment: datetime) -> TimeStamp:
     stamp = TimeStamp(invariant=1)
     utc = moment.utctimetuple()
     stamp.t = moment.timestamp()
-    stamp.lt = tuple(utc)
+    stamp.lt = (*utc,)
     stamp.YMDhms = tuple(utc)[:6]
     stamp.dhh = stamp.dmm = 0
     stamp.tzname = "UTC"
     return stamp
 
 
-def numbered_canvas(header: str, footer_left: str, generated: datetime, page_count: list[int]):  # type: ignore[no-untyped-def]
+def numbered_canvas(
+    header: str, footer_left: str, generated: datetime, page_count: list[int]
+) -> type[canvas.Canvas]:
     """A canvas class that writes the header and "Page X of Y" on every page.
 
     Y is not known until the end: each page draws a reference to a small form that is
@@ -293,7 +297,7 @@ def numbered_canvas(header: str, footer_left: str, generated: datetime, page_cou
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["invariant"] = 1  # no random document id: same input, same bytes
             super().__init__(*args, **kwargs)
-            self._doc._timeStamp = fixed_timestamp(generated)
+            self._doc._timeStamp = fixed_timestamp(generated)  # type: ignore[attr-defined]
             self._page_number = 0
 
         def showPage(self) -> None:
@@ -311,7 +315,7 @@ def numbered_canvas(header: str, footer_left: str, generated: datetime, page_cou
             super().save()
 
         def _decorate(self, number: int) -> None:
-            width, height = self._pagesize
+            width, height = self._pagesize  # type: ignore[attr-defined]
             self.saveState()
             self.setFont(SANS, 7.5)
             self.setFillColor(MUTED)
