@@ -31,7 +31,7 @@ from opensight_desktop.timeutil import iso_utc, utc_now
 GENESIS_HASH = "0" * 64
 
 
-def canonical_json(value: Any) -> str:
+def canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

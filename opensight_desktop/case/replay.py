@@ -40,11 +40,12 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, Text, select, type_coerce, union
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, String, Text, select, type_coerce, union
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from opensight_desktop.case import audit, digests
 from opensight_desktop.case.models import (
@@ -61,6 +62,12 @@ from opensight_desktop.case.models import (
 from opensight_desktop.case.states import ErrorStage, ItemStatus, ReviewState
 from opensight_desktop.evidence.walk import display_path
 from opensight_desktop.timeutil import parse_iso
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+
+    # (seq, action, item_id, details as JSON text)
+    _EntryQuery = Select[int, str, int | None, str]
 
 CHUNK_ITEMS = 2000
 RECORD = "record"  # the field of a Difference about a whole record (missing or extra)
@@ -86,8 +93,8 @@ PRESENT = _Marker("present")
 class Difference:
     subject: str  # "case", "item 3", "result of item 3 by model b89f36275f3b", ...
     field: str
-    logged: Any
-    actual: Any
+    logged: object
+    actual: object
     seq: int | None = None  # the entry that set the logged value
 
     def __str__(self) -> str:
@@ -129,7 +136,7 @@ def show(value: object) -> str:
     return repr(value[:TEXT_LIMIT] + "…") + f" ({len(value)} characters)"
 
 
-def same(logged: Any, actual: Any) -> bool:
+def same(logged: object, actual: object) -> bool:
     numbers = (int, float)
     if (
         isinstance(logged, numbers)
@@ -200,7 +207,7 @@ class _Shared:
     case: Expected | None = None
     case_seq: int | None = None
     models: dict[str, tuple[Expected, int]] = field(default_factory=dict)
-    runs: dict[Any, Expected] = field(default_factory=dict)
+    runs: dict[object, Expected] = field(default_factory=dict)  # by the run id logged
 
 
 CASE_FIELDS = (
@@ -218,7 +225,9 @@ CASE_FIELDS = (
 RUN_FIELDS = ("model_sha256", "device", "precision", "thresholds", "preprocessing", "versions")
 
 
-def _entries(session: Session, query: Any, result: ReplayResult) -> Any:
+def _entries(
+    session: Session, query: _EntryQuery, result: ReplayResult
+) -> Iterator[tuple[int, str, int | None, dict[str, Any]]]:
     """(seq, action, item_id, details) in log order; unreadable details become a problem."""
     for seq, action, item_id, text in session.execute(query.order_by(AuditEntry.seq)):
         details = audit.parse_details(text)
@@ -231,7 +240,7 @@ def _entries(session: Session, query: Any, result: ReplayResult) -> Any:
         yield seq, action, item_id, details
 
 
-def _columns() -> Any:
+def _columns() -> _EntryQuery:
     return select(AuditEntry.seq, AuditEntry.action, AuditEntry.item_id, AuditEntry.details)
 
 
@@ -415,8 +424,8 @@ class _ItemRange:
         self.files: dict[int, list[tuple[Any, Any, int]]] = {}
         self.results: dict[tuple[int, str], Expected] = {}
         self.result_seq: dict[tuple[int, str], int] = {}
-        self.scans: dict[Any, Expected] = {}
-        self.scan_seq: dict[Any, int] = {}
+        self.scans: dict[object, Expected] = {}  # by the scan id logged
+        self.scan_seq: dict[object, int] = {}
 
     def run(self) -> None:
         self._replay()
@@ -496,7 +505,7 @@ class _ItemRange:
         self.scans[details.get("scan")] = state
         self.scan_seq[details.get("scan")] = seq
 
-    def _review(self, item_id: int, name: str, value: Any, seq: int) -> None:
+    def _review(self, item_id: int, name: str, value: object, seq: int) -> None:
         state = self.items.get(item_id)
         if state is not None:
             state[name] = (value, seq) if value is not UNRECORDED else UNRECORDED
@@ -518,7 +527,7 @@ class _ItemRange:
 
     # -- compare ---------------------------------------------------------------------------
 
-    def _between(self, column: Any) -> Any:
+    def _between(self, column: InstrumentedAttribute[int]) -> ColumnElement[bool]:
         return column.between(self.first, self.last)
 
     def _compare_items(self) -> None:

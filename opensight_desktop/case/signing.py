@@ -247,7 +247,7 @@ def _json(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _revision(value: Any) -> int | None:
+def _revision(value: object) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case.models import (
@@ -65,21 +65,21 @@ def finite_or_null(value: Any) -> Any:
     return value
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     return value if value is None or isinstance(value, str) else str(value)
 
 
-def _number(value: Any) -> float | None:
+def _number(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
 
 
-def _integer(value: Any) -> int | None:
+def _integer(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
+def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
@@ -333,7 +333,9 @@ def _grouped(
     return out
 
 
-def _batch(session: Session, where: Any, limit: int | None = None) -> Iterator[ItemView]:
+def _batch(
+    session: Session, where: ColumnElement[bool], limit: int | None = None
+) -> Iterator[ItemView]:
     query = select(EvidenceItem).where(where).order_by(EvidenceItem.id).limit(limit)
     items = list(session.scalars(query))
     if not items:

@@ -45,7 +45,7 @@ from opensight_desktop.timeutil import local_zone
 class NewCaseDialog(QDialog):
     """Case number, title, examiner, agency, description, time zone, and where to save."""
 
-    def __init__(self, parent: Any = None, default_folder: str = "") -> None:
+    def __init__(self, parent: QWidget | None = None, default_folder: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("New case")
         self.setMinimumWidth(520)
@@ -142,7 +142,7 @@ def _local_zone_key() -> str | None:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: Any = None) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -201,7 +201,7 @@ class SettingsDialog(QDialog):
         self.accept()
 
 
-def choose_model_file(parent: Any) -> str | None:
+def choose_model_file(parent: QWidget | None) -> str | None:
     name, _ = QFileDialog.getOpenFileName(
         parent,
         "Model weights",
@@ -217,7 +217,7 @@ class ModelManagerDialog(QDialog):
     import_requested = Signal(str)
     download_requested = Signal()
 
-    def __init__(self, store: ModelStore, parent: Any = None) -> None:
+    def __init__(self, store: ModelStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Detector models")
         self.resize(900, 360)
@@ -289,7 +289,7 @@ class ModelManagerDialog(QDialog):
 
 
 class AuditLogDialog(QDialog):
-    def __init__(self, case: Case, parent: Any = None) -> None:
+    def __init__(self, case: Case, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Audit log")
         self.resize(1000, 600)
@@ -343,7 +343,7 @@ class AuditLogDialog(QDialog):
 class ReportDialog(QDialog):
     """Which items, and whether to append the audit log."""
 
-    def __init__(self, selected: int, parent: Any = None) -> None:
+    def __init__(self, selected: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Generate report")
         layout = QVBoxLayout(self)
@@ -380,7 +380,7 @@ class ReportDialog(QDialog):
         )
 
 
-def show_text(parent: Any, title: str, text: str) -> QDialog:
+def show_text(parent: QWidget | None, title: str, text: str) -> QDialog:
     dialog = QDialog(parent)
     dialog.setWindowTitle(title)
     dialog.resize(760, 480)

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
@@ -45,7 +46,7 @@ VERDICT_COLORS = {key: QColor(color) for key, color in VERDICT_HEX.items()}
 
 
 class EvidenceModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.case: Case | None = None
         self.rows: list[ItemRow] = []
@@ -200,7 +201,7 @@ class EvidenceModel(QAbstractTableModel):
 class EvidenceFilter(QSortFilterProxyModel):
     """Text search plus verdict / flag / status / review filters."""
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.text = ""
         self.verdict = ""  # "", a verdict, or "none" (no result)

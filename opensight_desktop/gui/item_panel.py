@@ -8,7 +8,7 @@ import html
 from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QTextOption
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QTextOption
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -41,7 +41,7 @@ _ANCHORS = {
 class ScoreBar(QWidget):
     """The score bar of present.score_bar, drawn with Qt (the PDF draws the same one)."""
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bar = present.score_bar(None, DEFAULT_BANDS)
         self.setMinimumHeight(34)
@@ -54,7 +54,7 @@ class ScoreBar(QWidget):
         self.bar = present.score_bar(probability, bands, verdict)
         self.update()
 
-    def paintEvent(self, _event: Any) -> None:
+    def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         width = self.width() - 2
@@ -119,7 +119,7 @@ class ItemPanel(QScrollArea):
     tags_edited = Signal(list)
     notes_edited = Signal(str)
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setMinimumWidth(360)

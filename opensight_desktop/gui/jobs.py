@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
 from opensight_desktop.errors import Cancelled, OpenSightError
 from opensight_desktop.logs import log_file
@@ -33,7 +33,7 @@ class JobThread(QThread):
     cancelled = Signal(str)  # what the cancellation left ("report cancelled; ...")
     failed = Signal(str)  # a message for the user
 
-    def __init__(self, name: str, function: JobFunction, parent: Any = None) -> None:
+    def __init__(self, name: str, function: JobFunction, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(name)
         self.name = name

@@ -22,7 +22,7 @@ from opensight_desktop.metadata import (
 )
 from opensight_desktop.metadata.exif import ExifData, maker_note_fields, read_exif
 from opensight_desktop.metadata.flags import Flag, compute_flags
-from opensight_desktop.metadata.image_header import header_facts
+from opensight_desktop.metadata.image_header import QuantizationTables, header_facts
 
 CONTRACT_FIELDS = (
     "camera_make",
@@ -53,7 +53,7 @@ def extract_metadata(
     sniffed: str | None,
     file_mtime_ns: int | None = None,
     preview: Image.Image | None = None,
-    header: tuple[dict[int, Any] | None, bytes | None] | None = None,
+    header: tuple[QuantizationTables | None, bytes | None] | None = None,
 ) -> MetadataRecord:
     """``data``: the file's bytes (for very large files, its first part); ``preview``: a
     small copy of the decoded image as stored (not rotated), for the thumbnail check;
@@ -209,7 +209,7 @@ def jpeg_header(data: bytes) -> bytes:
     return data
 
 
-def _header(data: bytes, sniffed: str) -> tuple[dict[int, Any] | None, bytes | None]:
+def _header(data: bytes, sniffed: str) -> tuple[QuantizationTables | None, bytes | None]:
     try:
         with open_image(data, sniffed) as image:
             tables = getattr(image, "quantization", None)

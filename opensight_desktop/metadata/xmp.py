@@ -108,7 +108,7 @@ def parse_xmp(packet: str) -> tuple[dict[str, Any], list[str]]:
     return properties, []
 
 
-def flatten_text(value: Any) -> list[str]:
+def flatten_text(value: object) -> list[str]:
     """All strings inside a parsed XMP value (for searching)."""
     if isinstance(value, str):
         return [value]

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import torch
 from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -261,7 +262,11 @@ class AnalysisJob:
         self._report()
 
     def _write(
-        self, prepared: list[Prepared], good: list[Prepared], logits: list[float], cams: Any
+        self,
+        prepared: list[Prepared],
+        good: list[Prepared],
+        logits: list[float],
+        cams: np.ndarray | None,
     ) -> None:
         now = utc_now()
         identity = self.detector.identity

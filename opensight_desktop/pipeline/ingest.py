@@ -9,7 +9,7 @@ import dataclasses
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from PIL import Image
 
@@ -30,6 +30,7 @@ from opensight_desktop.evidence.reading import (
 )
 from opensight_desktop.metadata.extract import MetadataRecord, extract_metadata
 from opensight_desktop.metadata.flags import Flag, location_flags
+from opensight_desktop.metadata.image_header import QuantizationTables
 
 METADATA_PREFIX_BYTES = 16 << 20
 
@@ -197,7 +198,7 @@ def _metadata(
     sniffed: str,
     mtime_ns: int,
     preview: Image.Image | None,
-    header: tuple[dict[int, Any] | None, bytes | None] | None = None,
+    header: tuple[QuantizationTables | None, bytes | None] | None = None,
 ) -> MetadataRecord:
     # A very large file's metadata lives in its first part.
     try:

@@ -15,7 +15,7 @@ import io
 import logging
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
+    Flowable,
     KeepTogether,
     PageBreak,
     Paragraph,
@@ -34,6 +35,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from opensight_desktop import __version__, present
 from opensight_desktop.case import audit
@@ -129,7 +131,7 @@ def _p(text: str, style: str = "body") -> Paragraph:
     return Paragraph(text, parts.styles()[style])
 
 
-def _e(value: Any, keep: str = "") -> str:
+def _e(value: object, keep: str = "") -> str:
     """Text for a Paragraph: markup escaped, hidden characters (bidirectional controls,
     zero-width characters, line breaks unless kept) shown as ⟨U+XXXX⟩ (textsafe)."""
     return escape(visible("" if value is None else str(value), keep))
@@ -144,7 +146,7 @@ def _clip(text: str, limit: int = CELL_TEXT_LIMIT) -> str:
     )
 
 
-def _cell(value: Any, style: str = "cell") -> Paragraph:
+def _cell(value: object, style: str = "cell") -> Paragraph:
     """Stored text for a table cell: escaped, line breaks kept, cut if absurdly long."""
     text = _e(_clip("" if value is None else str(value)), keep="\n")
     return _p(text.replace("\n", "<br/>"), style)
@@ -178,7 +180,9 @@ def _flowing(text: str, style: str = "cell") -> list[Paragraph]:
     return [_p(chunk, style) for chunk in chunks]
 
 
-def _text_row(label: str, text: str, below: list[Any], style: str = "cell") -> list[Any]:
+def _text_row(
+    label: str, text: str, below: list[Flowable], style: str = "cell"
+) -> list[str | Flowable]:
     """A two-column row for free text; text too long for a cell flows below the table."""
     if _fits_cell(text):
         return [label, _cell(text, style)]
@@ -358,7 +362,7 @@ class ReportBuilder:
 
     # -- data ----------------------------------------------------------------------------
 
-    def _item_ids(self, session: Any) -> list[int] | None:
+    def _item_ids(self, session: Session) -> list[int] | None:
         if self.options.scope == "selected":
             return sorted(set(self.options.item_ids or []))
         if self.options.scope == "flagged":
@@ -395,17 +399,17 @@ class ReportBuilder:
         info: CaseView,
         records: list[ItemView],
         integrity: IntegrityReport,
-        zone: Any,
+        zone: tzinfo,
         offset: int,
-    ) -> list[Any]:
+    ) -> list[Flowable]:
         generated = self.options.generated_at.astimezone(zone)
         scope = {
             "all": "all items",
             "flagged": "items with metadata flags only",
             "selected": f"selected items ({len(records)})",
         }[self.options.scope]
-        long_text: list[Any] = []
-        rows = [
+        long_text: list[Flowable] = []
+        rows: list[list[str | Flowable]] = [
             ["Case number", _cell(info.number, "body")],
             ["Title", _cell(info.title, "body")],
             ["Examiner", _cell(info.examiner, "body")],
@@ -436,7 +440,7 @@ class ReportBuilder:
             ],
             ["Case identifier", _cell(info.uuid, "mono")],
         ]
-        story: list[Any] = [
+        story: list[Flowable] = [
             Spacer(1, 18 * mm),
             _p("Forensic image analysis report", "title"),
             _table(rows, [40 * mm, 135 * mm], header=False),
@@ -492,10 +496,10 @@ class ReportBuilder:
         story.append(PageBreak())
         return story
 
-    def _summary(self, records: list[ItemView]) -> list[Any]:
+    def _summary(self, records: list[ItemView]) -> list[Flowable]:
         outcomes = Counter(present.outcome(r) for r in records)
         flags = Counter(flag.code for r in records for flag in r.flags)
-        story: list[Any] = [_p("Summary", "h1")]
+        story: list[Flowable] = [_p("Summary", "h1")]
         rows: list[list[str | Paragraph]] = [["Outcome", "Items"]]
         for key in present.OUTCOMES:
             rows.append([present.OUTCOME_LABELS[key], str(outcomes.get(key, 0))])
@@ -545,8 +549,8 @@ class ReportBuilder:
         story.append(PageBreak())
         return story
 
-    def _method(self, records: list[ItemView]) -> list[Any]:
-        story: list[Any] = [
+    def _method(self, records: list[ItemView]) -> list[Flowable]:
+        story: list[Flowable] = [
             _p("Method", "h1"),
             _p(
                 "Each image was scored by the Community Forensics detector, a ViT-S/16 vision "
@@ -623,13 +627,13 @@ class ReportBuilder:
             )
         return story
 
-    def _limitations(self) -> list[Any]:
-        story: list[Any] = [_p("Limitations", "h1")]
+    def _limitations(self) -> list[Flowable]:
+        story: list[Flowable] = [_p("Limitations", "h1")]
         story += [_p("• " + _e(text)) for text in LIMITATIONS]
         return story
 
-    def _integrity(self, integrity: IntegrityReport) -> list[Any]:
-        story: list[Any] = [CondPageBreak(60 * mm), _p("Integrity at report time", "h1")]
+    def _integrity(self, integrity: IntegrityReport) -> list[Flowable]:
+        story: list[Flowable] = [CondPageBreak(60 * mm), _p("Integrity at report time", "h1")]
         story.append(
             _p(
                 ("VERIFIED: " if integrity.ok else "PROBLEMS FOUND: ")
@@ -670,12 +674,12 @@ class ReportBuilder:
         story.append(PageBreak())
         return story
 
-    def _items(self, records: list[ItemView], visuals: dict[int, HeatmapView]) -> list[Any]:
-        story: list[Any] = [_p("Items", "h1")]
+    def _items(self, records: list[ItemView], visuals: dict[int, HeatmapView]) -> list[Flowable]:
+        story: list[Flowable] = [_p("Items", "h1")]
         total = len(records)
         for number, record in enumerate(records, start=1):
             self._stop_if_cancelled()
-            below: list[Any] = []
+            below: list[Flowable] = []
             story.append(KeepTogether(self._item(record, visuals.get(record.id), below)))
             story += [*below, Spacer(1, 5 * mm)]
             self._throttle(
@@ -683,7 +687,9 @@ class ReportBuilder:
             )
         return story
 
-    def _pictures(self, record: ItemView, visual: HeatmapView | None) -> tuple[list[Any], bool]:
+    def _pictures(
+        self, record: ItemView, visual: HeatmapView | None
+    ) -> tuple[list[Flowable], bool]:
         """The item's picture and heatmap figure, or a placeholder saying why not (also a
         finding); True when both figures are drawn."""
         item_id = record.id
@@ -699,7 +705,7 @@ class ReportBuilder:
             return [
                 _placeholder(f"Picture not shown: the stored thumbnail is unusable ({problem}).")
             ], False
-        pictures: list[Any] = [_picture(thumbnail)]
+        pictures: list[Flowable] = [_picture(thumbnail)]
         if visual is None or not visual.geometry:
             return pictures, False
         try:
@@ -718,13 +724,17 @@ class ReportBuilder:
             ], False
         return [*pictures, _picture(figure)], True
 
-    def _item(self, record: ItemView, visual: HeatmapView | None, below: list[Any]) -> list[Any]:
+    def _item(
+        self, record: ItemView, visual: HeatmapView | None, below: list[Flowable]
+    ) -> list[Flowable]:
         """The item's heading, pictures and tables; long free text goes to ``below``."""
         meta = record.metadata
         detection = record.detection
-        story: list[Any] = [_p(f"Item {record.id}: {_e(_clip(record.file_name or '', 300))}", "h2")]
+        story: list[Flowable] = [
+            _p(f"Item {record.id}: {_e(_clip(record.file_name or '', 300))}", "h2")
+        ]
         pictures, heatmap_drawn = self._pictures(record, visual)
-        left: list[Any] = []
+        left: list[Flowable] = []
         if detection:
             probability = detection.probability
             if probability is None:
@@ -767,7 +777,7 @@ class ReportBuilder:
                 style=[("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)],
             )
         )
-        facts = [
+        facts: list[list[str | Flowable]] = [
             ["Path", _cell(record.path)],
             *(
                 [_text_row("Also found at", "\n".join(record.duplicate_paths), below)]
@@ -806,8 +816,8 @@ class ReportBuilder:
             )
         return story
 
-    def _audit(self, rows: list[AuditEntry]) -> list[Any]:
-        story: list[Any] = [
+    def _audit(self, rows: list[AuditEntry]) -> list[Flowable]:
+        story: list[Flowable] = [
             PageBreak(),
             _p("Appendix: audit log", "h1"),
             _p(
@@ -839,11 +849,11 @@ def _picture(jpeg_bytes: bytes) -> parts.JpegFlowable:
     return parts.JpegFlowable(jpeg_bytes, 55 * mm, 41 * mm)
 
 
-def _placeholder(text: str) -> Any:
+def _placeholder(text: str) -> Table:
     return parts.placeholder(_e(text), 55 * mm, 41 * mm)
 
 
-def _as_dict(value: Any) -> dict[str, Any]:
+def _as_dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 

@@ -4,6 +4,7 @@ canvas that writes the header and "Page X of Y" on every page."""
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -249,7 +250,10 @@ def jpeg(image: Image.Image) -> bytes:
 
 
 def overlay_picture(
-    thumbnail_jpeg: bytes, heatmap: bytes | None, geometry: dict[str, Any], orientation: int | None
+    thumbnail_jpeg: bytes,
+    heatmap: bytes | None,
+    geometry: Mapping[str, object],
+    orientation: int | None,
 ) -> bytes:
     """The thumbnail with the heatmap over the examined square (JPEG bytes, upright).
 
