@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from opensight_desktop import APP_NAME, __version__
 from opensight_desktop.errors import Cancelled, OpenSightError
@@ -34,7 +34,7 @@ EXIT_OK, EXIT_ITEMS_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         raise OpenSightError(message)
 
@@ -546,8 +546,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
             from opensight_desktop.benchmarks import import_bench
 
             _out(f"Import benchmark (generated images are cached in {work})...")
-            results["import"] = import_bench.run(work, sizes)
-            _out(import_bench.format_report(results["import"]))  # type: ignore[arg-type]
+            report = import_bench.run(work, sizes)
+            results["import"] = report
+            _out(import_bench.format_report(report))
         if args.suite in ("detector", "all"):
             results["detector"] = _bench_detector(args, work, sizes, home)
         if args.suite in ("report", "all"):

@@ -64,10 +64,12 @@ from opensight_desktop.evidence.walk import display_path
 from opensight_desktop.timeutil import parse_iso
 
 if TYPE_CHECKING:
-    from sqlalchemy import Select
+    from sqlalchemy import Row, Select
 
     # (seq, action, item_id, details as JSON text)
     _EntryQuery = Select[int, str, int | None, str]
+    # (item_id, path, path_raw, file_name, mtime_ns, ctime_ns, atime_ns)
+    _FileRow = Row[int, str, bytes, str, int | None, int | None, int | None]
 
 CHUNK_ITEMS = 2000
 RECORD = "record"  # the field of a Difference about a whole record (missing or extra)
@@ -421,7 +423,7 @@ class _ItemRange:
         self.items: dict[int, Expected] = {}
         self.added_at: dict[int, int] = {}
         # item -> [(path, file times or UNRECORDED, seq)]
-        self.files: dict[int, list[tuple[Any, Any, int]]] = {}
+        self.files: dict[int, list[tuple[object, object, int]]] = {}
         self.results: dict[tuple[int, str], Expected] = {}
         self.result_seq: dict[tuple[int, str], int] = {}
         self.scans: dict[object, Expected] = {}  # by the scan id logged
@@ -576,7 +578,7 @@ class _ItemRange:
 
     def _compare_files(self) -> None:
         result = self.compare.result
-        rows: dict[int, list[Any]] = {}
+        rows: dict[int, list[_FileRow]] = {}
         for row in self.session.execute(
             select(
                 EvidenceFile.item_id,
@@ -608,7 +610,9 @@ class _ItemRange:
             for path, (_, seq) in logged.items():
                 result.differences.append(Difference(subject, "file path", path, ABSENT, seq))
 
-    def _check_file_row(self, subject: str, row: Any, logged: dict[Any, Any]) -> None:
+    def _check_file_row(
+        self, subject: str, row: _FileRow, logged: dict[object, tuple[object, int]]
+    ) -> None:
         result = self.compare.result
         raw = row.path_raw if isinstance(row.path_raw, bytes) else b""
         decoded = os.fsdecode(raw)

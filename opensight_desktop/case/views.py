@@ -79,7 +79,7 @@ def _integer(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _mapping(value: object) -> Mapping[str, Any]:
+def _mapping(value: object) -> Mapping[str, object]:
     return value if isinstance(value, dict) else {}
 
 
@@ -154,11 +154,11 @@ class MetadataView:
         return _number(self.fields.get("gps_altitude_m"))
 
     @property
-    def exif(self) -> Mapping[str, Any]:
+    def exif(self) -> Mapping[str, object]:
         return _mapping(self.fields.get("exif"))
 
     @property
-    def sources(self) -> Mapping[str, Any] | None:
+    def sources(self) -> Mapping[str, object] | None:
         """Where each normalised field came from ("EXIF", "XMP", ...); None for an item
         imported before sources were recorded (its fields then came from EXIF only)."""
         return _mapping(self.fields["sources"]) if "sources" in self.fields else None
@@ -189,11 +189,11 @@ class DetectionView:
     analyzed_utc: datetime
     # As stored: the bands it was scored with (detector/verdict.py Bands.record(); read
     # them with Bands.from_record), preprocessing, software versions and device.
-    thresholds: Any
-    preprocessing: Any
-    versions: Any
+    thresholds: object
+    preprocessing: object
+    versions: object
     # Where the crop the model saw lies on the original (detector/geometry.py records).
-    geometry: Any
+    geometry: object
 
     @property
     def device_description(self) -> str | None:
@@ -256,7 +256,7 @@ class HeatmapView:
     """Where an item's current heatmap lies on the image, and its grid (None: none made)."""
 
     grid: bytes | None
-    geometry: Mapping[str, Any] | None
+    geometry: Mapping[str, object] | None
 
 
 # -- reading ------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ and a proxy for sorting and filtering. No per-row widgets: it scales to 10,000+ 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -111,14 +110,14 @@ class EvidenceModel(QAbstractTableModel):
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
+    ) -> object:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][1]
         return None
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
+    ) -> object:
         if not index.isValid():
             return None
         row = self.rows[index.row()]
@@ -146,7 +145,7 @@ class EvidenceModel(QAbstractTableModel):
         return None
 
     @staticmethod
-    def _display(row: ItemRow, key: str) -> Any:
+    def _display(row: ItemRow, key: str) -> str | None:
         if key == "file_name":  # hidden characters as ⟨U+XXXX⟩: look-alike names differ
             name = visible(row.file_name)
             return name + (f"  (+{row.duplicates} copies)" if row.duplicates else "")
@@ -171,7 +170,7 @@ class EvidenceModel(QAbstractTableModel):
         return None
 
     @staticmethod
-    def _sort_key(row: ItemRow, key: str) -> Any:
+    def _sort_key(row: ItemRow, key: str) -> float | str:
         if key == "probability":
             return -1.0 if row.probability is None else row.probability
         if key == "file_name":

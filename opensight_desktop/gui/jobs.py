@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
@@ -23,7 +22,7 @@ from opensight_desktop.progress import CancelToken, Progress
 
 log = logging.getLogger(__name__)
 
-JobFunction = Callable[[Callable[[Progress], None], CancelToken, Callable[[str], None]], Any]
+JobFunction = Callable[[Callable[[Progress], None], CancelToken, Callable[[str], None]], object]
 
 
 class JobThread(QThread):
