@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from opensight_desktop import APP_NAME, __version__
 from opensight_desktop.errors import Cancelled, OpenSightError
@@ -24,6 +24,8 @@ from opensight_desktop.textsafe import visible
 if TYPE_CHECKING:
     from opensight_desktop.benchmarks.scratch_home import BenchModel, ScratchHome
     from opensight_desktop.benchmarks.sizes import Sizes
+    from opensight_desktop.case.store import Case
+    from opensight_desktop.detector.store import StoredModel
 
 log = logging.getLogger("opensight_desktop.cli")
 T = TypeVar("T")
@@ -32,7 +34,7 @@ EXIT_OK, EXIT_ITEMS_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         raise OpenSightError(message)
 
@@ -89,7 +91,7 @@ class _ProgressLine:
             sys.stderr.flush()
 
 
-def _open_case(path: str, must_write: str | None = None):  # type: ignore[no-untyped-def]
+def _open_case(path: str, must_write: str | None = None) -> Case:
     """Open a case; warn on stderr when it is read-only and why; refuse ``must_write``."""
     from opensight_desktop.case.store import Case
 
@@ -285,13 +287,13 @@ def cmd_key(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _model_line(model) -> str:  # type: ignore[no-untyped-def]
+def _model_line(model: StoredModel) -> str:
     from opensight_desktop import present
 
     return f"{model.name} [{model.format}] sha256 {model.id} ({present.release_text(model.id)})"
 
 
-def _warn_if_unpublished(model) -> None:  # type: ignore[no-untyped-def]
+def _warn_if_unpublished(model: StoredModel) -> None:
     """The one warning for weights that are no published release (stderr)."""
     from opensight_desktop import present
 
@@ -299,7 +301,7 @@ def _warn_if_unpublished(model) -> None:  # type: ignore[no-untyped-def]
         print(f"{APP_NAME}: warning: {present.UNPUBLISHED_WEIGHTS}", file=sys.stderr)
 
 
-def _report_model_import(model, created: bool) -> int:  # type: ignore[no-untyped-def]
+def _report_model_import(model: StoredModel, created: bool) -> int:
     from opensight_desktop import present
     from opensight_desktop.detector.store import ModelStore
 
@@ -580,8 +582,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
             from opensight_desktop.benchmarks import import_bench
 
             _out(f"Import benchmark (generated images are cached in {work})...")
-            results["import"] = import_bench.run(work, sizes)
-            _out(import_bench.format_report(results["import"]))  # type: ignore[arg-type]
+            report = import_bench.run(work, sizes)
+            results["import"] = report
+            _out(import_bench.format_report(report))
         if args.suite in ("detector", "all"):
             results["detector"] = _bench_detector(args, work, sizes, home)
         if args.suite in ("report", "all"):

@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 @contextlib.contextmanager
@@ -15,8 +15,10 @@ def atomic_output(
     path: str | os.PathLike[str],
     mode: str = "wb",
     before_replace: Callable[[], object] | None = None,
-    **kwargs: object,
-) -> Iterator[IO]:
+    *,
+    encoding: str | None = None,
+    newline: str | None = None,
+) -> Iterator[IO[Any]]:
     """Write to a temporary file beside ``path``; fsync and rename over it only on success.
 
     ``before_replace`` runs just before the rename; an exception from it leaves ``path``
@@ -25,7 +27,7 @@ def atomic_output(
     target = Path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
-        with os.fdopen(fd, mode, **kwargs) as handle:  # type: ignore[call-overload]
+        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

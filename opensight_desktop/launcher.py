@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        from opensight_desktop.gui.app import run_gui  # type: ignore[import-not-found]
+        from opensight_desktop.gui.app import run_gui
 
         return int(run_gui(args[1] if len(args) > 1 else None))
     from opensight_desktop.cli import main as cli_main

@@ -10,7 +10,7 @@ colours (from detector/verdict.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal
 
 from opensight_desktop.case.queries import camera_name
 from opensight_desktop.case.states import REVIEW_STATES, ItemStatus
@@ -142,7 +142,7 @@ def verdict_label(verdict: str | None) -> str:
     return VERDICT_LABELS.get(verdict or "", verdict or "")
 
 
-def bands_text(thresholds: Any) -> str:
+def bands_text(thresholds: object) -> str:
     """The rule a result was scored with (its stored thresholds; "?" where unreadable)."""
     stored = thresholds if isinstance(thresholds, dict) else {}
 
@@ -329,7 +329,7 @@ class BarSegment:
 class BarTick:
     value: float  # 0..1 along the bar
     label: str
-    anchor: str  # where the label sits: "start", "middle" or "end" of its text
+    anchor: Literal["start", "middle", "end"]  # where the label sits on its text
 
 
 @dataclass(frozen=True, slots=True)

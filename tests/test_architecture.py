@@ -1,4 +1,5 @@
-"""Checked rules of the code base: the engine never imports Qt; the code is ruff-clean."""
+"""Checked rules of the code base: the engine never imports Qt; the code is ruff-clean and
+type-checks (mypy, strict for the engine packages: pyproject.toml [tool.mypy])."""
 
 from __future__ import annotations
 
@@ -35,6 +36,19 @@ def test_ruff_clean():
         [ruff, "check", "."], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_mypy_clean():
+    """mypy with the project's configuration finds nothing (a missing mypy is a failure:
+    it is in the test extra)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", "pyproject.toml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_cli_does_not_import_heavy_libraries():

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from opensight_desktop.detector.forward import class_token_path_agrees, logits, logits_and_cams
-from opensight_desktop.detector.geometry import Geometry
+from opensight_desktop.detector.geometry import Geometry, scoring_note_of
 from opensight_desktop.detector.heatmap import (
     cam_on_original,
     decode_cam,
@@ -83,6 +83,27 @@ def test_cam_encoding_round_trip():
     restored = decode_cam(encode_cam(cam))
     assert restored.shape == (24, 24) and np.abs(restored - cam).max() < 1e-3
     assert len(encode_cam(cam)) == 24 * 24 * 2
+
+
+def test_geometry_record_is_read_back_only_when_it_is_ours():
+    """A stored geometry (case files may be crafted) is checked when read, not trusted:
+    three numbers where two belong, text or fractions for pixel counts are refused."""
+    geometry = Geometry((400, 300), (586, 440), (101, 28, 485, 412))
+    assert Geometry.from_record(geometry.as_record()) == geometry
+    ours = {"original": [400, 300], "resized": [586, 440], "crop_box": [101, 28, 485, 412]}
+    for field, value, error in (
+        ("original", [400, 300, 7], ValueError),
+        ("crop_box", [101, 28, 485], ValueError),
+        ("resized", "58", ValueError),
+        ("resized", {"w": 586, "h": 440}, ValueError),
+        ("original", ["400", 300], TypeError),
+        ("original", [400.5, 300], TypeError),
+        ("crop_box", [True, 28, 485, 412], TypeError),
+    ):
+        crafted = {**ours, field: value}
+        with pytest.raises(error):
+            Geometry.from_record(crafted)
+        assert scoring_note_of(crafted) == (None, None)
 
 
 def test_overlay_marks_outside_of_crop_as_not_examined():

@@ -13,6 +13,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, TypedDict
 
 from opensight_desktop.benchmarks.child_process import run_module
 from opensight_desktop.benchmarks.sizes import Sizes
@@ -47,6 +48,12 @@ class ImportFigure:
         return self.import_s / self.hash_tools_s if self.hash_tools_s else float("nan")
 
 
+class ImportReport(TypedDict):
+    throughput: list[dict[str, Any]]  # ImportFigure fields and the ratio, per set
+    memory: list[dict[str, float]]  # files, peak_rss_mb, seconds, per run
+    cpu_count: int | None
+
+
 def _warm(paths: list[Path]) -> None:
     for path in paths:
         with open(path, "rb") as handle:
@@ -73,7 +80,7 @@ def _import_in_subprocess(folder: Path, case_dir: Path) -> dict[str, float]:
     return run_module(MEASURE_IMPORT, str(case_dir / "bench.osc"), str(folder))
 
 
-def run(work: Path, sizes: Sizes = "full") -> dict[str, object]:
+def run(work: Path, sizes: Sizes = "full") -> ImportReport:
     work.mkdir(parents=True, exist_ok=True)
     cameras, small = SET_COUNTS[sizes]
     sets = [
@@ -98,7 +105,7 @@ def run(work: Path, sizes: Sizes = "full") -> dict[str, object]:
                 round(result["metadata_share"], 3),
             )
         )
-    memory = []
+    memory: list[dict[str, float]] = []
     for count in MEMORY_COUNTS[sizes]:
         paths = write_set(work / "tiny", count, (96, 64), "PNG", "tiny")
         folder = work / f"tiny-{count}"
@@ -123,15 +130,17 @@ def run(work: Path, sizes: Sizes = "full") -> dict[str, object]:
     }
 
 
-def format_report(result: dict[str, object]) -> str:
+def format_report(result: ImportReport) -> str:
     lines = ["Import (hash + sniff + decode + thumbnail + case write) vs md5sum+sha1sum+sha256sum:"]
-    for row in result["throughput"]:  # type: ignore[attr-defined]
+    for row in result["throughput"]:
         lines.append(
             f"  {row['name']}: {row['files']} files, {row['megabytes']} MB: import "
             f"{row['import_s']} s, hash tools {row['hash_tools_s']} s, ratio {row['ratio']}x; "
             f"metadata {row['metadata_share'] * 100:.1f}% of per-file work"
         )
     lines.append("Peak memory (RSS of the importing process) against file count:")
-    for row in result["memory"]:  # type: ignore[attr-defined]
-        lines.append(f"  {row['files']} files: {row['peak_rss_mb']} MB ({row['seconds']} s)")
+    for measured in result["memory"]:
+        lines.append(
+            f"  {measured['files']} files: {measured['peak_rss_mb']} MB ({measured['seconds']} s)"
+        )
     return "\n".join(lines)

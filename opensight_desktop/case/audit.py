@@ -44,7 +44,7 @@ EXAMINER_ENV = "OPENSIGHT_EXAMINER"
 _chosen_examiner: str | None = None
 
 
-def canonical_json(value: Any) -> str:
+def canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

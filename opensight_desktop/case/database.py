@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
 from opensight_desktop.errors import CaseFileError
@@ -83,6 +83,13 @@ def connect(path: Path, *, readonly: bool = False, immutable: bool = False) -> s
     return conn
 
 
+def sqlite_connection(dbapi_connection: object) -> sqlite3.Connection:
+    """The sqlite3 connection under SQLAlchemy's pool (which types it as any DBAPI one)."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        raise TypeError(f"not a sqlite3 connection: {type(dbapi_connection).__name__}")
+    return dbapi_connection
+
+
 def make_engine(
     path: Path, *, readonly: bool = False, immediate: bool = False, immutable: bool = False
 ) -> Engine:
@@ -98,7 +105,7 @@ def make_engine(
     begin_sql = "BEGIN IMMEDIATE" if immediate and not (readonly or immutable) else "BEGIN"
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # type: ignore[no-untyped-def]
+    def _begin(conn: Connection) -> None:
         conn.exec_driver_sql(begin_sql)
 
     return engine

@@ -15,8 +15,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Text, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Text, select, type_coerce
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from opensight_desktop.case.models import ItemFlag, ItemMetadata
 
@@ -32,7 +32,7 @@ METADATA_FIELDS = (
 )
 
 
-def canonical(value: Any) -> str:
+def canonical(value: object) -> str:
     """Canonical JSON; anything JSON cannot hold is written as its repr (never raises)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr)
 
@@ -45,26 +45,28 @@ def sha256_hex(data: bytes | str | None) -> str | None:
     return hashlib.sha256(data).hexdigest()
 
 
-def json_value(value: Any) -> Any:
+def json_value(value: object) -> Any:
     """``value`` as a JSON column gives it back."""
     return json.loads(canonical(value))
 
 
-def stored_json(text: Any) -> Any:
+def stored_json(text: object) -> Any:
     """A JSON column's raw text, parsed; text that is not JSON is kept as a marked string."""
     if text is None:
         return None
+    if not isinstance(text, str | bytes | bytearray):  # a crafted case: json.loads refuses it
+        return {"<not JSON>": repr(text)}
     try:
         return json.loads(text)
     except (ValueError, TypeError):
         return {"<not JSON>": repr(text)}
 
 
-def json_digest(value: Any) -> str:
+def json_digest(value: object) -> str:
     return hashlib.sha256(canonical(json_value(value)).encode("ascii")).hexdigest()
 
 
-def heatmap_digest(heatmap: bytes | None, geometry: Any) -> str | None:
+def heatmap_digest(heatmap: bytes | None, geometry: object) -> str | None:
     """The heatmap grid bytes together with where it lies on the image (one digest)."""
     if heatmap is None and geometry is None:
         return None
@@ -82,9 +84,12 @@ def metadata_digests_of(session: Session, item_ids: list[int]) -> dict[int, str]
     return _metadata_digests(session, lambda column: column.in_(item_ids))
 
 
-def _metadata_digests(session: Session, which: Callable[[Any], Any]) -> dict[int, str]:
+def _metadata_digests(
+    session: Session,
+    which: Callable[[InstrumentedAttribute[int]], ColumnElement[bool]],
+) -> dict[int, str]:
     columns = [getattr(ItemMetadata, name) for name in METADATA_FIELDS]
-    records: dict[int, dict[str, Any]] = {}
+    records: dict[int, dict[str, object]] = {}
     for row in session.execute(
         select(
             ItemMetadata.item_id,
@@ -101,7 +106,7 @@ def _metadata_digests(session: Session, which: Callable[[Any], Any]) -> dict[int
             "extra": stored_json(extra),
             "problems": stored_json(problems),
         }
-    flags: dict[int, list[list[Any]]] = {}
+    flags: dict[int, list[list[str]]] = {}
     for item_id, code, explanation in session.execute(
         select(ItemFlag.item_id, ItemFlag.code, ItemFlag.explanation)
         .where(which(ItemFlag.item_id))

@@ -18,6 +18,7 @@ its own; the results of the others, the re-hashing above all, are kept.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections import Counter
@@ -149,8 +150,7 @@ def verify_case(
                 report.files_ok += 1
             else:
                 report.file_problems.append(problem)
-        done = report.files_checked
-        throttle(lambda elapsed, done=done: Progress("verify", done, total, elapsed))
+        throttle(functools.partial(Progress, "verify", report.files_checked, total))
     with case.read() as session:
         report.chain = _guarded(report, "audit chain", lambda: audit.check_chain(session))
         report.signatures = _guarded(

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -34,10 +35,10 @@ from filelock import FileLock, Timeout
 
 from opensight_desktop.errors import CaseFileError
 
-try:
+if sys.platform == "win32":  # no flock: a lock file beside the temporary files instead
+    fcntl = None
+else:
     import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
 
 Identity = tuple[int, int]
 

@@ -21,7 +21,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy import select
 
@@ -78,13 +78,23 @@ def check_output(case: Case, output: str | os.PathLike[str], what: str = "output
 
 @contextlib.contextmanager
 def checked_output(
-    case: Case, path: Path, what: str, mode: str = "wb", **kwargs: object
-) -> Iterator[IO]:
+    case: Case,
+    path: Path,
+    what: str,
+    mode: str = "wb",
+    *,
+    encoding: str | None = None,
+    newline: str | None = None,
+) -> Iterator[IO[Any]]:
     """Write ``path`` (from :func:`check_output`) atomically, checking it again just before
     the rename: the work in between may have taken minutes."""
     try:
         with atomic_output(
-            path, mode, before_replace=lambda: check_output(case, path, what), **kwargs
+            path,
+            mode,
+            before_replace=lambda: check_output(case, path, what),
+            encoding=encoding,
+            newline=newline,
         ) as handle:
             yield handle
     except OSError as exc:

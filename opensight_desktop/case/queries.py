@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case.models import (
@@ -34,7 +34,7 @@ def camera_name(make: str | None, model: str | None) -> str | None:
     return " ".join(part for part in (make, model) if part) or None
 
 
-def current_result_ids(item_ids: Collection[int] | None = None):  # type: ignore[no-untyped-def]
+def current_result_ids(item_ids: Collection[int] | None = None) -> Select[int]:
     """An item's current result is its newest one (highest id) - from whichever model.
 
     ``item_ids``: only those items' (the query then reads only their results).
@@ -79,10 +79,12 @@ def item_rows(
     rows: list[ItemRow] = []
     for start in range(0, len(wanted), ID_CHUNK):
         chunk = wanted[start : start + ID_CHUNK]
-        rows += _rows(
-            session, lambda column, chunk=chunk: column.in_(chunk), current_result_ids(chunk)
-        )
+        rows += _rows(session, _among(chunk), current_result_ids(chunk))
     return rows
+
+
+def _among(ids: list[int]) -> Callable[[Any], Any]:
+    return lambda column: column.in_(ids)
 
 
 def thumbnails(session: Session, ids: Collection[int]) -> dict[int, bytes]:

@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case import audit, schema, schema_check
-from opensight_desktop.case.database import make_engine
+from opensight_desktop.case.database import make_engine, sqlite_connection
 from opensight_desktop.case.schema_check import SchemaDifference
 from opensight_desktop.case.sqlite_errors import environmental, environmental_errors
 from opensight_desktop.errors import CaseFileError
@@ -119,8 +119,8 @@ def repair_schema(path: Path, revision: str, differences: list[SchemaDifference]
                 ours = reference[(difference.type, difference.name.lower())]
                 if ours.sql is not None:  # SQLite's own automatic indexes come back by themselves
                     conn.exec_driver_sql(ours.sql)
-            raw = conn.connection.dbapi_connection
-            left = schema_check.differences(raw, revision)  # type: ignore[arg-type]
+            raw = sqlite_connection(conn.connection.dbapi_connection)
+            left = schema_check.differences(raw, revision)
             if left:
                 raise CaseFileError(
                     "the case could not be repaired: after removing what is not OpenSight's, "

@@ -40,11 +40,12 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, Text, select, type_coerce, union
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, String, Text, select, type_coerce, union
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from opensight_desktop.case import audit, digests
 from opensight_desktop.case.models import (
@@ -61,6 +62,14 @@ from opensight_desktop.case.models import (
 from opensight_desktop.case.states import ErrorStage, ItemStatus, ReviewState
 from opensight_desktop.evidence.walk import display_path
 from opensight_desktop.timeutil import parse_iso
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row, Select
+
+    # (seq, action, item_id, details as JSON text)
+    _EntryQuery = Select[int, str, int | None, str]
+    # (item_id, path, path_raw, file_name, mtime_ns, ctime_ns, atime_ns)
+    _FileRow = Row[int, str, bytes, str, int | None, int | None, int | None]
 
 CHUNK_ITEMS = 2000
 RECORD = "record"  # the field of a Difference about a whole record (missing or extra)
@@ -86,8 +95,8 @@ PRESENT = _Marker("present")
 class Difference:
     subject: str  # "case", "item 3", "result of item 3 by model b89f36275f3b", ...
     field: str
-    logged: Any
-    actual: Any
+    logged: object
+    actual: object
     seq: int | None = None  # the entry that set the logged value
 
     def __str__(self) -> str:
@@ -116,20 +125,20 @@ class ReplayResult:
     problems: list[str] = field(default_factory=list)
 
 
-def show(value: Any) -> str:
+def show(value: object) -> str:
     if value is ABSENT or value is None:
         return "none"
     if isinstance(value, bytes):
         return f"{len(value)} bytes"
     if not isinstance(value, str):  # numbers and JSON values as JSON, strings quoted
-        value = digests.canonical(value)
-        return value if len(value) <= TEXT_LIMIT else value[:TEXT_LIMIT] + "…"
+        text = digests.canonical(value)
+        return text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT] + "…"
     if len(value) <= TEXT_LIMIT:
         return repr(value)
     return repr(value[:TEXT_LIMIT] + "…") + f" ({len(value)} characters)"
 
 
-def same(logged: Any, actual: Any) -> bool:
+def same(logged: object, actual: object) -> bool:
     numbers = (int, float)
     if (
         isinstance(logged, numbers)
@@ -200,7 +209,7 @@ class _Shared:
     case: Expected | None = None
     case_seq: int | None = None
     models: dict[str, tuple[Expected, int]] = field(default_factory=dict)
-    runs: dict[Any, Expected] = field(default_factory=dict)
+    runs: dict[object, Expected] = field(default_factory=dict)  # by the run id logged
 
 
 CASE_FIELDS = (
@@ -218,7 +227,9 @@ CASE_FIELDS = (
 RUN_FIELDS = ("model_sha256", "device", "precision", "thresholds", "preprocessing", "versions")
 
 
-def _entries(session: Session, query: Any, result: ReplayResult) -> Any:
+def _entries(
+    session: Session, query: _EntryQuery, result: ReplayResult
+) -> Iterator[tuple[int, str, int | None, dict[str, Any]]]:
     """(seq, action, item_id, details) in log order; unreadable details become a problem."""
     for seq, action, item_id, text in session.execute(query.order_by(AuditEntry.seq)):
         details = audit.parse_details(text)
@@ -231,7 +242,7 @@ def _entries(session: Session, query: Any, result: ReplayResult) -> Any:
         yield seq, action, item_id, details
 
 
-def _columns() -> Any:
+def _columns() -> _EntryQuery:
     return select(AuditEntry.seq, AuditEntry.action, AuditEntry.item_id, AuditEntry.details)
 
 
@@ -412,11 +423,11 @@ class _ItemRange:
         self.items: dict[int, Expected] = {}
         self.added_at: dict[int, int] = {}
         # item -> [(path, file times or UNRECORDED, seq)]
-        self.files: dict[int, list[tuple[Any, Any, int]]] = {}
+        self.files: dict[int, list[tuple[object, object, int]]] = {}
         self.results: dict[tuple[int, str], Expected] = {}
         self.result_seq: dict[tuple[int, str], int] = {}
-        self.scans: dict[Any, Expected] = {}
-        self.scan_seq: dict[Any, int] = {}
+        self.scans: dict[object, Expected] = {}  # by the scan id logged
+        self.scan_seq: dict[object, int] = {}
 
     def run(self) -> None:
         self._replay()
@@ -496,7 +507,7 @@ class _ItemRange:
         self.scans[details.get("scan")] = state
         self.scan_seq[details.get("scan")] = seq
 
-    def _review(self, item_id: int, name: str, value: Any, seq: int) -> None:
+    def _review(self, item_id: int, name: str, value: object, seq: int) -> None:
         state = self.items.get(item_id)
         if state is not None:
             state[name] = (value, seq) if value is not UNRECORDED else UNRECORDED
@@ -518,7 +529,7 @@ class _ItemRange:
 
     # -- compare ---------------------------------------------------------------------------
 
-    def _between(self, column: Any) -> Any:
+    def _between(self, column: InstrumentedAttribute[int]) -> ColumnElement[bool]:
         return column.between(self.first, self.last)
 
     def _compare_items(self) -> None:
@@ -567,7 +578,7 @@ class _ItemRange:
 
     def _compare_files(self) -> None:
         result = self.compare.result
-        rows: dict[int, list[Any]] = {}
+        rows: dict[int, list[_FileRow]] = {}
         for row in self.session.execute(
             select(
                 EvidenceFile.item_id,
@@ -599,7 +610,9 @@ class _ItemRange:
             for path, (_, seq) in logged.items():
                 result.differences.append(Difference(subject, "file path", path, ABSENT, seq))
 
-    def _check_file_row(self, subject: str, row: Any, logged: dict[Any, Any]) -> None:
+    def _check_file_row(
+        self, subject: str, row: _FileRow, logged: dict[object, tuple[object, int]]
+    ) -> None:
         result = self.compare.result
         raw = row.path_raw if isinstance(row.path_raw, bytes) else b""
         decoded = os.fsdecode(raw)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from opensight_desktop.case import audit
 from opensight_desktop.case.models import EvidenceItem, ItemTag
@@ -54,7 +55,7 @@ def set_notes(case: Case, item_id: int, notes: str) -> bool:
 
 
 def normalise_tags(tags: list[str]) -> list[str]:
-    cleaned = []
+    cleaned: list[str] = []
     for tag in tags:
         tag = " ".join(tag.split())[:TAG_LIMIT]
         if tag and tag.lower() not in {t.lower() for t in cleaned}:
@@ -82,7 +83,7 @@ def set_tags(case: Case, item_id: int, tags: list[str]) -> bool:
     return True
 
 
-def _item(session, item_id: int) -> EvidenceItem:  # type: ignore[no-untyped-def]
+def _item(session: Session, item_id: int) -> EvidenceItem:
     item = session.get(EvidenceItem, item_id)
     if item is None:
         raise UsageError(f"there is no item {item_id} in this case")

@@ -34,6 +34,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
 from opensight_desktop.case import schema
+from opensight_desktop.case.database import sqlite_connection
 
 # Object types in the order their removal must happen (a trigger may name a view, an index
 # belongs to a table); columns are dropped before whole tables.
@@ -92,7 +93,9 @@ def _sorted_table_constraints(tokens: list[str]) -> list[str]:
     if tokens[:2] != ["create", "table"] or "(" not in tokens:
         return tokens
     start = tokens.index("(")
-    depth, items, current = 0, [], []
+    depth = 0
+    items: list[list[str]] = []
+    current: list[str] = []
     for index in range(start + 1, len(tokens)):
         tok = tokens[index]
         if tok == "(":
@@ -205,9 +208,7 @@ def reference_schema(revision: str) -> tuple[SchemaObject, ...]:
     try:
         with engine.begin() as conn:  # autocommit (isolation_level None): nothing to keep
             schema.upgrade(conn, revision)
-            raw = conn.connection.dbapi_connection
-            assert raw is not None
-            return tuple(read_schema(raw))  # type: ignore[arg-type]
+            return tuple(read_schema(sqlite_connection(conn.connection.dbapi_connection)))
     finally:
         engine.dispose()
 

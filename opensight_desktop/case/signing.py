@@ -247,7 +247,7 @@ def _json(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _revision(value: Any) -> int | None:
+def _revision(value: object) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
@@ -331,10 +331,10 @@ def check_signatures(session: Session) -> SignatureCheck:
     wanted = [s.seq for s in signatures]
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        for seq, entry_hash in session.execute(
+        for seq, stored_hash in session.execute(
             select(AuditEntry.seq, AuditEntry.entry_hash).where(AuditEntry.seq.in_(chunk))
         ):
-            hashes[seq] = entry_hash
+            hashes[seq] = stored_hash
     previous = 0
     first = boundary or 1
     for signature in signatures:

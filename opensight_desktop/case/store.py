@@ -32,7 +32,13 @@ from sqlalchemy.orm import Session
 
 from opensight_desktop import __version__
 from opensight_desktop.case import audit, schema, schema_check, signing, storage
-from opensight_desktop.case.database import check_header, connect, init_new_file, make_engine
+from opensight_desktop.case.database import (
+    check_header,
+    connect,
+    init_new_file,
+    make_engine,
+    sqlite_connection,
+)
 from opensight_desktop.case.lock import CaseLock
 from opensight_desktop.case.models import (
     AuditEntry,
@@ -147,7 +153,7 @@ class Case:
         return self.schema_differences
 
     def _check_schema(self, raw: object) -> None:
-        found = tuple(schema_check.differences(raw, self._revision))  # type: ignore[arg-type]
+        found = tuple(schema_check.differences(sqlite_connection(raw), self._revision))
         self.schema_differences = found
         if found and self.read_only_reason is None:
             self.read_only_reason, self.read_only_cause = _schema_reason(found), "schema"
@@ -238,7 +244,7 @@ class Case:
                 # a later open tell this case's write-ahead log from another's (wal_guard).
                 raw = engine.raw_connection()  # outside a transaction, as a checkpoint must be
                 try:
-                    raw.driver_connection.execute(  # type: ignore[union-attr]
+                    sqlite_connection(raw.driver_connection).execute(
                         "PRAGMA wal_checkpoint(TRUNCATE)"
                     )
                 finally:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case import audit
@@ -69,21 +69,21 @@ def finite_or_null(value: Any) -> Any:
     return value
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     return value if value is None or isinstance(value, str) else str(value)
 
 
-def _number(value: Any) -> float | None:
+def _number(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
 
 
-def _integer(value: Any) -> int | None:
+def _integer(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
+def _mapping(value: object) -> Mapping[str, object]:
     return value if isinstance(value, dict) else {}
 
 
@@ -158,11 +158,11 @@ class MetadataView:
         return _number(self.fields.get("gps_altitude_m"))
 
     @property
-    def exif(self) -> Mapping[str, Any]:
+    def exif(self) -> Mapping[str, object]:
         return _mapping(self.fields.get("exif"))
 
     @property
-    def sources(self) -> Mapping[str, Any] | None:
+    def sources(self) -> Mapping[str, object] | None:
         """Where each normalised field came from ("EXIF", "XMP", ...); None for an item
         imported before sources were recorded (its fields then came from EXIF only)."""
         return _mapping(self.fields["sources"]) if "sources" in self.fields else None
@@ -193,9 +193,9 @@ class DetectionView:
     analyzed_utc: datetime
     # As stored: the bands it was scored with (detector/verdict.py Bands.record(); read
     # them with Bands.from_record), preprocessing, software versions and device.
-    thresholds: Any
-    preprocessing: Any
-    versions: Any
+    thresholds: object
+    preprocessing: object
+    versions: object
     # Where the crop the model saw lies on the original (detector/geometry.py records).
     geometry: Any = None
 
@@ -272,7 +272,7 @@ class HeatmapView:
     """Where an item's current heatmap lies on the image, and its grid (None: none made)."""
 
     grid: bytes | None
-    geometry: Mapping[str, Any] | None
+    geometry: Mapping[str, object] | None
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -349,7 +349,9 @@ def _grouped(
     return out
 
 
-def _batch(session: Session, where: Any, limit: int | None = None) -> Iterator[ItemView]:
+def _batch(
+    session: Session, where: ColumnElement[bool], limit: int | None = None
+) -> Iterator[ItemView]:
     query = select(EvidenceItem).where(where).order_by(EvidenceItem.id).limit(limit)
     items = list(session.scalars(query))
     if not items:
@@ -425,6 +427,8 @@ def _review_settings(session: Session, ids: list[int]) -> dict[int, tuple[Any, R
             AuditEntry.details,
         ).where(AuditEntry.seq.in_(newest))
     ):
+        if item_id is None:  # the query asks for item entries only
+            continue
         details = audit.parse_details(text) or {}
         examiner = details.get(audit.EXAMINER_KEY)
         out[item_id] = (

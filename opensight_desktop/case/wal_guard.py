@@ -102,7 +102,7 @@ def _read_case_row(path: Path) -> _CaseRow | None:
             "SELECT uuid, number, title, audit_head_seq, audit_head_hash "
             "FROM case_info WHERE id = 1"
         ).fetchone()
-        return None if row is None else _CaseRow(*(row[:3]), int(row[3]), str(row[4]))
+        return None if row is None else _CaseRow(row[0], row[1], row[2], int(row[3]), str(row[4]))
     finally:
         conn.close()
 

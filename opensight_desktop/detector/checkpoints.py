@@ -25,10 +25,10 @@ import pickle
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 
@@ -301,7 +301,7 @@ def _looks_like_safetensors(data: bytes) -> bool:
     return 2 <= header_len <= 100 << 20 and data[8:9] == b"{"
 
 
-def _not_a_number(text: str) -> Any:
+def _not_a_number(text: str) -> NoReturn:
     raise ValueError(f"{text} is not a usable number")
 
 
@@ -320,7 +320,9 @@ def _read_json(path: Path, files: ModelFiles) -> dict[str, Any]:
     return data
 
 
-def _preprocessing(reader: Any, config: dict[str, Any], path: Path) -> Preprocessing:
+def _preprocessing(
+    reader: Callable[[dict[str, Any]], Preprocessing], config: dict[str, Any], path: Path
+) -> Preprocessing:
     try:
         spec = reader(config)
         _check_preprocessing(spec)

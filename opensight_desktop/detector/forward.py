@@ -14,12 +14,66 @@ once per loaded model, that it reproduces timm's own forward on this installatio
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Protocol, cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+_Layer = Callable[[torch.Tensor], torch.Tensor]
 
-def _stem(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+
+# What the re-stated forward reads of timm's VisionTransformer, Block and Attention.
+# nn.Module attributes are untyped; a model is cast to these after the structural check
+# (class_token_path_supported) and the numerical one (class_token_path_agrees).
+class _Attention(Protocol):
+    num_heads: int
+    head_dim: int
+    qkv: nn.Linear
+    q_norm: _Layer
+    k_norm: _Layer
+    norm: _Layer
+    proj: _Layer
+    proj_drop: _Layer
+
+
+class _Block(Protocol):
+    attn: _Attention
+    norm1: _Layer
+    norm2: _Layer
+    ls1: _Layer
+    ls2: _Layer
+    drop_path1: _Layer
+    drop_path2: _Layer
+    mlp: _Layer
+
+    def __call__(self, tokens: torch.Tensor, /) -> torch.Tensor: ...
+
+
+class _PatchEmbed(Protocol):
+    img_size: tuple[int, int]
+
+    def __call__(self, batch: torch.Tensor, /) -> torch.Tensor: ...
+
+
+class _ViT(Protocol):
+    patch_embed: _PatchEmbed
+    _pos_embed: _Layer
+    patch_drop: _Layer
+    norm_pre: _Layer
+    blocks: Sequence[_Block]
+    norm: _Layer
+    forward_head: _Layer
+
+    def __call__(self, batch: torch.Tensor, /) -> torch.Tensor: ...
+
+
+def _vit(model: nn.Module) -> _ViT:
+    return cast(_ViT, model)
+
+
+def _stem(model: _ViT, batch: torch.Tensor) -> torch.Tensor:
     tokens = model.patch_embed(batch)
     tokens = model._pos_embed(tokens)
     tokens = model.patch_drop(tokens)
@@ -30,7 +84,7 @@ def _stem(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
 
 
 def _last_block_class_token(
-    block: nn.Module, tokens: torch.Tensor, captured: list[torch.Tensor] | None
+    block: _Block, tokens: torch.Tensor, captured: list[torch.Tensor] | None
 ) -> torch.Tensor:
     attn = block.attn
     normed = block.norm1(tokens)
@@ -54,7 +108,7 @@ def _last_block_class_token(
 
 def class_token_path_supported(model: nn.Module) -> bool:
     """Structural preconditions: a class-token ViT whose attention we can re-state."""
-    attn = getattr(model.blocks[-1], "attn", None)
+    attn = getattr(_vit(model).blocks[-1], "attn", None)
     return (
         getattr(model, "global_pool", None) == "token"
         and getattr(model, "num_prefix_tokens", None) == 1
@@ -69,11 +123,12 @@ def class_token_path_supported(model: nn.Module) -> bool:
 
 def logits(model: nn.Module, batch: torch.Tensor, class_token_path: bool) -> torch.Tensor:
     """(B,) logits, no autograd."""
+    vit = _vit(model)
     with torch.inference_mode():
         if not class_token_path:
-            return model(batch).reshape(-1)
-        tokens = _last_block_class_token(model.blocks[-1], _stem(model, batch), None)
-        return model.forward_head(model.norm(tokens)).reshape(-1)
+            return vit(batch).reshape(-1)
+        tokens = _last_block_class_token(vit.blocks[-1], _stem(vit, batch), None)
+        return vit.forward_head(vit.norm(tokens)).reshape(-1)
 
 
 def logits_and_activations(
@@ -83,21 +138,23 @@ def logits_and_activations(
 
     Blocks 0..n-2 run without autograd; only the last block is differentiated.
     """
+    vit = _vit(model)
     with torch.no_grad():
-        tokens = _stem(model, batch)
+        tokens = _stem(vit, batch)
     captured: list[torch.Tensor] = []
     with torch.enable_grad():
         tokens = tokens.detach().requires_grad_(True)
-        last = model.blocks[-1]
+        last = vit.blocks[-1]
         if class_token_path:
-            features = model.norm(_last_block_class_token(last, tokens, captured))
+            features = vit.norm(_last_block_class_token(last, tokens, captured))
         else:
-            handle = last.norm1.register_forward_hook(lambda _m, _i, out: captured.append(out))
+            norm1 = cast(nn.Module, last.norm1)
+            handle = norm1.register_forward_hook(lambda _m, _i, out: captured.append(out))
             try:
-                features = model.norm(last(tokens))
+                features = vit.norm(last(tokens))
             finally:
                 handle.remove()
-        values = model.forward_head(features).reshape(-1)
+        values = vit.forward_head(features).reshape(-1)
         (grads,) = torch.autograd.grad(values.sum(), captured[0])
     return values.detach(), captured[0].detach(), grads
 
@@ -109,7 +166,7 @@ def class_token_path_agrees(
     if not class_token_path_supported(model):
         return False
     generator = torch.Generator().manual_seed(0)
-    size = model.patch_embed.img_size
+    size = _vit(model).patch_embed.img_size
     sample = torch.randn(1, 3, *size, generator=generator).to(device)
     try:
         reference = logits(model, sample, class_token_path=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,16 +54,28 @@ class Geometry:
         }
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Geometry:
+    def from_record(cls, record: Mapping[str, object]) -> Geometry:
+        """Raises KeyError, TypeError or ValueError for a record that is not one of ours."""
+        width, height = _ints(record["original"], 2)
+        resized_width, resized_height = _ints(record["resized"], 2)
+        left, top, right, bottom = _ints(record["crop_box"], 4)
         return cls(
-            tuple(record["original"]),  # type: ignore[arg-type]
-            tuple(record["resized"]),  # type: ignore[arg-type]
-            tuple(record["crop_box"]),  # type: ignore[arg-type]
+            (width, height),
+            (resized_width, resized_height),
+            (left, top, right, bottom),
             bool(record.get("region_resize", False)),
         )
 
 
-def scoring_note_of(record: Any) -> tuple[float | None, str | None]:
+def _ints(value: object, count: int) -> tuple[int, ...]:
+    if not isinstance(value, list | tuple) or len(value) != count:
+        raise ValueError(f"expected {count} numbers, got {value!r:.80}")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise TypeError(f"expected whole numbers, got {value!r:.80}")
+    return tuple(value)
+
+
+def scoring_note_of(record: object) -> tuple[float | None, str | None]:
     """(upscale factor, note) from a stored geometry record; (None, None) for a result
     without one, or a record a crafted case file made unreadable."""
     if not isinstance(record, dict):

@@ -13,6 +13,7 @@ Wording everywhere: "regions that most influenced the detector's score" - never
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from opensight_desktop.detector.geometry import Geometry
@@ -38,13 +39,14 @@ _RAMP = np.array(
 )
 
 
-def colorize(cam: np.ndarray) -> np.ndarray:
+def colorize(cam: NDArray[np.floating]) -> NDArray[np.uint8]:
     """Values in [0, 1] -> uint8 RGB."""
     position = np.clip(cam, 0.0, 1.0) * (len(_RAMP) - 1)
     low = np.floor(position).astype(int)
     high = np.minimum(low + 1, len(_RAMP) - 1)
     frac = (position - low)[..., None]
-    return (_RAMP[low] * (1 - frac) + _RAMP[high] * frac).astype(np.uint8)
+    rgb: NDArray[np.uint8] = (_RAMP[low] * (1 - frac) + _RAMP[high] * frac).astype(np.uint8)
+    return rgb
 
 
 def cam_on_original(cam: np.ndarray, geometry: Geometry) -> tuple[np.ndarray, tuple[int, ...]]:

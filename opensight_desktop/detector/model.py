@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from opensight_desktop import __version__
 from opensight_desktop.detector.checkpoints import Checkpoint
@@ -123,9 +124,9 @@ class LoadedDetector:
         return values.cpu().numpy().astype(np.float64), None
 
 
-def finite_outputs(logits: np.ndarray, cams: np.ndarray | None) -> np.ndarray:
+def finite_outputs(logits: np.ndarray, cams: np.ndarray | None) -> NDArray[np.bool_]:
     """Per image: are its logit and (if any) its heatmap free of NaN and infinity?"""
-    finite = np.isfinite(logits)
+    finite: NDArray[np.bool_] = np.isfinite(logits)
     if cams is not None:
         finite &= np.isfinite(cams.reshape(len(cams), -1)).all(axis=1)
     return finite

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import pickletools
 import zipfile
-from typing import IO, Any
+from typing import IO
 
 # Opcodes whose argument is the value pushed: the kinds of value a dict key can be here.
 _LITERALS = {
@@ -31,7 +31,7 @@ class _Object:
     __slots__ = ("keys",)
 
     def __init__(self) -> None:
-        self.keys: set[Any] = set()
+        self.keys: set[object] = set()
 
 
 class _Mark:
@@ -76,12 +76,12 @@ class _Walker:
     """The unpickler's stack, marks and memo, with opaque stand-ins for built objects."""
 
     def __init__(self) -> None:
-        self.stack: list[Any] = []
+        self.stack: list[object] = []  # literals (keys) and _Object stand-ins
         self.marks: list[int] = []
-        self.memo: dict[int, Any] = {}
+        self.memo: dict[object, object] = {}
         self.found: list[str] = []
 
-    def step(self, opcode: pickletools.OpcodeInfo, arg: Any) -> None:
+    def step(self, opcode: pickletools.OpcodeInfo, arg: object) -> None:
         name, stack = opcode.name, self.stack
         if name == "MARK":
             self.marks.append(len(stack))
@@ -120,13 +120,13 @@ class _Walker:
             else:
                 stack.extend(_Object() for _ in opcode.stack_after)
 
-    def _to_mark(self) -> list[Any]:
+    def _to_mark(self) -> list[object]:
         start = self.marks.pop()
         items = self.stack[start:]
         del self.stack[start:]
         return items
 
-    def _set_keys(self, target: Any, keys: list[Any]) -> None:
+    def _set_keys(self, target: object, keys: list[object]) -> None:
         if not isinstance(target, _Object):
             return
         for key in keys:

@@ -187,4 +187,4 @@ def _triple(value: Any, default: tuple[float, float, float]) -> tuple[float, flo
         values = values * 3
     if len(values) != 3:
         raise ValueError(f"expected three channel values, got {value!r}")
-    return values  # type: ignore[return-value]
+    return values

@@ -46,6 +46,7 @@ from opensight_desktop.timeutil import iso_utc, utc_now
 
 if TYPE_CHECKING:
     from opensight_desktop.detector.checkpoints import Checkpoint
+    from opensight_desktop.detector.model import LoadedDetector
 
 # This module is imported by the GUI at start-up to list models; torch (via the checkpoint
 # reader) is imported only when a model is imported or loaded.
@@ -153,7 +154,7 @@ class ModelStore:
     # -- listing -------------------------------------------------------------------------
 
     def list(self) -> list[StoredModel]:
-        models = []
+        models: list[StoredModel] = []
         if not self.root.is_dir():
             return models
         for folder in sorted(self.root.iterdir()):
@@ -321,7 +322,7 @@ class ModelStore:
         if extra:
             raise _damaged(model, f"{', '.join(extra)} was added to its folder after import")
 
-    def load(self, model: StoredModel, device: str = "auto"):  # type: ignore[no-untyped-def]
+    def load(self, model: StoredModel, device: str = "auto") -> LoadedDetector:
         from opensight_desktop.detector.model import LoadedDetector, ModelIdentity, resolve_device
 
         checkpoint = self.read(model)

@@ -62,7 +62,7 @@ class Bands:
         }
 
     @classmethod
-    def from_record(cls, record: Any, default: Bands | None = None) -> Bands:
+    def from_record(cls, record: object, default: Bands | None = None) -> Bands:
         """The bands a result was scored with (its stored ``record()``), to draw them; a
         value that is missing or not a number from 0 to 1 (a crafted case) is taken from
         ``default``."""

@@ -20,10 +20,10 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 try:  # HEIC/HEIF support; AVIF comes with Pillow itself (>= 11.3)
     import pillow_heif
-
-    pillow_heif.register_heif_opener()
 except ImportError:  # pragma: no cover - a dependency, but keep the rest working without it
-    pillow_heif = None
+    pass
+else:
+    pillow_heif.register_heif_opener()
 
 # Larger images are refused before any pixel is decoded (decompression-bomb guard):
 # 200 megapixels is above any current camera and below what exhausts a workstation.
@@ -104,7 +104,7 @@ def check_pixels(width: int, height: int) -> None:
         )
 
 
-def _open_checked(handle: BinaryIO, formats: list[str] | None) -> Image.Image:
+def _open_checked(handle: BinaryIO, formats: list[str] | None) -> ImageFile.ImageFile:
     """Image.open with the pixel limit; ValueError passes through for the PNG retry."""
     try:
         image = Image.open(handle, formats=formats)
@@ -133,7 +133,9 @@ def without_png_text(data: bytes) -> bytes:
 
 
 @contextmanager
-def open_image(source: bytes | BinaryIO, sniffed: str | None = None) -> Iterator[Image.Image]:
+def open_image(
+    source: bytes | BinaryIO, sniffed: str | None = None
+) -> Iterator[ImageFile.ImageFile]:
     """Open lazily (header only) with the decoder of the sniffed format; size-checked.
 
     ``source`` is the file's bytes or an open binary file (the copy kept while hashing:

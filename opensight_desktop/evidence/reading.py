@@ -17,7 +17,10 @@ import io
 import os
 import stat
 import sys
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 CHUNK_SIZE = 1 << 20
 # What was hashed is kept for decoding (what is decoded is then provably the hashed
@@ -84,7 +87,7 @@ class EvidenceFile(io.FileIO):
     def readall(self) -> bytes:
         return self._data(super().readall())
 
-    def readinto(self, buffer: bytearray | memoryview, /) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
         count = super().readinto(buffer)
         if count is None:
             raise WouldBlock(errno.EAGAIN, "reading the file would block", self.evidence_path)
@@ -160,7 +163,7 @@ def opened_path(handle: BinaryIO, fallback: str) -> str:
         elif sys.platform == "darwin":  # pragma: no cover - macOS
             import fcntl
 
-            buffer = fcntl.fcntl(fd, fcntl.F_GETPATH, bytes(1024))  # type: ignore[attr-defined]
+            buffer = fcntl.fcntl(fd, fcntl.F_GETPATH, bytes(1024))
             return os.fsdecode(buffer.split(b"\0", 1)[0])
     except OSError:
         pass

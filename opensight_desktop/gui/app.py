@@ -55,4 +55,4 @@ EXIT_AFTER_SHOWN_ENV = "OPENSIGHT_EXIT_AFTER_SHOWN"
 
 def _shown_and_quit() -> None:
     print(f"window shown {time.perf_counter() - STARTED:.2f} s after import", flush=True)
-    QApplication.instance().quit()  # type: ignore[union-attr]
+    QApplication.quit()

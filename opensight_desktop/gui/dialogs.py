@@ -42,7 +42,7 @@ from opensight_desktop.timeutil import local_zone
 class NewCaseDialog(QDialog):
     """Case number, title, examiner, agency, description, time zone, and where to save."""
 
-    def __init__(self, parent: Any = None, default_folder: str = "") -> None:
+    def __init__(self, parent: QWidget | None = None, default_folder: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("New case")
         self.setMinimumWidth(520)
@@ -139,7 +139,7 @@ def _local_zone_key() -> str | None:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: Any = None) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -198,7 +198,7 @@ class SettingsDialog(QDialog):
         self.accept()
 
 
-def choose_model_file(parent: Any) -> str | None:
+def choose_model_file(parent: QWidget | None) -> str | None:
     name, _ = QFileDialog.getOpenFileName(
         parent,
         "Model weights",
@@ -332,14 +332,15 @@ class AuditLogDialog(QDialog):
     def _filter(self, text: str) -> None:
         terms = text.lower().split()
         for row in range(self.table.rowCount()):
-            line = " ".join(self.table.item(row, c).text() for c in range(6)).lower()
+            cells = (self.table.item(row, column) for column in range(6))
+            line = " ".join(cell.text() for cell in cells if cell is not None).lower()
             self.table.setRowHidden(row, not all(t in line for t in terms))
 
 
 class ReportDialog(QDialog):
     """Which items, and whether to append the audit log."""
 
-    def __init__(self, selected: int, parent: Any = None) -> None:
+    def __init__(self, selected: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Generate report")
         layout = QVBoxLayout(self)
@@ -376,7 +377,7 @@ class ReportDialog(QDialog):
         )
 
 
-def show_text(parent: Any, title: str, text: str) -> QDialog:
+def show_text(parent: QWidget | None, title: str, text: str) -> QDialog:
     dialog = QDialog(parent)
     dialog.setWindowTitle(title)
     dialog.resize(760, 480)

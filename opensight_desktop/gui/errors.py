@@ -10,7 +10,6 @@ import sys
 import threading
 import traceback
 from types import TracebackType
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QFont
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from opensight_desktop.logs import CRASH_LOG_NAME, CrashReport, setup_logging, take_crash_report
@@ -49,7 +49,7 @@ class ErrorReporter(QObject):
         except OSError:
             pass
 
-    def show_previous_crash(self, parent: Any = None) -> QDialog | None:
+    def show_previous_crash(self, parent: QWidget | None = None) -> QDialog | None:
         """Show the previous run's crash report, if it crashed (once: it was moved aside)."""
         if self.previous_crash is None:
             return None
@@ -95,7 +95,7 @@ class ErrorReporter(QObject):
 class CrashReportDialog(QDialog):
     """The previous run's crash report, with where it is kept and a button to copy it."""
 
-    def __init__(self, report: CrashReport, parent: Any = None) -> None:
+    def __init__(self, report: CrashReport, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("crash-report-dialog")
         self.setWindowTitle("OpenSight Desktop stopped unexpectedly last time")

@@ -8,11 +8,11 @@ and thumbnails, both on the background reader (``gui.case_reader``)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
@@ -50,7 +50,7 @@ VERDICT_COLORS = {key: QColor(color) for key, color in VERDICT_HEX.items()}
 
 
 class EvidenceModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.case: Case | None = None
         self.rows: list[ItemRow] = []
@@ -142,14 +142,14 @@ class EvidenceModel(QAbstractTableModel):
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
+    ) -> object:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][1]
         return None
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
+    ) -> object:
         if not index.isValid():
             return None
         row = self.rows[index.row()]
@@ -177,7 +177,7 @@ class EvidenceModel(QAbstractTableModel):
         return None
 
     @staticmethod
-    def _display(row: ItemRow, key: str) -> Any:
+    def _display(row: ItemRow, key: str) -> str | None:
         if key == "file_name":  # hidden characters as ⟨U+XXXX⟩: look-alike names differ
             name = visible(row.file_name)
             return name + (f"  (+{row.duplicates} copies)" if row.duplicates else "")
@@ -202,7 +202,7 @@ class EvidenceModel(QAbstractTableModel):
         return None
 
     @staticmethod
-    def _sort_key(row: ItemRow, key: str) -> Any:
+    def _sort_key(row: ItemRow, key: str) -> float | str:
         if key == "probability":
             return -1.0 if row.probability is None else row.probability
         if key == "file_name":
@@ -231,7 +231,7 @@ class EvidenceModel(QAbstractTableModel):
 class EvidenceFilter(QSortFilterProxyModel):
     """Text search plus verdict / flag / status / review filters."""
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.text = ""
         self.verdict = ""  # "", a verdict, or "none" (no result)

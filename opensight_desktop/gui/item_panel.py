@@ -8,7 +8,7 @@ import html
 from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QTextOption
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QTextOption
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -41,7 +41,7 @@ _ANCHORS = {
 class ScoreBar(QWidget):
     """The score bar of present.score_bar, drawn with Qt (the PDF draws the same one)."""
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bar = present.score_bar(None, DEFAULT_BANDS)
         self.setMinimumHeight(34)
@@ -54,7 +54,7 @@ class ScoreBar(QWidget):
         self.bar = present.score_bar(probability, bands, verdict)
         self.update()
 
-    def paintEvent(self, _event: Any) -> None:
+    def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         width = self.width() - 2
@@ -119,7 +119,7 @@ class ItemPanel(QScrollArea):
     tags_edited = Signal(list)
     notes_edited = Signal(str)
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setMinimumWidth(360)
@@ -221,8 +221,8 @@ class ItemPanel(QScrollArea):
         for name in FACT_NAMES:
             self.fact_labels[name] = _fact_label()
             self.facts_form.addRow(name, self.fact_labels[name])
-        gps_row, self.gps_field = _copy_row()
-        self.facts_form.addRow("GPS", gps_row)
+        self.gps_row, self.gps_field = _copy_row()
+        self.facts_form.addRow("GPS", self.gps_row)
         self._layout.addWidget(self.facts_box)
 
         metadata_box = QGroupBox("All metadata")
@@ -337,7 +337,7 @@ class ItemPanel(QScrollArea):
         for name, label in self.fact_labels.items():
             label.setText(values[name])
         gps = present.gps_text(meta)
-        self.facts_form.setRowVisible(self.gps_field.parentWidget(), gps is not None)
+        self.facts_form.setRowVisible(self.gps_row, gps is not None)
         if gps is not None:
             self.gps_field.setText(gps)
             self.gps_field.setCursorPosition(0)
@@ -377,7 +377,9 @@ class ItemPanel(QScrollArea):
     def _filter_metadata(self, text: str) -> None:
         terms = text.lower().split()
 
-        def visit(item: QTreeWidgetItem) -> bool:
+        def visit(item: QTreeWidgetItem | None) -> bool:
+            if item is None:  # Qt's accessors are typed as able to return none
+                return False
             own = f"{item.text(0)} {item.text(1)}".lower()
             child_match = False
             for index in range(item.childCount()):

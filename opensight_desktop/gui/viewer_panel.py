@@ -45,7 +45,7 @@ def display_pixels(sha256: str, paths: list[bytes]) -> tuple[QImage, float]:
 class ViewerPanel(QWidget):
     heatmap_toggled = Signal(bool)
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

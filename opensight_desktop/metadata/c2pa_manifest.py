@@ -109,13 +109,13 @@ def summarise(store: dict[str, Any], state: str) -> dict[str, Any]:
     }
 
 
-def _agent(value: Any) -> str | None:
+def _agent(value: object) -> str | None:
     if isinstance(value, dict):
         return " ".join(str(v) for v in (value.get("name"), value.get("version")) if v) or None
     return str(value) if value else None
 
 
-def _find_source_types(value: Any) -> list[str]:
+def _find_source_types(value: object) -> list[str]:
     if isinstance(value, dict):
         found = [str(v) for k, v in value.items() if k.lower().endswith("digitalsourcetype")]
         return found + [t for v in value.values() for t in _find_source_types(v)]

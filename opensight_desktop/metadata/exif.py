@@ -58,7 +58,7 @@ def read_exif(data: bytes) -> ExifData:
     return result
 
 
-def tag_text(tag: Any) -> str:
+def tag_text(tag: object) -> str:
     values = getattr(tag, "values", None)
     if isinstance(values, list):
         raw = ints_to_bytes(values)
@@ -183,7 +183,7 @@ def iso_datetime(text: str) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
 
 
-def _dms(tag: Any) -> float:
+def _dms(tag: object) -> float:
     values = getattr(tag, "values", None)
     if not isinstance(values, list) or not values or len(values) > 3:
         raise ValueError(f"expected degrees, minutes, seconds, got {values!r}")

@@ -4,8 +4,9 @@ leaves a problem line, and the item keeps everything else."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image
 
@@ -21,7 +22,7 @@ from opensight_desktop.metadata import (
 )
 from opensight_desktop.metadata.exif import ExifData, maker_note_fields, read_exif
 from opensight_desktop.metadata.flags import Flag, compute_flags
-from opensight_desktop.metadata.image_header import header_facts
+from opensight_desktop.metadata.image_header import QuantizationTables, header_facts
 
 CONTRACT_FIELDS = (
     "camera_make",
@@ -52,7 +53,7 @@ def extract_metadata(
     sniffed: str | None,
     file_mtime_ns: int | None = None,
     preview: Image.Image | None = None,
-    header: tuple[dict[int, Any] | None, bytes | None] | None = None,
+    header: tuple[QuantizationTables | None, bytes | None] | None = None,
 ) -> MetadataRecord:
     """``data``: the file's bytes (for very large files, its first part); ``preview``: a
     small copy of the decoded image as stored (not rotated), for the thumbnail check;
@@ -128,14 +129,15 @@ def extract_metadata(
         record.extra["c2pa"] = c2pa
 
     thumbnail = None
-    if exif.thumbnail:
+    embedded = exif.thumbnail
+    if embedded:
         if preview is not None:
             thumbnail = _guard(
-                problems, "EXIF thumbnail", lambda: thumbnail_check.compare(exif.thumbnail, preview)
+                problems, "EXIF thumbnail", lambda: thumbnail_check.compare(embedded, preview)
             )
         record.extra["embedded_thumbnail"] = thumbnail or {
             "present": True,
-            "bytes": len(exif.thumbnail),
+            "bytes": len(embedded),
         }
 
     record.flags = (
@@ -207,7 +209,7 @@ def jpeg_header(data: bytes) -> bytes:
     return data
 
 
-def _header(data: bytes, sniffed: str) -> tuple[dict[int, Any] | None, bytes | None]:
+def _header(data: bytes, sniffed: str) -> tuple[QuantizationTables | None, bytes | None]:
     try:
         with open_image(data, sniffed) as image:
             tables = getattr(image, "quantization", None)
@@ -216,7 +218,10 @@ def _header(data: bytes, sniffed: str) -> tuple[dict[int, Any] | None, bytes | N
         return None, None
 
 
-def _guard(problems: list[str], what: str, function):  # type: ignore[no-untyped-def]
+T = TypeVar("T")
+
+
+def _guard(problems: list[str], what: str, function: Callable[[], T]) -> T | None:
     try:
         return function()
     except Exception as exc:  # a reader's bug or a hostile file must not stop the import

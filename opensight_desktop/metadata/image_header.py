@@ -4,6 +4,7 @@ the name of the embedded ICC colour profile."""
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -117,6 +118,10 @@ def _scaled(table: list[int], quality: int) -> list[int]:
     return [min(255, max(1, (value * scale + 50) // 100)) for value in table]
 
 
+# A JPEG's quantisation tables as Pillow gives them: table number -> 64 values
+QuantizationTables = Mapping[int, Sequence[int]]
+
+
 @cache
 def _sorted_tables() -> tuple[np.ndarray, np.ndarray]:
     """IJG tables for qualities 1..100, each sorted (shape 100 x 64)."""
@@ -125,7 +130,7 @@ def _sorted_tables() -> tuple[np.ndarray, np.ndarray]:
     return luma, chroma
 
 
-def estimate_quality(tables: dict[int, Any]) -> dict[str, Any] | None:
+def estimate_quality(tables: QuantizationTables) -> dict[str, Any] | None:
     """Closest IJG quality for the luminance (and chroma) tables; exact when they match.
 
     Tables are compared as sorted value lists, so natural and zig-zag order give the
@@ -146,7 +151,7 @@ def estimate_quality(tables: dict[int, Any]) -> dict[str, Any] | None:
     }
 
 
-def header_facts(tables: dict[int, Any] | None, icc: bytes | None) -> dict[str, Any]:
+def header_facts(tables: QuantizationTables | None, icc: bytes | None) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     if tables:
         quality = estimate_quality(tables)

@@ -46,7 +46,7 @@ def read_iptc(data: bytes, sniffed: str) -> dict[str, str]:
     """The kept datasets as text; {} when the file has none. Raises on a damaged block
     (the caller records the problem)."""
     with open_image(data, sniffed) as image:
-        info: dict[tuple[int, int], Any] = IptcImagePlugin.getiptcinfo(image) or {}  # type: ignore[arg-type]
+        info = IptcImagePlugin.getiptcinfo(image) or {}
     utf8 = info.get((1, 90)) == b"\x1b%G"  # CodedCharacterSet: ESC % G is UTF-8
     out: dict[str, str] = {}
     for key, name in DATASETS.items():

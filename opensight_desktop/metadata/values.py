@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 TEXT_LIMIT = 2000
 
 
-def printable(value: Any, limit: int = TEXT_LIMIT) -> str:
+def printable(value: object, limit: int = TEXT_LIMIT) -> str:
     """Text for any tag value: bytes as text when they are text, else a short hex preview."""
     if isinstance(value, bytes):
         return bytes_text(value, limit)
@@ -36,10 +37,9 @@ def bytes_text(data: bytes, limit: int = TEXT_LIMIT) -> str:
     return f"({len(data)} bytes) {preview}" + (" ..." if len(data) > 48 else "")
 
 
-def ints_to_bytes(values: list[Any]) -> bytes | None:
-    if values and all(isinstance(v, int) and 0 <= v < 256 for v in values):
-        return bytes(values)
-    return None
+def ints_to_bytes(values: Sequence[object]) -> bytes | None:
+    octets = [v for v in values if isinstance(v, int) and 0 <= v < 256]
+    return bytes(octets) if values and len(octets) == len(values) else None
 
 
 def ratio(value: Any) -> float:

@@ -64,12 +64,16 @@ def _name(tag: str) -> str:
     return tag
 
 
-def _value(element: Element) -> Any:
+# A parsed XMP value: text, a list (rdf:Seq/Bag/Alt) or properties
+XmpValue = str | list["XmpValue"] | dict[str, "XmpValue"]
+
+
+def _value(element: Element) -> XmpValue:
     """An element's value: text, a list (rdf:Seq/Bag/Alt), or a dict of properties."""
     containers = [c for c in element if c.tag in (f"{RDF}Seq", f"{RDF}Bag", f"{RDF}Alt")]
     if containers:
         return [_value(li) for li in containers[0] if li.tag == f"{RDF}li"]
-    props = {
+    props: dict[str, XmpValue] = {
         _name(k): v[:VALUE_LIMIT]
         for k, v in element.attrib.items()
         if not k.startswith(RDF) and not k.startswith("{http://www.w3.org/XML")
@@ -108,7 +112,7 @@ def parse_xmp(packet: str) -> tuple[dict[str, Any], list[str]]:
     return properties, []
 
 
-def flatten_text(value: Any) -> list[str]:
+def flatten_text(value: object) -> list[str]:
     """All strings inside a parsed XMP value (for searching)."""
     if isinstance(value, str):
         return [value]

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import torch
 from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -230,7 +231,8 @@ class AnalysisJob:
         if self.item_ids is not None:
             query = query.where(EvidenceItem.id.in_(self.item_ids))
         with self.case.read() as session:
-            items = [(row[0], row[1]) for row in session.execute(query)]
+            # sha256 IS NOT NULL in the query; the filter tells the type checker
+            items = [(item_id, sha) for item_id, sha in session.execute(query) if sha is not None]
             paths: dict[int, list[bytes]] = {}
             for item_id, path_raw in session.execute(
                 select(EvidenceFile.item_id, EvidenceFile.path_raw).order_by(EvidenceFile.id)
@@ -243,7 +245,7 @@ class AnalysisJob:
         logits: list[float] = []
         cams = None
         if good:
-            batch = torch.stack([p.tensor for p in good])  # type: ignore[misc]
+            batch = torch.stack([p.tensor for p in good if p.tensor is not None])
             values, cams = self.detector.predict(batch, self.heatmaps)
             finite = finite_outputs(values, cams)
             if not finite.all():
@@ -264,7 +266,11 @@ class AnalysisJob:
         self._report()
 
     def _write(
-        self, prepared: list[Prepared], good: list[Prepared], logits: list[float], cams: Any
+        self,
+        prepared: list[Prepared],
+        good: list[Prepared],
+        logits: list[float],
+        cams: np.ndarray | None,
     ) -> None:
         now = utc_now()
         identity = self.detector.identity

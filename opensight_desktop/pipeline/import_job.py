@@ -309,7 +309,8 @@ class _BatchWriter:
             for sha256, item_id in session.execute(
                 select(EvidenceItem.sha256, EvidenceItem.id).where(EvidenceItem.sha256.in_(chunk))
             ):
-                self.by_hash[sha256] = item_id
+                if sha256 is not None:  # always: it matched one of ours
+                    self.by_hash[sha256] = item_id
         if self.by_hash:
             for item_id, path_raw in session.execute(
                 select(EvidenceFile.item_id, EvidenceFile.path_raw).where(

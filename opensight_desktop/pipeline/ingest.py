@@ -9,7 +9,7 @@ import dataclasses
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from PIL import Image
 
@@ -30,6 +30,7 @@ from opensight_desktop.evidence.reading import (
 )
 from opensight_desktop.metadata.extract import MetadataRecord, extract_metadata
 from opensight_desktop.metadata.flags import Flag, location_flags
+from opensight_desktop.metadata.image_header import QuantizationTables
 
 METADATA_PREFIX_BYTES = 16 << 20
 
@@ -65,11 +66,27 @@ def ingest(path: str, root: str | None = None) -> Ingested:
     return dataclasses.replace(result, seconds=time.perf_counter() - started)
 
 
-def failed(path: str, root: str | None, reason: str, **fields: Any) -> Ingested:
+def failed(path: str, root: str | None, reason: str) -> Ingested:
     """An error result for a file that was not (fully) read: its location flags come from
     the path, links resolved by name."""
     flags = location_flags(path, root, os.path.realpath(path))
-    return Ingested(path, ERROR, reason, flags=tuple(flags), **fields)
+    return Ingested(path, ERROR, reason, flags=tuple(flags))
+
+
+class _Times(TypedDict):
+    """The file's time stamps, as the open handle gave them."""
+
+    mtime_ns: int
+    ctime_ns: int
+    atime_ns: int
+
+
+class _Read(_Times):
+    """What every result of a file that was read to its end carries."""
+
+    size: int
+    digests: Digests
+    flags: tuple[Flag, ...]
 
 
 def _ingest(path: str, root: str | None) -> Ingested:
@@ -81,7 +98,11 @@ def _ingest(path: str, root: str | None) -> Ingested:
     with handle:
         st = os.fstat(handle.fileno())
         flags = tuple(location_flags(path, root, opened_path(handle, path)))
-        times = {"mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "atime_ns": st.st_atime_ns}
+        times: _Times = {
+            "mtime_ns": st.st_mtime_ns,
+            "ctime_ns": st.st_ctime_ns,
+            "atime_ns": st.st_atime_ns,
+        }
         try:
             first = handle.read(CHUNK_SIZE)
         except OSError as exc:
@@ -115,7 +136,7 @@ def _ingest(path: str, root: str | None) -> Ingested:
                 **times,
             )
     digests = hasher.digests()
-    common = {"size": hasher.size, "digests": digests, "flags": flags, **times}
+    common: _Read = {"size": hasher.size, "digests": digests, "flags": flags, **times}
     if copy is None:
         what = sniff.describe_other(first)
         reason = (
@@ -129,9 +150,7 @@ def _ingest(path: str, root: str | None) -> Ingested:
         return _decode(path, copy, sniffed, times["mtime_ns"], common)
 
 
-def _decode(
-    path: str, copy: KeptCopy, sniffed: str, mtime_ns: int, common: dict[str, Any]
-) -> Ingested:
+def _decode(path: str, copy: KeptCopy, sniffed: str, mtime_ns: int, common: _Read) -> Ingested:
     if copy.problem is not None:
         return Ingested(
             path, ERROR, f"hashed but not decoded: {copy.problem}", sniffed=sniffed, **common
@@ -179,7 +198,7 @@ def _metadata(
     sniffed: str,
     mtime_ns: int,
     preview: Image.Image | None,
-    header: tuple[dict[int, Any] | None, bytes | None] | None = None,
+    header: tuple[QuantizationTables | None, bytes | None] | None = None,
 ) -> MetadataRecord:
     # A very large file's metadata lives in its first part.
     try:

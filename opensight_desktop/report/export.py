@@ -82,7 +82,7 @@ def export_document(case: Case) -> dict[str, Any]:
         }
 
 
-def csv_row(record: dict[str, Any]) -> dict[str, Any]:
+def csv_row(record: dict[str, Any]) -> dict[str, object]:
     meta = record["metadata"]
     detection = record["detection"] or {}
     row = {
@@ -99,7 +99,7 @@ def csv_row(record: dict[str, Any]) -> dict[str, Any]:
     return {key: _csv_safe(value, key in _NAME_COLUMNS) for key, value in row.items()}
 
 
-def _csv_safe(value: Any, name: bool = False) -> Any:
+def _csv_safe(value: object, name: bool = False) -> object:
     """Text a spreadsheet shows as text, never runs: the JSON export keeps exact values.
 
     Hidden characters are shown as ⟨U+XXXX⟩; line breaks and tabs stay in free text.

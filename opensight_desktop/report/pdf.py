@@ -9,12 +9,13 @@ the report exists; then one audit entry records the report's SHA-256, time and o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
+    Flowable,
     KeepTogether,
     PageBreak,
     Paragraph,
@@ -139,7 +141,7 @@ def _p(text: str, style: str = "body") -> Paragraph:
     return Paragraph(text, parts.styles()[style])
 
 
-def _e(value: Any, keep: str = "") -> str:
+def _e(value: object, keep: str = "") -> str:
     """Text for a Paragraph: markup escaped, hidden characters (bidirectional controls,
     zero-width characters, line breaks unless kept) shown as ⟨U+XXXX⟩ (textsafe)."""
     return escape(visible("" if value is None else str(value), keep))
@@ -154,7 +156,7 @@ def _clip(text: str, limit: int = CELL_TEXT_LIMIT) -> str:
     )
 
 
-def _cell(value: Any, style: str = "cell") -> Paragraph:
+def _cell(value: object, style: str = "cell") -> Paragraph:
     """Stored text for a table cell: escaped, line breaks kept, cut if absurdly long."""
     text = _e(_clip("" if value is None else str(value)), keep="\n")
     return _p(text.replace("\n", "<br/>"), style)
@@ -188,7 +190,9 @@ def _flowing(text: str, style: str = "cell") -> list[Paragraph]:
     return [_p(chunk, style) for chunk in chunks]
 
 
-def _text_row(label: str, text: str, below: list[Any], style: str = "cell") -> list[Any]:
+def _text_row(
+    label: str, text: str, below: list[Flowable], style: str = "cell"
+) -> list[str | Flowable]:
     """A two-column row for free text; text too long for a cell flows below the table."""
     if _fits_cell(text):
         return [label, _cell(text, style)]
@@ -222,7 +226,7 @@ def _table(
         repeatRows=1 if header and repeat else 0,
         splitInRow=1 if split_rows else 0,
     )
-    style = [
+    style: list[tuple[Any, ...]] = [  # ReportLab's table commands
         ("FONT", (0, 0), (-1, -1), parts.SANS, 7.5),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#cbd5e0")),
@@ -380,7 +384,7 @@ class ReportBuilder:
                 author=info.examiner,
                 subject=f"Forensic image analysis report, case {info.number}",
                 creator=f"OpenSight Desktop {__version__}",
-                keywords="forensic report, AI-generated image detection, evidence integrity",
+                keywords=["forensic report", "AI-generated image detection", "evidence integrity"],
             )
             page_count: list[int] = []
             document.build(
@@ -440,12 +444,12 @@ class ReportBuilder:
         info: CaseView,
         records: list[ItemView],
         integrity: IntegrityReport,
-        zone: Any,
+        zone: tzinfo,
         offset: int,
-    ) -> list[Any]:
+    ) -> list[Flowable]:
         generated = self.options.generated_at.astimezone(zone)
         long_text: list[Any] = []
-        rows = [
+        rows: list[list[Any]] = [
             ["Case number", _cell(info.number, "body")],
             ["Title", _cell(info.title, "body")],
             ["Examiner", _cell(info.examiner, "body")],
@@ -478,7 +482,7 @@ class ReportBuilder:
             ["Detector weights", self._weights_cell(records)],
             ["Case identifier", _cell(info.uuid, "mono")],
         ]
-        story: list[Any] = [
+        story: list[Flowable] = [
             Spacer(1, 18 * mm),
             _p("Forensic image analysis report", "title"),
             _table(rows, [40 * mm, 135 * mm], header=False),
@@ -582,8 +586,8 @@ class ReportBuilder:
     def _summary(self, records: list[ItemView]) -> list[Any]:
         outcomes = Counter(present.outcome(r) for r in records)
         flags = Counter(flag.code for r in records for flag in r.flags)
-        story: list[Any] = [_p("Summary", "h1")]
-        rows = [["Outcome", "Items"]]
+        story: list[Flowable] = [_p("Summary", "h1")]
+        rows: list[list[str | Paragraph]] = [["Outcome", "Items"]]
         for key in present.OUTCOMES:
             rows.append([present.OUTCOME_LABELS[key], str(outcomes.get(key, 0))])
         rows.append(["Total", str(len(records))])
@@ -632,8 +636,8 @@ class ReportBuilder:
         story.append(PageBreak())
         return story
 
-    def _method(self, records: list[ItemView]) -> list[Any]:
-        story: list[Any] = [
+    def _method(self, records: list[ItemView]) -> list[Flowable]:
+        story: list[Flowable] = [
             _p("Method", "h1"),
             _p(
                 "Each image was scored by a detector of the Community Forensics design, a "
@@ -725,8 +729,8 @@ class ReportBuilder:
                 )
         return story
 
-    def _integrity(self, integrity: IntegrityReport) -> list[Any]:
-        story: list[Any] = [CondPageBreak(60 * mm), _p("Integrity at report time", "h1")]
+    def _integrity(self, integrity: IntegrityReport) -> list[Flowable]:
+        story: list[Flowable] = [CondPageBreak(60 * mm), _p("Integrity at report time", "h1")]
         story.append(
             _p(
                 ("VERIFIED: " if integrity.ok else "PROBLEMS FOUND: ")
@@ -785,13 +789,13 @@ class ReportBuilder:
             story.append(KeepTogether(block))
             story += [*below, Spacer(1, 5 * mm)]
             self._throttle(
-                lambda elapsed, n=number: Progress(
-                    "report", n, total, elapsed, message="laying out items"
-                )
+                functools.partial(Progress, "report", number, total, message="laying out items")
             )
         return story
 
-    def _pictures(self, record: ItemView, visual: HeatmapView | None) -> tuple[list[Any], bool]:
+    def _pictures(
+        self, record: ItemView, visual: HeatmapView | None
+    ) -> tuple[list[Flowable], bool]:
         """The item's picture and heatmap figure, or a placeholder saying why not (also a
         finding); True when both figures are drawn."""
         item_id = record.id
@@ -807,7 +811,7 @@ class ReportBuilder:
             return [
                 _placeholder(f"Picture not shown: the stored thumbnail is unusable ({problem}).")
             ], False
-        pictures: list[Any] = [_picture(thumbnail)]
+        pictures: list[Flowable] = [_picture(thumbnail)]
         if visual is None or not visual.geometry:
             return pictures, False
         try:
@@ -845,7 +849,7 @@ class ReportBuilder:
                 Spacer(1, 3 * mm),
             ]
         pictures, heatmap_drawn = self._pictures(record, visual)
-        left: list[Any] = []
+        left: list[Flowable] = []
         if detection:
             probability = detection.probability
             if probability is None:
@@ -891,7 +895,7 @@ class ReportBuilder:
                 style=[("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)],
             )
         )
-        facts = [
+        facts: list[list[str | Flowable]] = [
             ["Path", _cell(record.path)],
             *(
                 [_text_row("Also found at", "\n".join(record.duplicate_paths), below)]
@@ -1058,11 +1062,11 @@ def _picture(jpeg_bytes: bytes) -> parts.JpegFlowable:
     return parts.JpegFlowable(jpeg_bytes, 55 * mm, 41 * mm)
 
 
-def _placeholder(text: str) -> Any:
+def _placeholder(text: str) -> Table:
     return parts.placeholder(_e(text), 55 * mm, 41 * mm)
 
 
-def _as_dict(value: Any) -> dict[str, Any]:
+def _as_dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 

@@ -4,6 +4,7 @@ canvas that writes the header and "Page X of Y" on every page."""
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -126,6 +127,7 @@ def score_bar(bar: ScoreBar, width: float = 80 * mm) -> Drawing:
     drawing = Drawing(width, height)
     bar_y, bar_h = 6 * mm, 4 * mm
     line = colors.HexColor(bar.line_color)
+    # the ignores: types-reportlab types Rect's **kw as TypedDict values (Unpack missing)
     for segment in bar.segments:
         drawing.add(
             Rect(
@@ -133,11 +135,11 @@ def score_bar(bar: ScoreBar, width: float = 80 * mm) -> Drawing:
                 bar_y,
                 (segment.end - segment.start) * width,
                 bar_h,
-                fillColor=colors.HexColor(segment.color),
-                strokeColor=None,
+                fillColor=colors.HexColor(segment.color),  # type: ignore[arg-type]
+                strokeColor=None,  # type: ignore[arg-type]
             )
         )
-    drawing.add(Rect(0, bar_y, width, bar_h, fillColor=None, strokeColor=line, strokeWidth=0.5))
+    drawing.add(Rect(0, bar_y, width, bar_h, fillColor=None, strokeColor=line, strokeWidth=0.5))  # type: ignore[arg-type]
     for tick in bar.ticks:
         drawing.add(
             String(
@@ -188,7 +190,7 @@ class _JpegReader(ImageReader):
         self._jpeg = data
         self._dataA = None
 
-    def jpeg_fh(self) -> io.BytesIO:
+    def jpeg_fh(self) -> io.BytesIO:  # type: ignore[override]  # the stub says None
         return io.BytesIO(self._jpeg)
 
     def getRGBData(self) -> bytes:
@@ -216,7 +218,8 @@ def jpeg_problem(data: bytes) -> str | None:
                 return f"unsupported colour mode {probe.mode}"
             probe.load()  # decodes all of it: truncated or corrupt data raises here
         # What ReportLab itself reads when it embeds the bytes.
-        if pdfutils.readJPEGInfo(io.BytesIO(data))[:2] != (width, height):
+        header = pdfutils.readJPEGInfo(io.BytesIO(data))  # typed as able to return None
+        if header is None or header[:2] != (width, height):
             return "its JPEG header contradicts its image data"
     except UnidentifiedImageError:
         return "not an image in any format that can be read"
@@ -264,7 +267,10 @@ def jpeg(image: Image.Image) -> bytes:
 
 
 def overlay_picture(
-    thumbnail_jpeg: bytes, heatmap: bytes | None, geometry: dict[str, Any], orientation: int | None
+    thumbnail_jpeg: bytes,
+    heatmap: bytes | None,
+    geometry: Mapping[str, object],
+    orientation: int | None,
 ) -> bytes:
     """The thumbnail with the heatmap over the examined square (JPEG bytes, upright).
 
@@ -291,7 +297,7 @@ def fixed_timestamp(moment: datetime) -> TimeStamp:
     stamp = TimeStamp(invariant=1)
     utc = moment.utctimetuple()
     stamp.t = moment.timestamp()
-    stamp.lt = tuple(utc)
+    stamp.lt = (*utc,)
     stamp.YMDhms = tuple(utc)[:6]
     stamp.dhh = stamp.dmm = 0
     stamp.tzname = "UTC"
@@ -317,7 +323,7 @@ def numbered_canvas(  # type: ignore[no-untyped-def]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["invariant"] = 1  # no random document id: same input, same bytes
             super().__init__(*args, **kwargs)
-            self._doc._timeStamp = fixed_timestamp(generated)
+            self._doc._timeStamp = fixed_timestamp(generated)  # type: ignore[attr-defined]
             self._page_number = 0
 
         def showPage(self) -> None:
@@ -335,7 +341,7 @@ def numbered_canvas(  # type: ignore[no-untyped-def]
             super().save()
 
         def _decorate(self, number: int) -> None:
-            width, height = self._pagesize
+            width, height = self._pagesize  # type: ignore[attr-defined]
             self.saveState()
             self.setFont(SANS, 7.5)
             self.setFillColor(MUTED)
