@@ -52,6 +52,7 @@ class Ingested:
     facts: ImageFacts | None = None
     thumbnail: ThumbnailImage | None = None
     metadata: MetadataRecord | None = None
+    phash: str | None = None  # perceptual hash of the decoded pixels (evidence/phash.py)
     # where the file was found (hidden characters in its name, a link leaving the
     # imported folder): recorded whatever the outcome
     flags: tuple[Flag, ...] = ()
@@ -170,6 +171,7 @@ def _decode(
         facts=inspected.facts,
         thumbnail=inspected.thumbnail,
         metadata=metadata,
+        phash=inspected.phash,
         **common,
     )
 
