@@ -268,3 +268,27 @@ def test_match_fills_perceptual_hashes_of_items_imported_before(case, images, mo
         hashes = dict(session.execute(select(EvidenceItem.id, EvidenceItem.phash)).all())
     assert sorted(value is None for value in hashes.values()) == [False, False, True]
     assert verify_case(case, record=False).differences == []
+
+
+def test_report_names_the_sets_and_each_items_hits_and_stack(tmp_path, case, images):
+    from tests.test_report import GENERATED, pdf_text, squash
+
+    from opensight_desktop.report.pdf import ReportBuilder, ReportOptions
+
+    _sets(tmp_path, images)
+    from PIL import Image
+
+    with Image.open(images["plain"]) as image:
+        image.resize((160, 120)).save(images["plain"].with_name("plain_copy.png"))
+    ImportJob(case, [str(images["os_icon"].parent)]).run()
+    out = tmp_path / "report.pdf"
+    ReportBuilder(case, ReportOptions(scope="flagged", generated_at=GENERATED)).write(out)
+    text, _ = pdf_text(out)
+    flat = squash(text)
+    nsrl_sha = hashlib.sha256((tmp_path / "nsrl.db").read_bytes()).hexdigest()
+    assert "Hashsets" in flat and nsrl_sha in flat and "Alertlist" in flat
+    assert "NSRL(known,bySHA-256)" in flat and "Alertlist(alert,byMD5)" in flat
+    assert "Knownfile(hashset)" in flat  # the flag's title
+    full = tmp_path / "all.pdf"
+    ReportBuilder(case, ReportOptions(generated_at=GENERATED)).write(full)
+    assert "near-duplicatestack" in squash(pdf_text(full)[0])
