@@ -271,9 +271,8 @@ def test_match_fills_perceptual_hashes_of_items_imported_before(case, images, mo
 
 
 def test_report_names_the_sets_and_each_items_hits_and_stack(tmp_path, case, images):
-    from tests.test_report import GENERATED, pdf_text, squash
-
     from opensight_desktop.report.pdf import ReportBuilder, ReportOptions
+    from tests.test_report import GENERATED, pdf_text, squash
 
     _sets(tmp_path, images)
     from PIL import Image
