@@ -28,9 +28,12 @@ from PIL import Image
 
 HASH_SIZE = 8
 SIDE = HASH_SIZE * 4  # 32: the grey image the DCT is taken over
-# Chosen from measurement (docs/CONTRACTS.md section 3 and the issue-15 note): resized,
-# recompressed, re-encoded, brightened and slightly cropped copies of varied public
-# images fall within it; unrelated images almost never do.
+# Chosen from measurement (benchmarks/phash_measure.py over 706 images: scikit-image's
+# data images, Pillow's test images, 300 synthetic photos; 11 transformations each): at 10
+# bits, 97 % of resized, recompressed, re-encoded, brightened and 2 %-cropped copies fall
+# within it (crop 5 % per side: 40 %), and 0.14 % of pairs of different images do, nearly
+# all of them the same picture in another format or near-blank test patterns (on the
+# scikit-image photos, one pair: the two frames of a stereo pair).
 DEFAULT_THRESHOLD = 10
 MAX_THRESHOLD = 15  # beyond this, unrelated images merge (and the search degrades)
 BLOCKS = 4
