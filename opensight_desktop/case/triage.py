@@ -130,7 +130,7 @@ def filter_items(
         if criteria.has_gps:
             metadata.append(located)
         else:
-            where.append(~exists().where(ItemMetadata.item_id == EvidenceItem.id, located))
+            where.append(EvidenceItem.id.not_in(select(ItemMetadata.item_id).where(located)))
     if metadata:
         where.append(EvidenceItem.id.in_(select(ItemMetadata.item_id).where(*metadata)))
     if criteria.folder:
