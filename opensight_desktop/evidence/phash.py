@@ -1,9 +1,10 @@
 """Perceptual hashes of images and groups of near-identical ones.
 
-The hash is the common 64-bit DCT pHash (the one the ``imagehash`` library computes: the
-same bits on 64 of 66 varied test images, the two others exact chessboards, whose DCT
-coefficients tie): the image is made 32x32 grey, its 2-D DCT-II is taken, and each
-of the 8x8 lowest frequencies becomes one bit, set where it is above their median. Bits
+The hash is the common 64-bit DCT pHash, as the ``imagehash`` library computes it (the
+same bits on 67 of 78 varied test images at 1x, 2x and 4x size; within 4 bits on the
+others, but for exact chessboards whose DCT coefficients tie): the image is made 32x32
+grey, its 2-D DCT-II is taken, and each of the 8x8 lowest frequencies becomes one bit, set
+where it is above their median. Bits
 are in row order, the first bit the most significant, written as 16 hex digits (as
 ``str(imagehash.phash(image))`` writes them), so other tools can compare our values.
 
@@ -37,6 +38,7 @@ SIDE = HASH_SIZE * 4  # 32: the grey image the DCT is taken over
 DEFAULT_THRESHOLD = 10
 MAX_THRESHOLD = 15  # beyond this, unrelated images merge (and the search degrades)
 BLOCKS = 4
+REDUCE_TO = 512
 BLOCK_BITS = 64 // BLOCKS
 
 
@@ -51,8 +53,12 @@ _DCT = _dct_matrix(SIDE)
 
 def phash(image: Image.Image) -> str:
     """The 64-bit pHash of ``image`` (any mode) as 16 hex digits."""
-    # As imagehash does it (grey first, then Lanczos without a reducing gap), so that the
-    # values agree with other tools' bit for bit but for ties in degenerate images.
+    # A large image is first averaged down by a whole factor to 512-1023 px on its long
+    # side (a 12-megapixel PNG would otherwise cost 100 ms here); JPEGs come decoded at
+    # such a scale already (DCT scaling). Then as imagehash does it (grey, then Lanczos).
+    factor = max(image.size) // REDUCE_TO
+    if factor >= 2:
+        image = image.reduce(factor)
     small = image.convert("L").resize((SIDE, SIDE), Image.Resampling.LANCZOS)
     pixels = np.asarray(small, dtype=np.float64)
     low = (_DCT @ pixels @ _DCT.T)[:HASH_SIZE, :HASH_SIZE]
