@@ -291,3 +291,28 @@ def test_report_names_the_sets_and_each_items_hits_and_stack(tmp_path, case, ima
     full = tmp_path / "all.pdf"
     ReportBuilder(case, ReportOptions(generated_at=GENERATED)).write(full)
     assert "near-duplicatestack" in squash(pdf_text(full)[0])
+
+
+def test_a_registry_pointing_outside_the_store_is_refused(tmp_path, opensight_home):
+    path = tmp_path / "h.txt"
+    path.write_text("aa" * 16 + "\n", encoding="utf-8")
+    import_set(path, "Set", "known")
+    evil = tmp_path / "elsewhere.sqlite"
+    sqlite3.connect(evil).close()
+    conn = sqlite3.connect(opensight_home / "hashsets" / "registry.sqlite")
+    conn.execute("UPDATE hash_set SET file = ?", (f"../../{evil.name}",))
+    conn.commit()
+    conn.close()
+    with pytest.raises(UsageError, match="not a file the store writes"):
+        Lookup()
+
+
+def test_crafted_vics_values_are_bounded(tmp_path):
+    record = {"MD5": "aa" * 16, "Category": "x" * 10_000, "Tags": ",".join(["t"] * 10_000)}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(vics_document([record])), encoding="utf-8")
+    import_set(path, "Big", "alert")
+    with Lookup() as lookup:
+        (found,) = lookup.find([bytes.fromhex("aa" * 16)])[bytes.fromhex("aa" * 16)]
+    assert len(found.category or "") == formats.TEXT_LIMIT
+    assert len(found.tags or "") <= formats.TEXT_LIMIT

@@ -22,6 +22,8 @@ from opensight_desktop.errors import UsageError
 from opensight_desktop.hashsets import vics
 from opensight_desktop.hashsets.store import HashingReader
 
+TAGS_PER_RECORD = 50  # more is not a real record's (a crafted file could list millions)
+
 
 @dataclass
 class VicsImportSummary:
@@ -80,12 +82,12 @@ def import_vics(case: Case, path: str | Path) -> VicsImportSummary:
             if category == "bad":
                 summary.bad_categories += 1
                 category = None
-            tags = normalise_tags(vics.text_list(vics.field(record, "Tags")))
+            tags = normalise_tags(vics.text_list(vics.field(record, "Tags"))[:TAGS_PER_RECORD])
             for item_id in items:
                 old_category, old_tags = wanted.get(item_id, (None, []))
                 wanted[item_id] = (
                     category if category is not None else old_category,  # type: ignore[arg-type]
-                    normalise_tags([*old_tags, *tags]),
+                    normalise_tags([*old_tags, *tags])[:TAGS_PER_RECORD],
                 )
         summary.sha256 = reader.finish()  # the whole file, read or not
     summary.items = len(wanted)

@@ -24,6 +24,13 @@ CSV_HASH_COLUMNS = ("md5", "sha1", "sha256", "hash")
 CSV_LIMIT = 1 << 20  # the longest CSV field read (a crafted file cannot exhaust memory)
 
 
+TEXT_LIMIT = 200  # a category or tag list longer than this is cut (crafted files)
+
+
+def _short(text: str | None) -> str | None:
+    return None if text is None else text[:TEXT_LIMIT]
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One record of a set: its hashes (binary digests) and what the set says of it."""
@@ -134,8 +141,8 @@ def _vics(stream: BinaryIO) -> Iterator[Entry]:
         tags = vics.text_list(vics.field(record, "Tags"))
         yield Entry(
             hashes,
-            None if category is None else str(category),
-            ", ".join(tags) or None,
+            None if category is None else _short(str(category)),
+            _short(", ".join(tags)) or None,
         )
 
 
@@ -197,7 +204,7 @@ def _csv(stream: BinaryIO) -> Iterator[Entry]:
             if not hashes:
                 continue
             value = row[category].strip() if category is not None and category < len(row) else ""
-            yield Entry(hashes, value or None)
+            yield Entry(hashes, _short(value) or None)
     except csv.Error as exc:
         raise UsageError(
             f"the CSV file could not be read at line {reader.line_num}: {exc}"

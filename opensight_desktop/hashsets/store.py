@@ -34,6 +34,7 @@ BATCH = 50_000
 LOOKUP_CHUNK = 500  # values per IN (...): far below SQLite's limit
 NAME_LIMIT = 100
 _NAME_BAD = re.compile(r"[\x00-\x1f\x7f]")
+_SET_FILE = re.compile(r"set-[0-9a-f]{32}\.sqlite")
 
 _REGISTRY_SCHEMA = """
 CREATE TABLE IF NOT EXISTS hash_set (
@@ -254,6 +255,11 @@ class Lookup:
         self._conns: list[tuple[HashSetInfo, sqlite3.Connection]] = []
         for info in self.sets:
             path = store_dir() / info.file
+            if not _SET_FILE.fullmatch(info.file):  # an edited registry: stay in the store
+                raise UsageError(
+                    f"the hash-set registry names {info.file!r} for {info.name!r}, which is "
+                    "not a file the store writes; import the set again under another name"
+                )
             if not path.is_file():
                 raise UsageError(
                     f"the hash set {info.name!r} is registered but its file {path} is missing"
