@@ -262,6 +262,87 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_hashset_import(args: argparse.Namespace) -> int:
+    from opensight_desktop.hashsets.store import import_set
+
+    def progress(entries: int) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\rhash set: {entries:,} entries read")
+            sys.stderr.flush()
+
+    info = import_set(args.path, args.name, args.kind, args.format, progress)
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + " " * 40 + "\r")
+    _out(
+        f"Imported hash set {_safe(info.name)} ({info.kind}, {info.format}): "
+        f"{info.entries:,} entries, {info.hashes:,} hashes"
+    )
+    _out(f"  source {_safe(info.source_name)}, SHA-256 {info.source_sha256}")
+    _out("  cases are matched against it at import and by `match CASE`")
+    return EXIT_OK
+
+
+def cmd_hashset_list(args: argparse.Namespace) -> int:
+    from opensight_desktop.hashsets.store import list_sets
+
+    sets = list_sets()
+    if not sets:
+        _out("No hash sets (add one with `hashset import PATH --name NAME --kind known|alert`).")
+        return EXIT_OK
+    for info in sets:
+        _out(
+            f"{_safe(info.name)}  {info.kind}  {info.format}  {info.entries:,} entries  "
+            f"imported {info.imported_utc}  source SHA-256 {info.source_sha256}"
+        )
+    return EXIT_OK
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from opensight_desktop.pipeline.match_job import MatchJob
+
+    line = _ProgressLine()
+    with _open_case(args.case, must_write="match it against hash sets") as case:
+        try:
+            summary = MatchJob(case, progress=line).run()
+        finally:
+            line.close()
+    if summary.phash_added or summary.phash_failed:
+        _out(
+            f"Perceptual hashes: {summary.phash_added} computed from the originals "
+            f"(hash-checked), {summary.phash_failed} could not be"
+        )
+        for item_id, reason in summary.failures:
+            _out(f"  item {item_id}: {_safe(reason)}")
+    if summary.cancelled:
+        _out("Stopped before matching; what was done is saved.")
+        return EXIT_INTERRUPTED
+    names = ", ".join(f"{_safe(s.name)} ({s.kind}, {s.entries:,} entries)" for s in summary.sets)
+    _out(f"Matched {summary.items} items against {len(summary.sets)} hash sets: {names or 'none'}")
+    _out(
+        f"  {summary.items_with_hits} items in a set; {summary.changed} items' hits changed "
+        f"({summary.seconds:.1f} s)"
+    )
+    return EXIT_ITEMS_FAILED if summary.phash_failed else EXIT_OK
+
+
+def cmd_vics_import(args: argparse.Namespace) -> int:
+    from opensight_desktop.case.vics_import import import_vics
+
+    with _open_case(args.case, must_write="import VICS categories into it") as case:
+        summary = import_vics(case, args.file)
+    _out(
+        f"VICS file {_safe(str(args.file))} (SHA-256 {summary.sha256}): {summary.records} "
+        f"records, {summary.matched_records} matched items of the case by MD5 or SHA-1, "
+        f"{summary.unmatched_records} did not"
+    )
+    _out(f"  {summary.items} items matched; {summary.changed} got a new category or tags")
+    for category, count in sorted(summary.categories.items()):
+        _out(f"  category {category}: {count} items")
+    if summary.bad_categories:
+        _out(f"  {summary.bad_categories} records had a category that is not 0-99 (ignored)")
+    return EXIT_OK
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from opensight_desktop.case.integrity import describe, verify_case
 
@@ -589,6 +670,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
             results["detector"] = _bench_detector(args, work, sizes, home)
         if args.suite in ("report", "all"):
             results["report"] = _bench_report(args, work, home)
+        if args.suite in ("triage", "all"):
+            from opensight_desktop.benchmarks import triage_bench
+
+            _out("Triage benchmark (hash-set import and match, grouping, filters)...")
+            results["triage"] = triage_bench.run(work, sizes)
+            _out(triage_bench.format_report(results["triage"]))  # type: ignore[arg-type]
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
     return EXIT_OK
@@ -738,11 +825,47 @@ def build_parser() -> argparse.ArgumentParser:
     vrep.add_argument("report", metavar="REPORT.pdf")
     vrep.set_defaults(handler=cmd_verify_report)
 
-    exp = commands.add_parser("export", help="export the case as JSON or CSV")
+    exp = commands.add_parser(
+        "export",
+        help="export the case as JSON or CSV, as VICS JSON 2.0 (Project VIC), or its "
+        "located items as KML or GeoJSON",
+    )
     exp.add_argument("case", metavar="CASE")
-    exp.add_argument("--format", required=True, choices=["json", "csv"])
+    exp.add_argument("--format", required=True, choices=["json", "csv", "vics", "kml", "geojson"])
     exp.add_argument("-o", "--output", required=True, metavar="OUT")
     exp.set_defaults(handler=cmd_export)
+
+    hs = commands.add_parser("hashset", help="hash sets shared by all cases (NSRL, VICS, lists)")
+    hs_commands = hs.add_subparsers(dest="hashset_command", metavar="ACTION", parser_class=_Parser)
+    hsi = hs_commands.add_parser("import", help="add a hash set to the data directory")
+    hsi.add_argument("path", metavar="PATH")
+    hsi.add_argument("--name", required=True)
+    hsi.add_argument(
+        "--kind",
+        required=True,
+        choices=["known", "alert"],
+        help="known: files to set aside (e.g. NSRL); alert: files that matter",
+    )
+    hsi.add_argument("--format", default="auto", choices=["auto", "nsrl", "vics", "list", "csv"])
+    hsi.set_defaults(handler=cmd_hashset_import)
+    hsl = hs_commands.add_parser("list", help="the hash sets and their sources")
+    hsl.set_defaults(handler=cmd_hashset_list)
+
+    mat = commands.add_parser(
+        "match",
+        help="(re)match every item against every hash set; perceptual hashes for items "
+        "imported before them",
+    )
+    mat.add_argument("case", metavar="CASE")
+    mat.set_defaults(handler=cmd_match)
+
+    vim = commands.add_parser(
+        "vics-import",
+        help="set categories and tags on items from a VICS JSON file (matched by MD5/SHA-1)",
+    )
+    vim.add_argument("case", metavar="CASE")
+    vim.add_argument("file", metavar="FILE")
+    vim.set_defaults(handler=cmd_vics_import)
 
     ver = commands.add_parser(
         "verify", help="re-hash evidence, check the signed audit chain, replay it against the case"
@@ -804,7 +927,9 @@ def build_parser() -> argparse.ArgumentParser:
     muse.set_defaults(handler=cmd_model_use)
 
     bench = commands.add_parser("bench", help="measure throughput and memory on this machine")
-    bench.add_argument("--suite", choices=["import", "detector", "report", "all"], default="all")
+    bench.add_argument(
+        "--suite", choices=["import", "detector", "report", "triage", "all"], default="all"
+    )
     bench.add_argument(
         "--report-items",
         type=_positive_int,

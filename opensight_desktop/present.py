@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from opensight_desktop.case.hashset_match import ALERT_FLAG, KNOWN_FLAG
 from opensight_desktop.case.queries import camera_name
 from opensight_desktop.case.states import REVIEW_STATES, ItemStatus
 from opensight_desktop.detector.geometry import scoring_note_of
@@ -31,6 +32,7 @@ from opensight_desktop.timeutil import iso_seconds, parse_iso
 if TYPE_CHECKING:
     from opensight_desktop.case.views import (
         DetectionView,
+        HashSetHitView,
         ItemView,
         MetadataView,
         ReviewView,
@@ -260,9 +262,19 @@ def weights_sentence(sha256: str | None) -> str:
     return UNPUBLISHED_WEIGHTS if sha256 else UNIDENTIFIED_WEIGHTS
 
 
+HIT_FLAG_TITLES = {KNOWN_FLAG: "Known file (hash set)", ALERT_FLAG: "In an alert hash set"}
+
+
 def flag_title(code: str) -> str:
     """A flag's title; a code this version does not know is shown as stored."""
-    return FLAG_TITLES.get(code, code)
+    return FLAG_TITLES.get(code) or HIT_FLAG_TITLES.get(code, code)
+
+
+def hit_text(hit: HashSetHitView) -> str:
+    """ "NSRL (known, by SHA-256)", with the set's category when it gives one."""
+    digest = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256"}.get(hit.hash, hit.hash)
+    category = f", category {hit.category}" if hit.category else ""
+    return f"{hit.set or '?'} ({hit.kind or '?'}, by {digest}{category})"
 
 
 # -- review ------------------------------------------------------------------------------

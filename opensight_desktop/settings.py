@@ -9,6 +9,7 @@ from typing import Any
 
 from opensight_desktop.detector.verdict import DEFAULT_BANDS, Bands
 from opensight_desktop.errors import UsageError
+from opensight_desktop.evidence.phash import DEFAULT_THRESHOLD, MAX_THRESHOLD
 from opensight_desktop.fileio import atomic_output
 from opensight_desktop.paths import settings_file
 
@@ -25,6 +26,11 @@ class Settings:
     likely_real: float = DEFAULT_BANDS.likely_real
     active_model: str | None = None  # model id (SHA-256 of its weights) in the model store
     recent_cases: list[str] | None = None
+    # Near-duplicate stacks: perceptual hashes within this many bits (of 64) are one stack.
+    similar_threshold: int = DEFAULT_THRESHOLD
+    # VICS export: {review state: category} for items without a category of their own;
+    # states not named get 0, uncategorised (report/exchange.py). The export dialog shows it.
+    vics_categories: dict[str, int] | None = None
 
     def bands(self) -> Bands:
         return Bands(self.likely_generated, self.likely_real)
@@ -38,6 +44,19 @@ class Settings:
             raise UsageError(
                 "verdict bands need 0 <= likely-real threshold < likely-generated threshold <= 1"
             )
+        if not isinstance(self.similar_threshold, int) or not (
+            0 <= self.similar_threshold <= MAX_THRESHOLD
+        ):
+            raise UsageError(
+                f"the near-duplicate threshold is 0 to {MAX_THRESHOLD} bits, "
+                f"not {self.similar_threshold!r}"
+            )
+        for state, category in (self.vics_categories or {}).items():
+            if not isinstance(state, str) or not isinstance(category, int) or category < 0:
+                raise UsageError(
+                    f"VICS category mapping: {state!r} -> {category!r} is not a review state "
+                    "and a category number"
+                )
         return self
 
 

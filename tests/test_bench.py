@@ -138,3 +138,18 @@ def test_gui_bench_runs_to_its_end_and_leaves_the_user_store_alone(
     assert figures["launch"]["runs"] == 1
     assert figures["responsiveness"]["analysis"]["status"].startswith("Analysis completed")
     assert figures["large_case"]["items"] == 12
+
+
+def test_triage_bench_runs_and_leaves_the_users_hash_sets_alone(
+    work, tmp_path, opensight_home, capsys
+):
+    before = user_state(opensight_home, capsys)
+    out = tmp_path / "figures.json"
+    args = ["bench", "--suite", "triage", "--tiny", "--work", str(work), "--json", str(out)]
+    assert main(args) == 0
+    assert "entries/s" in capsys.readouterr().out
+    assert user_state(opensight_home, capsys) == before
+    assert not (opensight_home / "hashsets").exists()
+    triage = json.loads(out.read_text())["triage"]
+    assert triage["set_entries"] == 3000 and triage["items_with_hits"] == 100
+    assert set(triage["filters"]) and triage["filter_p95_ms"] >= 0

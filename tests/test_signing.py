@@ -314,6 +314,21 @@ def test_key_added_outside_the_application_fails(imported, tmp_path, monkeypatch
     assert not report.ok
 
 
+# What a forger also removes to pass for schema 0002: the objects of migration 0004.
+UNDO_0004 = (
+    "DROP TABLE hashset_hit",
+    "DROP TABLE hashset",
+    "DROP INDEX ix_evidence_item_md5",
+    "DROP INDEX ix_evidence_item_sha1",
+    "DROP INDEX ix_evidence_item_review_state",
+    "DROP INDEX ix_item_metadata_datetime_original",
+    "DROP INDEX ix_item_metadata_camera",
+    "DROP INDEX ix_evidence_file_path",
+    "ALTER TABLE evidence_item DROP COLUMN phash",
+    "ALTER TABLE evidence_item DROP COLUMN vics_category",
+)
+
+
 def test_signatures_removed_to_look_like_an_old_case(imported):
     """Dropping the signature tables and marking the schema older makes the app upgrade and
     sign the case again; the key entries left in the log give it away."""
@@ -321,6 +336,7 @@ def test_signatures_removed_to_look_like_an_old_case(imported):
         imported,
         "DROP TABLE audit_signature",
         "DROP TABLE signing_key",
+        *UNDO_0004,
         "UPDATE alembic_version SET version_num = '0002'",
     )
     with Case.open(imported) as case:

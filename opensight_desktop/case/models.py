@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -93,6 +94,11 @@ class EvidenceItem(Base):
     """One distinct piece of content (unique SHA-256); where it was found is in EvidenceFile."""
 
     __tablename__ = "evidence_item"
+    __table_args__ = (
+        Index("ix_evidence_item_md5", "md5"),
+        Index("ix_evidence_item_sha1", "sha1"),
+        Index("ix_evidence_item_review_state", "review_state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Null only when the file could not be read at all.
@@ -112,6 +118,12 @@ class EvidenceItem(Base):
     import_session_id: Mapped[int] = mapped_column(ForeignKey("import_session.id"))
     review_state: Mapped[str] = mapped_column(String(32), default=ReviewState.NOT_REVIEWED)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # 64-bit DCT perceptual hash of the decoded pixels, 16 hex digits (evidence/phash.py);
+    # None: not an image, or imported before perceptual hashes (``match`` fills it in).
+    phash: Mapped[str | None] = mapped_column(String(16))
+    # Project VIC / CAID category set by the examiner or a VICS import (None: not set; the
+    # VICS export then maps the review state, settings.vics_categories).
+    vics_category: Mapped[int | None] = mapped_column(Integer)
 
     files: Mapped[list[EvidenceFile]] = relationship(
         back_populates="item", order_by="EvidenceFile.id", cascade="all, delete-orphan"
@@ -127,7 +139,10 @@ class EvidenceFile(Base):
     """A path at which an item's content was found (the first one, then exact duplicates)."""
 
     __tablename__ = "evidence_file"
-    __table_args__ = (Index("ix_evidence_file_path_raw", "path_raw"),)
+    __table_args__ = (
+        Index("ix_evidence_file_path_raw", "path_raw"),
+        Index("ix_evidence_file_path", "path"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id"), index=True)
@@ -171,6 +186,10 @@ class ItemMetadata(Base):
     """Normalised metadata fields of the export contract, plus everything read, as JSON."""
 
     __tablename__ = "item_metadata"
+    __table_args__ = (
+        Index("ix_item_metadata_datetime_original", "datetime_original"),
+        Index("ix_item_metadata_camera", "camera_make", "camera_model"),
+    )
 
     item_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id"), primary_key=True)
     camera_make: Mapped[str | None] = mapped_column(Text)
@@ -200,6 +219,35 @@ class ItemTag(Base):
 
     item_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id"), primary_key=True)
     tag: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class HashSet(Base):
+    """A hash set that a match used, as it was then (the set lives in the data directory)."""
+
+    __tablename__ = "hashset"
+    __table_args__ = (UniqueConstraint("name", "source_sha256", name="uq_hashset_name_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))  # known | alert
+    format: Mapped[str] = mapped_column(String(16))  # nsrl | vics | list | csv
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    entries: Mapped[int] = mapped_column(Integer)
+    imported_utc: Mapped[str] = mapped_column(String(32))
+
+
+class HashSetHit(Base):
+    """An item whose MD5, SHA-1 or SHA-256 is in a hash set."""
+
+    __tablename__ = "hashset_hit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id"), index=True)
+    hashset_id: Mapped[int] = mapped_column(ForeignKey("hashset.id"), index=True)
+    hash_kind: Mapped[str] = mapped_column(String(8))  # md5 | sha1 | sha256
+    category: Mapped[str | None] = mapped_column(Text)
+
+    hashset: Mapped[HashSet] = relationship()
 
 
 class DetectorModel(Base):

@@ -23,6 +23,13 @@ What each entry sets:
   item.analysis_failed  the item becomes an error of stage "analysis", with the reason
   item.tile_scanned     a tile scan: model, tile size, stride, tiles SHA-256, device, details
   item.review_state, item.notes, item.tags    the examiner's review
+  items.review, items.review_undone    a bulk review action (or its undoing) on a
+                        selection: each change names its items (case/review_changes.py)
+  hashset.recorded      a hash set a match used: name, kind, format, source SHA-256,
+                        entries, import date
+  item.hashset_hits     an item's hash-set hits after a re-match (``match``); item.added
+                        carries the hits found at import, and the perceptual hash
+  item.phash            a perceptual hash computed after import (``match``)
 
 Cases written by an earlier version: their entries do not carry some of these values
 (thumbnails, metadata, logits, heatmaps, ...). Such values are *not vouched for*: counted
@@ -37,6 +44,7 @@ entries (the log is indexed by item id).
 
 from __future__ import annotations
 
+import heapq
 import math
 import os
 from collections import Counter
@@ -48,6 +56,7 @@ from sqlalchemy import ColumnElement, String, Text, select, type_coerce, union
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from opensight_desktop.case import audit, digests
+from opensight_desktop.case.hashset_match import stored_hits
 from opensight_desktop.case.models import (
     AuditEntry,
     CaseInfo,
@@ -55,10 +64,12 @@ from opensight_desktop.case.models import (
     DetectorModel,
     EvidenceFile,
     EvidenceItem,
+    HashSet,
     ItemTag,
     Thumbnail,
     TileScan,
 )
+from opensight_desktop.case.review_changes import value_after
 from opensight_desktop.case.states import ErrorStage, ItemStatus, ReviewState
 from opensight_desktop.evidence.walk import display_path
 from opensight_desktop.timeutil import parse_iso
@@ -196,6 +207,7 @@ def replay(session: Session) -> ReplayResult:
     shared = _replay_shared(session, result)
     _compare_case(session, shared, compare)
     _compare_models(session, shared, compare)
+    _compare_hashsets(session, shared, compare)
     for first, last in _item_ranges(session):
         _ItemRange(session, shared, compare, first, last).run()
     return result
@@ -210,6 +222,9 @@ class _Shared:
     case_seq: int | None = None
     models: dict[str, tuple[Expected, int]] = field(default_factory=dict)
     runs: dict[object, Expected] = field(default_factory=dict)  # by the run id logged
+    hashsets: dict[object, tuple[Expected, int]] = field(default_factory=dict)
+    # bulk review entries in log order: (seq, action, changes)
+    bulk: list[tuple[int, str, list[Any]]] = field(default_factory=list)
 
 
 CASE_FIELDS = (
@@ -225,6 +240,8 @@ CASE_FIELDS = (
     "created_by_version",
 )
 RUN_FIELDS = ("model_sha256", "device", "precision", "thresholds", "preprocessing", "versions")
+HASHSET_FIELDS = ("name", "kind", "format", "source_sha256", "entries", "imported_utc")
+BULK_ACTIONS = ("items.review", "items.review_undone")
 
 
 def _entries(
@@ -292,6 +309,30 @@ def _shared_entry(
         run: Expected = {}
         _set(run, details, seq, *RUN_FIELDS)
         shared.runs[details.get("run")] = run
+    elif action == "hashset.recorded":
+        recorded: Expected = {}
+        _set(recorded, details, seq, *HASHSET_FIELDS)
+        shared.hashsets.setdefault(details.get("id"), (recorded, seq))
+    elif action in BULK_ACTIONS:
+        changes = details["changes"]
+        if not isinstance(changes, list):
+            raise TypeError("changes is not a list")
+        shared.bulk.append((seq, action, changes))
+
+
+def _compare_hashsets(session: Session, shared: _Shared, compare: _Comparer) -> None:
+    actual: dict[Any, dict[str, Any]] = {}
+    for row in session.execute(
+        select(HashSet.id, *(getattr(HashSet, name) for name in HASHSET_FIELDS))
+    ):
+        values = row._asdict()
+        actual[values.pop("id")] = values
+    for set_id in sorted(shared.hashsets.keys() | actual.keys(), key=str):
+        logged = shared.hashsets.get(set_id)
+        subject = f"hash set {set_id}"
+        if compare.record(subject, logged[1] if logged else None, set_id in actual):
+            assert logged is not None
+            compare.fields("hash set", subject, logged[0], actual[set_id])
 
 
 def _compare_case(session: Session, shared: _Shared, compare: _Comparer) -> None:
@@ -440,7 +481,17 @@ class _ItemRange:
 
     def _replay(self) -> None:
         query = _columns().where(AuditEntry.item_id.between(self.first, self.last))
-        for seq, action, item_id, details in _entries(self.session, query, self.compare.result):
+        own = _entries(self.session, query, self.compare.result)
+        bulk = (
+            (seq, action, None, {"changes": changes}) for seq, action, changes in self.shared.bulk
+        )
+        for seq, action, item_id, details in heapq.merge(own, bulk, key=lambda entry: entry[0]):
+            if action in BULK_ACTIONS:
+                try:
+                    self._bulk(seq, details["changes"])
+                except MALFORMED as exc:
+                    _malformed(self.compare.result, seq, action, exc)
+                continue
             handler = getattr(self, "_on_" + action.replace(".", "_"), None)
             if handler is None:
                 continue
@@ -463,6 +514,11 @@ class _ItemRange:
         state["review_state"] = (ReviewState.NOT_REVIEWED.value, seq)
         state["notes"] = ("", seq)
         state["tags"] = ([], seq)
+        state["vics_category"] = (None, seq)
+        # Before perceptual hashes and hash sets (schema 0004) an item had neither: a value
+        # in the table needs an entry that set it.
+        state["phash"] = (details.get("phash"), seq)
+        state["hashset_hits"] = (details.get("hashset_hits") or [], seq)
         self.items[item_id] = state
         self.added_at[item_id] = seq
         self._add_file(seq, item_id, details)
@@ -518,6 +574,23 @@ class _ItemRange:
     def _on_item_notes(self, seq: int, item_id: int, details: dict[str, Any]) -> None:
         self._review(item_id, "notes", details.get("to", UNRECORDED), seq)
 
+    def _on_item_hashset_hits(self, seq: int, item_id: int, details: dict[str, Any]) -> None:
+        self._review(item_id, "hashset_hits", details["hits"], seq)
+
+    def _on_item_phash(self, seq: int, item_id: int, details: dict[str, Any]) -> None:
+        self._review(item_id, "phash", details["phash"], seq)
+
+    def _bulk(self, seq: int, changes: list[Any]) -> None:
+        for change in changes:
+            name = change["field"]
+            for item_id in change["items"]:
+                if not isinstance(item_id, int) or not self.first <= item_id <= self.last:
+                    continue
+                state = self.items.get(item_id)
+                if state is None or state.get(name, UNRECORDED) is UNRECORDED:
+                    continue
+                state[name] = (value_after(name, state[name][0], change), seq)
+
     def _on_item_tags(self, seq: int, item_id: int, details: dict[str, Any]) -> None:
         state = self.items.get(item_id)
         if state is None or state["tags"] is UNRECORDED:
@@ -552,10 +625,19 @@ class _ItemRange:
             type_coerce(EvidenceItem.added_utc, String).label("added_utc"),
             EvidenceItem.review_state,
             EvidenceItem.notes,
+            EvidenceItem.vics_category,
+            EvidenceItem.phash,
         ]
         for row in session.execute(select(*columns).where(self._between(EvidenceItem.id))):
             values = row._asdict()
-            actual[values.pop("id")] = {**values, "tags": [], "thumbnail_sha256": None}
+            actual[values.pop("id")] = {
+                **values,
+                "tags": [],
+                "thumbnail_sha256": None,
+                "hashset_hits": [],
+            }
+        for item_id, hits in stored_hits(session, sorted(actual)).items():
+            actual[item_id]["hashset_hits"] = hits
         for item_id, tag in session.execute(
             select(ItemTag.item_id, ItemTag.tag).where(self._between(ItemTag.item_id))
         ):

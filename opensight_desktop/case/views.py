@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case import audit
+from opensight_desktop.case.hashset_match import flag_explanation, stored_hits
 from opensight_desktop.case.models import (
     AuditEntry,
     CaseInfo,
@@ -38,6 +39,7 @@ from opensight_desktop.case.queries import current_result_ids
 from opensight_desktop.errors import CaseFileError
 
 REVIEW_STATE_ACTION = "item.review_state"  # the audit entry that sets a review state (review.py)
+EMPTY: Mapping[int, int] = {}
 
 # Items read per round of queries: bounds memory, and stays far below SQLite's limit on
 # the number of values in one statement.
@@ -227,6 +229,27 @@ class ReviewView:
     # None: never set (not reviewed), or the newest entry does not set the state the item
     # has (a difference that verify reports)
     set_by: ReviewSetting | None = None
+    vics_category: int | None = None  # Project VIC / CAID category; None: not set
+
+
+@dataclass(frozen=True, slots=True)
+class HashSetHitView:
+    """A hash set that lists the item (case/hashset_match.py)."""
+
+    set: str | None  # None only in a crafted case (a hit naming no recorded set)
+    kind: str | None  # known | alert
+    category: str | None
+    hash: str  # which of the item's digests matched: md5 | sha1 | sha256
+    set_sha256: str | None  # the set's source file SHA-256
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "set": self.set,
+            "kind": self.kind,
+            "category": self.category,
+            "hash": self.hash,
+            "set_sha256": self.set_sha256,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,8 +270,13 @@ class ItemView:
     locations: tuple[Location, ...]
     metadata: MetadataView
     detection: DetectionView | None
-    flags: tuple[FlagView, ...]
+    flags: tuple[FlagView, ...]  # metadata flags, then one per hash-set hit
     review: ReviewView
+    hashset_hits: tuple[HashSetHitView, ...] = ()
+    phash: str | None = None  # 64-bit perceptual hash, 16 hex digits (evidence/phash.py)
+    # The near-duplicate stack the item is in (its smallest item id), when the reader was
+    # given the case's groups (case/similar.py); None: alone, or not asked for.
+    similar_group: int | None = None
 
     @property
     def primary(self) -> Location | None:
@@ -297,16 +325,24 @@ def case_view(session: Session) -> CaseView:
     )
 
 
-def item_views(session: Session, item_ids: Sequence[int] | None = None) -> Iterator[ItemView]:
-    """The items (all, or those of ``item_ids`` that exist), in id order, read in batches."""
+def item_views(
+    session: Session,
+    item_ids: Sequence[int] | None = None,
+    groups: Mapping[int, int] | None = None,
+) -> Iterator[ItemView]:
+    """The items (all, or those of ``item_ids`` that exist), in id order, read in batches.
+    ``groups``: {item id: near-duplicate group} (case/similar.py), to name each item's."""
+    groups = groups or {}
     if item_ids is not None:
         wanted = sorted(set(item_ids))
         for start in range(0, len(wanted), BATCH):
-            yield from _batch(session, EvidenceItem.id.in_(wanted[start : start + BATCH]))
+            yield from _batch(
+                session, EvidenceItem.id.in_(wanted[start : start + BATCH]), groups=groups
+            )
         return
     last = 0
     while True:
-        batch = list(_batch(session, EvidenceItem.id > last, limit=BATCH))
+        batch = list(_batch(session, EvidenceItem.id > last, limit=BATCH, groups=groups))
         yield from batch
         if len(batch) < BATCH:
             return
@@ -350,7 +386,10 @@ def _grouped(
 
 
 def _batch(
-    session: Session, where: ColumnElement[bool], limit: int | None = None
+    session: Session,
+    where: ColumnElement[bool],
+    limit: int | None = None,
+    groups: Mapping[int, int] = EMPTY,
 ) -> Iterator[ItemView]:
     query = select(EvidenceItem).where(where).order_by(EvidenceItem.id).limit(limit)
     items = list(session.scalars(query))
@@ -379,7 +418,18 @@ def _batch(
     }
     detections = _detections(session, ids)
     reviews = _review_settings(session, ids)
+    hits = stored_hits(session, ids)
     for item in items:
+        item_hits = tuple(
+            HashSetHitView(
+                _text(hit["set"]),
+                _text(hit["kind"]),
+                _text(hit["category"]),
+                str(hit["hash"]),
+                _text(hit["set_sha256"]),
+            )
+            for hit in hits.get(item.id, ())
+        )
         yield ItemView(
             id=item.id,
             status=item.status,
@@ -400,13 +450,20 @@ def _batch(
             ),
             metadata=_metadata(metadata.get(item.id)),
             detection=detections.get(item.id),
-            flags=tuple(FlagView(code, text) for code, text in flags.get(item.id, ())),
+            flags=(
+                *(FlagView(code, text) for code, text in flags.get(item.id, ())),
+                *_hit_flags(item_hits),
+            ),
             review=ReviewView(
                 item.review_state,
                 item.notes,
                 tuple(tag for (tag,) in tags.get(item.id, ())),
                 _setting(reviews.get(item.id), item.review_state),
+                _integer(item.vics_category),
             ),
+            hashset_hits=item_hits,
+            phash=item.phash if isinstance(item.phash, str) else None,
+            similar_group=groups.get(item.id),
         )
 
 
@@ -444,6 +501,15 @@ def _review_settings(session: Session, ids: list[int]) -> dict[int, tuple[Any, R
 
 def _setting(found: tuple[Any, ReviewSetting] | None, state: str) -> ReviewSetting | None:
     return found[1] if found is not None and found[0] == state else None
+
+
+def _hit_flags(hits: Sequence[HashSetHitView]) -> list[FlagView]:
+    """One flag per code (known file, alert set), naming every set that lists the item."""
+    texts: dict[str, list[str]] = {}
+    for hit in hits:
+        code, text = flag_explanation(hit.record())
+        texts.setdefault(code, []).append(text)
+    return [FlagView(code, " ".join(parts)) for code, parts in texts.items()]
 
 
 def _metadata(row: ItemMetadata | None) -> MetadataView:

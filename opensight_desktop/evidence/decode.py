@@ -18,6 +18,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from opensight_desktop.evidence.phash import phash
+
 try:  # HEIC/HEIF support; AVIF comes with Pillow itself (>= 11.3)
     import pillow_heif
 except ImportError:  # pragma: no cover - a dependency, but keep the rest working without it
@@ -241,6 +243,8 @@ class Inspected:
     # raw header facts for the metadata readers (so they need not open the image again)
     quantization: dict[int, list[int]] | None = None
     icc_profile: bytes | None = None
+    # 64-bit perceptual hash of the pixels as stored (evidence/phash.py), from this decode
+    phash: str | None = None
 
 
 PREVIEW_SIZE = 64
@@ -266,9 +270,10 @@ def inspect_image(source: bytes | BinaryIO, sniffed: str) -> Inspected:
         try:
             rgb = to_display_rgb(image)
             preview = rgb.resize(thumbnail_box(*rgb.size, PREVIEW_SIZE), Image.Resampling.BOX)
+            perceptual = phash(rgb)
             thumb = make_thumbnail(rgb, orientation)
         except DecodeError:
             raise
         except Exception as exc:
             raise DecodeError(reason_for(exc)) from exc
-    return Inspected(facts, thumb, preview, tables, icc)
+    return Inspected(facts, thumb, preview, tables, icc, perceptual)

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from opensight_desktop.case import audit
+from opensight_desktop.case import audit, hashset_match
 from opensight_desktop.case.digests import metadata_digests, metadata_digests_of, sha256_hex
 from opensight_desktop.case.models import (
     EvidenceFile,
@@ -41,6 +41,7 @@ from opensight_desktop.case.states import ErrorStage, ItemStatus, ReviewState, R
 from opensight_desktop.case.store import Case
 from opensight_desktop.errors import UsageError
 from opensight_desktop.evidence.walk import FoundFile, Unusable, display_path, walk
+from opensight_desktop.hashsets.store import Lookup, list_sets
 from opensight_desktop.metadata.flags import Flag
 from opensight_desktop.pipeline.ingest import ERROR, IMAGE, SKIP, Ingested, failed, ingest
 from opensight_desktop.pipeline.runs import ERROR_EXAMPLES, IMPORT, RecordedRun, RunSummary
@@ -130,12 +131,23 @@ class ImportJob:
         self._real_roots: dict[str, str] = {}
         self._total: int | None = None
         self._done = 0
+        # the hash sets new items are matched against as they are written
+        self._lookup: Lookup | None = None
+        self._set_ids: dict[str, int] = {}
 
     # -- public --------------------------------------------------------------------------
 
     def run(self) -> ImportSummary:
         summary = ImportSummary(session_id=self._start())
         self.summary = summary
+        try:
+            return self._run_import(summary)
+        finally:
+            if self._lookup is not None:
+                self._lookup.close()
+
+    def _run_import(self, summary: ImportSummary) -> ImportSummary:
+        self._prepare_matching()
         self._load_known()
         # Counting first is cheap (no file is opened) and sizes both the progress bar and
         # the choice of workers.
@@ -194,6 +206,17 @@ class ImportJob:
             return self._run.start(
                 session, record, {"sources": sources, "recursive": self.recursive}
             )
+
+    def _prepare_matching(self) -> None:
+        """Open the hash sets of the data directory and record them in the case."""
+        sets = list_sets()
+        if not sets:
+            return
+        self._lookup = Lookup(sets)
+        with self.case.write() as session:
+            writer = audit.ChainWriter(session)
+            self._set_ids = hashset_match.record_sets(session, writer, sets)
+            writer.write()
 
     def _load_known(self) -> None:
         with self.case.read() as session:
@@ -395,6 +418,7 @@ class _BatchWriter:
             "import_session_id": self.summary.session_id,
             "review_state": ReviewState.NOT_REVIEWED,
             "notes": "",
+            "phash": result.phash,
         }
         self.items.append(item)
         self.files.append(self._file_row(result, path_raw, item_id, duplicate=False))
@@ -503,10 +527,27 @@ class _BatchWriter:
         )
         for start in range(0, len(found_again), 500):
             metadata.update(metadata_digests_of(self.session, found_again[start : start + 500]))
+        hits = self._match_new_items()
         for action, details, item_id in self.entries:
             details["metadata_sha256"] = metadata.get(item_id)
+            if action == "item.added":
+                details["hashset_hits"] = hits.get(item_id, [])
             self.chain.add(action, details, item_id=item_id)
         self.chain.write()
+
+    def _match_new_items(self) -> dict[int, list[dict[str, Any]]]:
+        """Hash-set hits of the new items, stored with them (duplicates have their item's)."""
+        lookup = self.job._lookup
+        if lookup is None:
+            return {}
+        items = [
+            hashset_match.ItemHashes(row["id"], row["md5"], row["sha1"], row["sha256"])
+            for row in self.items
+            if row["sha256"] is not None
+        ]
+        hits = hashset_match.find_hits(lookup, items)
+        hashset_match.insert_hits(self.session, hits, self.job._set_ids)
+        return hits
 
 
 @dataclass
@@ -530,6 +571,7 @@ ITEM_LOGGED = (
     "height",
     "mode",
     "frames",
+    "phash",
 )
 
 

@@ -53,6 +53,7 @@ class Ingested:
     facts: ImageFacts | None = None
     thumbnail: ThumbnailImage | None = None
     metadata: MetadataRecord | None = None
+    phash: str | None = None  # perceptual hash of the decoded pixels (evidence/phash.py)
     # where the file was found (hidden characters in its name, a link leaving the
     # imported folder): recorded whatever the outcome
     flags: tuple[Flag, ...] = ()
@@ -189,6 +190,7 @@ def _decode(path: str, copy: KeptCopy, sniffed: str, mtime_ns: int, common: _Rea
         facts=inspected.facts,
         thumbnail=inspected.thumbnail,
         metadata=metadata,
+        phash=inspected.phash,
         **common,
     )
 

@@ -39,8 +39,9 @@ from sqlalchemy import select
 from opensight_desktop import __version__, present
 from opensight_desktop.case import audit
 from opensight_desktop.case.integrity import FileProblem, IntegrityReport, describe, verify_case
-from opensight_desktop.case.models import AuditEntry, EvidenceItem, ItemFlag
+from opensight_desktop.case.models import AuditEntry, EvidenceItem, HashSet, HashSetHit, ItemFlag
 from opensight_desktop.case.output_guard import check_output, checked_output
+from opensight_desktop.case.similar import similar_groups
 from opensight_desktop.case.states import REVIEW_STATES, ItemStatus, ReviewState
 from opensight_desktop.case.store import Case
 from opensight_desktop.case.views import (
@@ -57,6 +58,7 @@ from opensight_desktop.detector.verdict import DEFAULT_BANDS, Bands
 from opensight_desktop.errors import Cancelled, UsageError
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 from opensight_desktop.report import pdf_parts as parts
+from opensight_desktop.settings import load_settings
 from opensight_desktop.textsafe import visible
 from opensight_desktop.timeutil import fixed_zone, format_offset, iso_utc, utc_now
 
@@ -342,7 +344,10 @@ class ReportBuilder:
         self.findings = []
         with self.case.read() as session:
             info = case_view(session)
-            records = list(item_views(session, self._item_ids(session)))
+            threshold = load_settings().similar_threshold
+            groups = similar_groups(session, threshold)
+            records = list(item_views(session, self._item_ids(session), groups))
+            hash_sets = list(session.scalars(select(HashSet).order_by(HashSet.name, HashSet.id)))
             visuals = current_heatmaps(session, [r.id for r in records])
             audit_rows = (
                 list(session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
@@ -358,6 +363,7 @@ class ReportBuilder:
             story = self._cover(info, records, integrity, zone, offset)
             story += self._summary(records)
             story += self._method(records)
+            story += self._triage_method(hash_sets, threshold, len(set(groups.values())))
             story += self._limitations(records)
             story += self._integrity(integrity)
             story += items
@@ -401,8 +407,10 @@ class ReportBuilder:
         """The ids of the items in the report, in order; None: every item."""
         options = self.options
         query = select(EvidenceItem.id).order_by(EvidenceItem.id)
-        if options.scope == "flagged":
-            query = query.where(EvidenceItem.id.in_(select(ItemFlag.item_id)))
+        if options.scope == "flagged":  # hash-set hits are flags too
+            query = query.where(
+                EvidenceItem.id.in_(select(ItemFlag.item_id).union(select(HashSetHit.item_id)))
+            )
         elif options.scope == "reviewed":
             query = query.where(EvidenceItem.review_state != ReviewState.NOT_REVIEWED)
         if options.review_states:
@@ -713,6 +721,51 @@ class ReportBuilder:
             )
         return story
 
+    def _triage_method(self, hash_sets: list[HashSet], threshold: int, stacks: int) -> list[Any]:
+        """Hash sets the case was matched against, and how near-duplicates are stacked."""
+        story: list[Any] = [_p("Hash sets", "h2")]
+        if not hash_sets:
+            story.append(_p("The case was not matched against any hash set."))
+        else:
+            story.append(
+                _p(
+                    "Each item's MD5, SHA-1 and SHA-256 were looked up in these sets (at import, "
+                    "and again when the case was re-matched). A known-file hit means the set "
+                    "lists the file as known (usually ignorable); an alert hit means the file "
+                    "is in a set of files that matter. A hit says the content is identical to "
+                    "a listed file, nothing about how it came to be on the device."
+                )
+            )
+            story.append(
+                _table(
+                    [["Set", "Kind", "Format", "Entries", "Imported", "Source SHA-256"]]
+                    + [
+                        [
+                            _cell(row.name),
+                            _cell(row.kind),
+                            _cell(row.format),
+                            _cell(f"{row.entries:,}" if isinstance(row.entries, int) else "?"),
+                            _cell(str(row.imported_utc)[:10]),
+                            _cell(row.source_sha256, "mono"),
+                        ]
+                        for row in hash_sets
+                    ],
+                    [32 * mm, 14 * mm, 14 * mm, 20 * mm, 20 * mm, 80 * mm],
+                )
+            )
+        story.append(_p("Near-duplicate stacks", "h2"))
+        story.append(
+            _p(
+                "Each image's 64-bit perceptual hash (DCT pHash of its pixels as stored) was "
+                f"compared with every other's; images within {threshold} bits of each other "
+                "(directly or through others) form a stack, named by its lowest item id "
+                f"({stacks} stacks in the case). Resized, recompressed and re-encoded copies "
+                "and bursts fall within it; it does not prove that one image was made from "
+                "another, and rotated or heavily cropped copies are not found."
+            )
+        )
+        return story
+
     def _limitations(self, records: list[ItemView]) -> list[Any]:
         story: list[Any] = [_p("Limitations", "h1")]
         unpublished = _unpublished_scores(records)
@@ -917,6 +970,15 @@ class ReportBuilder:
         if detection:
             facts.append(["Model", _cell(present.provenance_text(detection))])
         facts.append([present.EXAMINER_REVIEW, _cell(present.examiner_review_text(record.review))])
+        if record.hashset_hits:
+            facts.append(
+                [
+                    "Hash sets",
+                    _cell("; ".join(present.hit_text(hit) for hit in record.hashset_hits)),
+                ]
+            )
+        if record.similar_group is not None:
+            facts.append(["Stack", _cell(f"near-duplicate stack {record.similar_group}")])
         if record.review.notes:
             facts.append(_text_row("Examiner notes", record.review.notes, below))
         story.append(_table(facts, [30 * mm, 150 * mm], header=False))

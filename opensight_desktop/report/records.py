@@ -7,7 +7,7 @@ fields beyond the contract are additions, never renames.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -121,15 +121,25 @@ def item_record(item: ItemView) -> dict[str, Any]:
                 "state": item.review.state,
                 "notes": item.review.notes,
                 "tags": list(item.review.tags),
+                "vics_category": item.review.vics_category,
             },
+            "hashset_hits": [
+                {"set": hit.set, "kind": hit.kind, "category": hit.category, "hash": hit.hash}
+                for hit in item.hashset_hits
+            ],
+            "similar_group": item.similar_group,
+            "phash": item.phash,
         }
     )
     return record
 
 
 def item_records(
-    session: Session, item_ids: Sequence[int] | None = None
+    session: Session,
+    item_ids: Sequence[int] | None = None,
+    groups: Mapping[int, int] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The export dictionaries of the items (all, or these), in id order, streamed."""
-    for item in item_views(session, item_ids):
+    """The export dictionaries of the items (all, or these), in id order, streamed;
+    ``groups`` names each item's near-duplicate stack (case/similar.py)."""
+    for item in item_views(session, item_ids, groups):
         yield item_record(item)
