@@ -676,6 +676,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
             _out("Triage benchmark (hash-set import and match, grouping, filters)...")
             results["triage"] = triage_bench.run(work, sizes)
             _out(triage_bench.format_report(results["triage"]))  # type: ignore[arg-type]
+        if args.suite == "scale":  # not in "all": the full run writes and imports 100,000 files
+            from opensight_desktop.benchmarks import scale_bench
+
+            _out(f"Scale benchmark (generated images are cached in {work})...")
+            scale = scale_bench.run(work, sizes)
+            results["scale"] = scale
+            _out(scale_bench.format_report(scale))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
     return EXIT_OK
@@ -928,7 +935,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure throughput and memory on this machine")
     bench.add_argument(
-        "--suite", choices=["import", "detector", "report", "triage", "all"], default="all"
+        "--suite",
+        choices=["import", "detector", "report", "triage", "scale", "all"],
+        default="all",
     )
     bench.add_argument(
         "--report-items",

@@ -153,3 +153,17 @@ def test_triage_bench_runs_and_leaves_the_users_hash_sets_alone(
     triage = json.loads(out.read_text())["triage"]
     assert triage["set_entries"] == 3000 and triage["items_with_hits"] == 100
     assert set(triage["filters"]) and triage["filter_p95_ms"] >= 0
+
+
+def test_scale_bench_imports_every_file_and_reports_on_the_case(
+    work, tmp_path, opensight_home, capsys
+):
+    before = user_state(opensight_home, capsys)
+    out = tmp_path / "figures.json"
+    args = ["bench", "--suite", "scale", "--tiny", "--work", str(work), "--json", str(out)]
+    assert main(args) == 0
+    assert "the hash tools" in capsys.readouterr().out
+    assert user_state(opensight_home, capsys) == before
+    scale = json.loads(out.read_text())["scale"]
+    assert scale["files"] == scale["imported"] == 6 and scale["errors"] == 0
+    assert scale["summary_report_pages"] >= 1 and scale["import_ratio"] > 0

@@ -1,5 +1,6 @@
 """One measured PDF report (``python -m opensight_desktop.benchmarks.measure_report CASE
-OUT.pdf``): a fresh process, so that its peak memory is the report's own. Prints JSON."""
+OUT.pdf [--scope SCOPE]``): a fresh process, so that its peak memory is the report's own.
+Prints JSON."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from opensight_desktop.report.pdf import ReportBuilder, ReportOptions
 
 
 def main(argv: list[str]) -> int:
-    case_path, output = argv
+    case_path, output, *rest = argv
+    scope = rest[1] if rest[:1] == ["--scope"] and len(rest) > 1 else "all"
     started = time.perf_counter()
     with Case.open(case_path) as case:
-        result = ReportBuilder(case, ReportOptions()).write(output)
+        result = ReportBuilder(case, ReportOptions(scope=scope)).write(output)
     figures = {
         "seconds": round(time.perf_counter() - started, 1),
         "pages": result.pages,
