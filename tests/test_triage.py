@@ -210,3 +210,27 @@ def test_bulk_review_of_a_stack_at_once(triage_case):
     action = review.bulk_review(triage_case, stack, category=1)
     assert action is not None and list(action.items) == stack
     assert verify_case(triage_case, record=False).ok
+
+
+def test_a_state_set_in_bulk_names_who_set_it_and_when(five):
+    """The examiner's review is shown with who set it and when: a bulk action (or its
+    undo) sets states too, and names its examiner like an item's own entry."""
+    review.set_review_state(five, [1], "follow_up")
+    audit.set_acting_examiner("Ada Bulk")
+    try:
+        action = review.bulk_review(five, [1, 2], state="inconclusive")
+        assert action is not None
+        with five.read() as session:
+            views = {item.id: item.review for item in item_views(session)}
+        for item_id in (1, 2):
+            setting = views[item_id].set_by
+            assert setting is not None and setting.examiner == "Ada Bulk"
+        assert views[3].set_by is None  # never set
+        audit.set_acting_examiner("Bea Undo")
+        review.undo(five, action)
+        with five.read() as session:
+            views = {item.id: item.review for item in item_views(session)}
+        assert views[1].state == "follow_up" and views[2].state == "not_reviewed"
+        assert views[1].set_by is not None and views[1].set_by.examiner == "Bea Undo"
+    finally:
+        audit.set_acting_examiner(None)

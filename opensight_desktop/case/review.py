@@ -13,7 +13,12 @@ from opensight_desktop.case.models import CaseInfo, EvidenceItem, ItemTag
 from opensight_desktop.case.review_changes import appended, tags_after, value_after
 from opensight_desktop.case.states import REVIEW_STATES, ReviewState
 from opensight_desktop.case.store import Case
-from opensight_desktop.case.views import REVIEW_STATE_ACTION
+from opensight_desktop.case.views import (
+    BULK_REVIEW_ACTION,
+    BULK_REVIEW_ACTIONS,
+    REVIEW_STATE_ACTION,
+    REVIEW_UNDONE_ACTION,
+)
 from opensight_desktop.errors import UsageError
 
 NOTES_LIMIT = 100_000
@@ -96,9 +101,9 @@ def _item(session: Session, item_id: int) -> EvidenceItem:
 
 # -- bulk review: a selection at once, one audit entry per action, undo ---------------------
 
-BULK_ACTION = "items.review"
-UNDO_ACTION = "items.review_undone"
-BULK_ACTIONS = (BULK_ACTION, UNDO_ACTION)
+BULK_ACTION = BULK_REVIEW_ACTION
+UNDO_ACTION = REVIEW_UNDONE_ACTION
+BULK_ACTIONS = BULK_REVIEW_ACTIONS
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,10 @@ from opensight_desktop.case.queries import current_result_ids
 from opensight_desktop.errors import CaseFileError
 
 REVIEW_STATE_ACTION = "item.review_state"  # the audit entry that sets a review state (review.py)
+# bulk review actions and their undo (review.py): one entry lists the items it changed
+BULK_REVIEW_ACTION = "items.review"
+REVIEW_UNDONE_ACTION = "items.review_undone"
+BULK_REVIEW_ACTIONS = (BULK_REVIEW_ACTION, REVIEW_UNDONE_ACTION)
 EMPTY: Mapping[int, int] = {}
 
 # Items read per round of queries: bounds memory, and stays far below SQLite's limit on
@@ -468,15 +472,17 @@ def _batch(
 
 
 def _review_settings(session: Session, ids: list[int]) -> dict[int, tuple[Any, ReviewSetting]]:
-    """{item id: (state set, who and when)} from each item's newest review-state entry."""
+    """{item id: (state set, who and when)} from the newest entry that set each item's review
+    state: an item's own entry, or a bulk review entry (or its undo) that lists it."""
     newest = (
         select(func.max(AuditEntry.seq))
         .where(AuditEntry.action == REVIEW_STATE_ACTION, AuditEntry.item_id.in_(ids))
         .group_by(AuditEntry.item_id)
     )
-    out: dict[int, tuple[Any, ReviewSetting]] = {}
-    for item_id, ts_utc, user, host, text in session.execute(
+    found: dict[int, tuple[int, Any, ReviewSetting]] = {}
+    for seq, item_id, ts_utc, user, host, text in session.execute(
         select(
+            AuditEntry.seq,
             AuditEntry.item_id,
             AuditEntry.ts_utc,
             AuditEntry.user,
@@ -487,16 +493,36 @@ def _review_settings(session: Session, ids: list[int]) -> dict[int, tuple[Any, R
         if item_id is None:  # the query asks for item entries only
             continue
         details = audit.parse_details(text) or {}
-        examiner = details.get(audit.EXAMINER_KEY)
-        out[item_id] = (
-            details.get("to"),
-            ReviewSetting(
-                examiner if isinstance(examiner, str) and examiner else None,
-                f"{user}@{host}",
-                str(ts_utc),
-            ),
+        found[item_id] = (seq, details.get("to"), _review_setting(details, user, host, ts_utc))
+    wanted = set(ids)
+    # bulk entries are few (one per action) but may list many items: read newest first
+    for seq, ts_utc, user, host, text in session.execute(
+        select(
+            AuditEntry.seq, AuditEntry.ts_utc, AuditEntry.user, AuditEntry.host, AuditEntry.details
         )
-    return out
+        .where(AuditEntry.action.in_(BULK_REVIEW_ACTIONS))
+        .order_by(AuditEntry.seq.desc())
+    ):
+        details = audit.parse_details(text) or {}
+        changes = details.get("changes")
+        for change in changes if isinstance(changes, list) else ():
+            if not isinstance(change, dict) or change.get("field") != "review_state":
+                continue
+            members = change.get("items")
+            for item_id in members if isinstance(members, list) else ():
+                if item_id in wanted and (item_id not in found or found[item_id][0] < seq):
+                    setting = _review_setting(details, user, host, ts_utc)
+                    found[item_id] = (seq, change.get("to"), setting)
+    return {item_id: (to, setting) for item_id, (_seq, to, setting) in found.items()}
+
+
+def _review_setting(details: dict[str, Any], user: str, host: str, ts_utc: object) -> ReviewSetting:
+    examiner = details.get(audit.EXAMINER_KEY)
+    return ReviewSetting(
+        examiner if isinstance(examiner, str) and examiner else None,
+        f"{user}@{host}",
+        str(ts_utc),
+    )
 
 
 def _setting(found: tuple[Any, ReviewSetting] | None, state: str) -> ReviewSetting | None:
