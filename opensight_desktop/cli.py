@@ -13,10 +13,10 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from opensight_desktop import APP_NAME, __version__
-from opensight_desktop.errors import Cancelled, OpenSightError
+from opensight_desktop.errors import Cancelled, OpenSightError, UsageError
 from opensight_desktop.logs import setup_logging
 from opensight_desktop.progress import CancelToken, Progress
 from opensight_desktop.textsafe import visible
@@ -555,12 +555,25 @@ def _run_in_background(job_run: Callable[[], T], cancel: CancelToken, name: str)
     return worker.outcome()
 
 
+def _cluster_config(args: argparse.Namespace) -> Any:
+    """The ClusterConfig that --cluster and --path-map ask for, or None (a local run)."""
+    if not args.cluster:
+        if args.path_map:
+            raise UsageError("--path-map translates paths for --cluster: give both")
+        return None
+    from opensight_desktop.pipeline.cluster.config import ClusterConfig, PathMap, require_ray
+
+    require_ray()
+    return ClusterConfig(args.cluster, PathMap.parse(args.path_map or []))
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from opensight_desktop import present
     from opensight_desktop.detector.store import ModelStore
     from opensight_desktop.detector.verdict import VERDICTS
     from opensight_desktop.settings import load_settings
 
+    cluster = _cluster_config(args)
     settings = load_settings()
     store = ModelStore()
     model = store.resolve(args.model)
@@ -568,17 +581,24 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise OpenSightError("--batch-size must be between 1 and 512")
     with _open_case(args.case, must_write="analyse it") as case:
         number = case.summary().number
-        from opensight_desktop.pipeline.analyze_job import AnalysisJob
+        from opensight_desktop.pipeline.analyze_job import AnalysisJob, ResultSource
 
-        detector = store.load(model, args.device or settings.device)
+        # on a cluster the nodes score; here the detector only names and checks the model
+        detector = store.load(model, "cpu" if cluster else args.device or settings.device)
         heatmaps = settings.heatmaps and not args.no_heatmap
         batch = args.batch_size or settings.batch_size
         record = detector.record()
+        where = f"the Ray cluster at {cluster.address}" if cluster else record["device_description"]
         _out(
             f"Case {_safe(number)}: analysing with {_safe(model.name)} (sha256 {model.id[:16]}..., "
-            f"{_safe(present.release_text(model.id))}) on {record['device_description']}, "
+            f"{_safe(present.release_text(model.id))}) on {_safe(where)}, "
             f"batch {batch}, heatmaps {'on' if heatmaps else 'off'}"
         )
+        source: ResultSource | None = None
+        if cluster:
+            from opensight_desktop.pipeline.cluster.source import ClusterSource
+
+            source = ClusterSource(cluster, detector, heatmaps=heatmaps, batch_size=batch)
         _warn_if_unpublished(model)
         cancel = CancelToken()
         line = _ProgressLine()
@@ -590,6 +610,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             heatmaps=heatmaps,
             progress=line,
             cancel=cancel,
+            source=source,
         )
         try:
             summary = _run_in_background(job.run, cancel, "analysis")
@@ -890,6 +911,19 @@ def build_parser() -> argparse.ArgumentParser:
     ana.add_argument("--no-heatmap", action="store_true", help="scores only, no heatmaps")
     ana.add_argument(
         "--model", metavar="ID", help="model id, id prefix or name (default: the active model)"
+    )
+    ana.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="analyse on the Ray cluster whose head is at ADDRESS (HOST:PORT); results are "
+        "written here. Needs opensight-desktop[cluster]",
+    )
+    ana.add_argument(
+        "--path-map",
+        metavar="LOCAL=REMOTE",
+        action="append",
+        help="with --cluster: evidence under the folder LOCAL here is under REMOTE on the "
+        "nodes (repeatable; the longest matching LOCAL applies)",
     )
     ana.set_defaults(handler=cmd_analyze)
 

@@ -1,0 +1,199 @@
+"""The workstation's side of a cluster run: a ``ResultSource`` for ``AnalysisJob``.
+
+It maps the evidence paths for the nodes, ships the model's files (read from the model
+store and checked against their recorded SHA-256), starts the driver process and hands
+the job the batches it receives. The job writes them, as it writes a local run's. A driver
+that ends, or stays silent too long, is a lost cluster: a ClusterError after what arrived
+was written, so running again resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from opensight_desktop import __version__
+from opensight_desktop.errors import ClusterError
+from opensight_desktop.pipeline.analyze_job import Candidate, Computed
+from opensight_desktop.pipeline.cluster.config import ClusterConfig, require_ray
+from opensight_desktop.pipeline.cluster.node import ModelPayload
+from opensight_desktop.progress import CancelToken
+
+STOP_WAIT_S = 10.0  # for the driver to end its actors and itself after a cancel
+
+
+def model_payload(identity: Any) -> ModelPayload:
+    """The files of the model ``identity`` (a ModelIdentity) from the model store, checked."""
+    from opensight_desktop.detector.store import ModelStore
+
+    model = ModelStore().find(identity.id)
+    files: dict[str, bytes] = {}
+    for name, sha in model.files.items():
+        data = (model.folder / name).read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise ClusterError(f"model file {name} changed in the model store; import it again")
+        files[name] = data
+    if {n: hashlib.sha256(d).hexdigest() for n, d in files.items()} != identity.files:
+        raise ClusterError("the model store's files are not the loaded model's")
+    return ModelPayload(
+        model_id=model.id,
+        identity_sha256=identity.identity_sha256,
+        name=model.name,
+        format=model.format,
+        source=model.source,
+        published_match=model.published_match,
+        weights_file=model.weights_file,
+        files=files,
+        expected=dict(model.files),
+    )
+
+
+@dataclass
+class ClusterSource:
+    """Results computed on the Ray cluster ``config`` names."""
+
+    config: ClusterConfig
+    detector: Any  # LoadedDetector: its identity is what the nodes load
+    heatmaps: bool = True
+    batch_size: int = 8
+    nodes: list[str] = field(default_factory=list)  # hosts with a detector actor
+    status: str = ""  # the driver's last word on its start
+
+    @property
+    def device(self) -> str:
+        return "cluster"
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "cluster": {
+                "address": self.config.address,
+                "path_map": self.config.path_map.as_strings(),
+                "actors": self.config.actors,
+            }
+        }
+
+    def batches(self, todo: list[Candidate], cancel: CancelToken) -> Iterator[list[Computed]]:
+        from opensight_desktop.pipeline.cluster import driver
+
+        require_ray()
+        path_map = self.config.path_map
+        mapped = [(i, sha, [path_map.apply(p) for p in paths]) for i, sha, paths in todo]
+        job = driver.DriverJob(
+            address=self.config.address,
+            payload=model_payload(self.detector.identity),
+            heatmaps=self.heatmaps,
+            batch_size=self.batch_size,
+            actors=self.config.actors,
+            cpus_per_actor=self.config.cpus_per_actor,
+            version=__version__,
+        )
+        context = get_context("spawn")
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=driver.main, args=(theirs, job), name="opensight-cluster-driver"
+        )
+        process.start()
+        theirs.close()
+        try:
+            try:
+                ours.send(mapped)
+            except OSError as exc:
+                raise self._lost("its driver ended at start") from exc
+            yield from self._receive(ours, process, cancel)
+        finally:
+            _stop(ours, process)
+
+    def _receive(
+        self, ours: Connection, process: BaseProcess, cancel: CancelToken
+    ) -> Iterator[list[Computed]]:
+        started = False
+        heard = time.monotonic()
+        while not cancel.cancelled:
+            if ours.poll(0.2):
+                try:
+                    kind, value = ours.recv()
+                except (EOFError, OSError) as exc:  # Ray ends a driver without its cluster
+                    raise self._lost("its driver ended" if started else "it did not answer") from exc
+                heard = time.monotonic()
+                if kind == "batch":
+                    yield value
+                elif kind == "ready":
+                    started, self.nodes = True, list(value)
+                elif kind == "status":
+                    self.status = str(value)
+                elif kind == "error":
+                    raise ClusterError(f"cluster {self.config.address}: {value}")
+                elif kind == "done":
+                    return
+            elif not process.is_alive():
+                raise self._lost(f"its driver ended (exit status {process.exitcode})")
+            else:
+                limit = self.config.stall_timeout_s if started else self.config.start_timeout_s
+                if time.monotonic() - heard > limit:
+                    what = "answered" if started else "started the detector"
+                    raise self._lost(f"it has not {what} for {limit:.0f} s")
+
+    def _lost(self, why: str) -> ClusterError:
+        return ClusterError(
+            f"lost the cluster at {self.config.address}: {why}. The results written "
+            "before are kept; run the analysis again to resume"
+        )
+
+
+def _stop(ours: Connection, process: BaseProcess) -> None:
+    """Tell the driver to stop (it ends its actors), then make sure it has ended."""
+    try:
+        ours.send(("cancel", None))
+    except OSError:
+        pass
+    process.join(STOP_WAIT_S)
+    if process.is_alive():
+        process.terminate()
+        process.join(STOP_WAIT_S)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    ours.close()
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    host: str
+    address: str
+    alive: bool
+    cpus: float
+    gpus: float
+
+
+def probe(address: str, timeout_s: float = 60.0) -> list[NodeInfo]:
+    """The nodes of the cluster at ``address`` ("Test connection"); ClusterError if none
+    answers within ``timeout_s``. Runs Ray in a process of its own, as a run does."""
+    from opensight_desktop.pipeline.cluster import driver
+
+    require_ray()
+    ClusterConfig(address)  # the address's own check
+    context = get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=driver.probe_main, args=(theirs, address))
+    process.start()
+    theirs.close()
+    try:
+        if not ours.poll(timeout_s):
+            raise ClusterError(f"no Ray cluster answered at {address} within {timeout_s:.0f} s")
+        try:
+            kind, value = ours.recv()
+        except (EOFError, OSError) as exc:  # Ray ends a driver that finds no cluster
+            raise ClusterError(
+                f"no Ray cluster answered at {address} (Ray gave up connecting)"
+            ) from exc
+        if kind == "error":
+            raise ClusterError(str(value))
+        return [NodeInfo(**node) for node in value]
+    finally:
+        _stop(ours, process)
