@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -61,10 +61,8 @@ def processes(marker: str, name: str = "") -> list[int]:
 def _end(marker: str) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in processes(marker):
-            try:
+            with suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + 10
         while processes(marker) and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -179,7 +179,7 @@ def test_changed_evidence_on_the_nodes_path_is_an_error_item(cluster, detector, 
     source = _source(cluster, detector, [f"{evidence}={remote}"])
     summary = AnalysisJob(case, detector, batch_size=2, source=source).run()
     assert (summary.analyzed, summary.errors) == (2, 1)
-    (item_id, reason), = summary.error_examples
+    ((_item_id, reason),) = summary.error_examples
     assert "content changed since import" in reason
 
 
@@ -188,7 +188,7 @@ def test_a_wrong_path_map_is_one_clear_message(cluster, detector, tmp_path):
     case = _case(tmp_path / "wrong.osc", evidence)
     source = _source(cluster, detector, [f"{evidence}={tmp_path / 'not-mounted'}"])
     started = time.monotonic()
-    with pytest.raises(ClusterError, match="do not see the evidence.*--path-map"):
+    with pytest.raises(ClusterError, match=r"do not see the evidence.*--path-map"):
         AnalysisJob(case, detector, source=source).run()
     assert time.monotonic() - started < 90
     assert _results(case) == {}
@@ -200,7 +200,7 @@ def test_connection_test_lists_the_node(cluster):
 
 
 def test_an_address_where_no_cluster_runs_is_a_clear_message(cluster):
-    with pytest.raises(ClusterError, match="cannot connect|no Ray cluster answered"):
+    with pytest.raises(ClusterError, match=r"cannot connect|no Ray cluster answered"):
         probe(f"127.0.0.1:{_closed_port()}", timeout_s=60)
 
 
@@ -239,3 +239,26 @@ def test_path_map_without_cluster_is_a_usage_error(case_path, capsys):
 
 def test_threads_left_behind_by_the_module_are_none():
     assert not [t for t in threading.enumerate() if t.name.startswith("opensight-cluster")]
+
+
+def test_settings_dialog_tests_the_connection_and_keeps_the_cluster(cluster, qtbot):
+    from PySide6.QtCore import Qt
+
+    from opensight_desktop.gui.dialogs import SettingsDialog
+    from opensight_desktop.settings import Settings
+
+    settings = Settings()
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    panel = dialog.cluster
+    assert not panel.test.isEnabled()  # this computer, by default
+    panel.where.setCurrentIndex(panel.where.findData("cluster"))
+    panel.address.setText(cluster.address)
+    panel.path_map.setPlainText("/cases=/mnt/cases\n")
+    qtbot.mouseClick(panel.test, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "node(s)" in panel.result.text(), timeout=90_000)
+    assert "127.0.0.1" in panel.result.text() and "2 CPUs, 0 GPUs" in panel.result.text()
+    dialog._accept()
+    assert settings.cluster_address == cluster.address
+    assert settings.cluster_path_map == ["/cases=/mnt/cases"]
+    assert settings.validate().cluster_config().path_map.as_strings() == ["/cases=/mnt/cases"]

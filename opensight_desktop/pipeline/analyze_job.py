@@ -149,9 +149,7 @@ def compute(detector: LoadedDetector, prepared: list[Prepared], heatmaps: bool) 
         values, cams = detector.predict(batch, heatmaps)
         for index, item in enumerate(good):
             cam = cams[index] if cams is not None else None
-            outcome[item.item_id] = Computed(
-                item.item_id, float(values[index]), cam, item.geometry
-            )
+            outcome[item.item_id] = Computed(item.item_id, float(values[index]), cam, item.geometry)
     return [outcome.get(p.item_id) or Computed(p.item_id, error=p.error) for p in prepared]
 
 

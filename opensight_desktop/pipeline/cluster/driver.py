@@ -16,6 +16,8 @@ that already has a result (``AnalysisJob._write``).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import time
 from collections import deque
@@ -64,12 +66,14 @@ def _connect(address: str) -> Any:
     try:
         ray.init(
             address=address,
-            logging_level="ERROR",
+            logging_level=logging.ERROR,
             log_to_driver=False,
             include_dashboard=False,
         )
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
-        raise ClusterError(f"cannot connect to the Ray cluster at {address}: {_short(exc)}") from exc
+        raise ClusterError(
+            f"cannot connect to the Ray cluster at {address}: {_short(exc)}"
+        ) from exc
     return ray
 
 
@@ -93,10 +97,8 @@ def main(conn: Connection, job: DriverJob) -> None:
 
 
 def _send_error(conn: Connection, message: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         conn.send(("error", message))
-    except OSError:
-        pass
 
 
 class _Driver:

@@ -110,9 +110,7 @@ def load_shipped(payload: ModelPayload, device: str) -> Any:
 class NodeWorker:
     """A detector on one node (one per GPU, or per few CPUs); Ray restarts it if killed."""
 
-    def __init__(
-        self, payload: ModelPayload, heatmaps: bool, version: str, threads: int
-    ) -> None:
+    def __init__(self, payload: ModelPayload, heatmaps: bool, version: str, threads: int) -> None:
         from opensight_desktop.detector.model import device_description, library_versions
 
         self.host = socket.gethostname() or "unknown"
@@ -158,7 +156,7 @@ class NodeWorker:
             raise ClusterError(self.problem or "the detector is not loaded")
         spec = self.detector.preprocessing
         with ThreadPoolExecutor(min(self.threads, len(chunk))) as pool:
-            prepared = list(pool.map(lambda entry: prepare(*entry, spec), chunk))
+            prepared = list(pool.map(lambda e: prepare(e[0], e[1], e[2], spec), chunk))
         return [
             Computed(c.item_id, c.logit, c.cam, c.geometry, c.error, self.producer)
             for c in compute(self.detector, prepared, self.heatmaps)

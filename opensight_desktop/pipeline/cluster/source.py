@@ -9,6 +9,7 @@ was written, so running again resumes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Iterator
@@ -119,7 +120,9 @@ class ClusterSource:
                 try:
                     kind, value = ours.recv()
                 except (EOFError, OSError) as exc:  # Ray ends a driver without its cluster
-                    raise self._lost("its driver ended" if started else "it did not answer") from exc
+                    raise self._lost(
+                        "its driver ended" if started else "it did not answer"
+                    ) from exc
                 heard = time.monotonic()
                 if kind == "batch":
                     yield value
@@ -148,10 +151,8 @@ class ClusterSource:
 
 def _stop(ours: Connection, process: BaseProcess) -> None:
     """Tell the driver to stop (it ends its actors), then make sure it has ended."""
-    try:
+    with contextlib.suppress(OSError):
         ours.send(("cancel", None))
-    except OSError:
-        pass
     process.join(STOP_WAIT_S)
     if process.is_alive():
         process.terminate()
