@@ -561,7 +561,7 @@ def _cluster_config(args: argparse.Namespace) -> Any:
         if args.path_map:
             raise UsageError("--path-map translates paths for --cluster: give both")
         return None
-    from opensight_desktop.pipeline.cluster.config import ClusterConfig, PathMap, require_ray
+    from opensight_desktop.cluster_config import ClusterConfig, PathMap, require_ray
 
     require_ray()
     return ClusterConfig(args.cluster, PathMap.parse(args.path_map or []))

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from opensight_desktop.cluster_config import ClusterConfig, PathMap
 from opensight_desktop.detector.verdict import DEFAULT_BANDS, Bands
 from opensight_desktop.errors import UsageError
 from opensight_desktop.evidence.phash import DEFAULT_THRESHOLD, MAX_THRESHOLD
 from opensight_desktop.fileio import atomic_output
 from opensight_desktop.paths import settings_file
-
-if TYPE_CHECKING:
-    from opensight_desktop.pipeline.cluster.config import ClusterConfig
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +68,6 @@ class Settings:
 
     def cluster_config(self) -> ClusterConfig | None:
         """The cluster analysis runs on, or None for this computer (checked: UsageError)."""
-        from opensight_desktop.pipeline.cluster.config import ClusterConfig, PathMap
-
         pairs = self.cluster_path_map or []
         if not isinstance(pairs, list) or not all(isinstance(p, str) for p in pairs):
             raise UsageError("the cluster path map is a list of LOCAL=REMOTE texts")

@@ -16,15 +16,15 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from opensight_desktop import cluster_config
 from opensight_desktop.case.models import AuditEntry, DetectionResult, EvidenceItem
 from opensight_desktop.case.replay import replay
 from opensight_desktop.case.store import Case
+from opensight_desktop.cluster_config import ClusterConfig, PathMap
 from opensight_desktop.detector.heatmap import decode_cam
 from opensight_desktop.detector.store import ModelStore
 from opensight_desktop.errors import ClusterError, UsageError
 from opensight_desktop.pipeline.analyze_job import AnalysisJob
-from opensight_desktop.pipeline.cluster import config as cluster_config
-from opensight_desktop.pipeline.cluster.config import ClusterConfig, PathMap
 from opensight_desktop.pipeline.cluster.source import ClusterSource, probe
 from opensight_desktop.pipeline.import_job import ImportJob
 from opensight_desktop.progress import CancelToken

@@ -240,7 +240,7 @@ class CaseSession:
         ids = None if item_ids is None else list(item_ids)
         cluster = settings.cluster_config()
         if cluster is not None:
-            from opensight_desktop.pipeline.cluster.config import require_ray
+            from opensight_desktop.cluster_config import require_ray
 
             require_ray()
 

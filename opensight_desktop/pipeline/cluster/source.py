@@ -20,9 +20,9 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from opensight_desktop import __version__
+from opensight_desktop.cluster_config import ClusterConfig, require_ray
 from opensight_desktop.errors import ClusterError
 from opensight_desktop.pipeline.analyze_job import Candidate, Computed
-from opensight_desktop.pipeline.cluster.config import ClusterConfig, require_ray
 from opensight_desktop.pipeline.cluster.node import ModelPayload
 from opensight_desktop.progress import CancelToken
 
