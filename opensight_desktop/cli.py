@@ -697,6 +697,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             _out("Triage benchmark (hash-set import and match, grouping, filters)...")
             results["triage"] = triage_bench.run(work, sizes)
             _out(triage_bench.format_report(results["triage"]))  # type: ignore[arg-type]
+        if args.suite == "cluster":  # not in "all": it needs the cluster extra (Ray)
+            results["cluster"] = _bench_cluster(args, work, sizes, home)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
     return EXIT_OK
@@ -757,6 +759,26 @@ def _bench_detector(
             f"  peak RSS {memory['peak_rss_mb']} MB; RSS (MB) by images done: "
             + ", ".join(f"{done}: {mb}" for done, mb in memory["samples"])
         )
+    return result
+
+
+def _bench_cluster(
+    args: argparse.Namespace, work: Path, sizes: Sizes, home: ScratchHome
+) -> dict[str, object]:
+    from opensight_desktop.benchmarks import cluster_bench
+    from opensight_desktop.cluster_config import require_ray
+
+    require_ray()
+    bench = _bench_model(home)
+    detector = bench.store.load(bench.model, "cpu")  # the loopback cluster has no GPU
+    batch = args.batch_size or 8
+    _out(
+        f"Cluster benchmark with {_safe(bench.model.name)}: local run vs a one-node Ray "
+        "cluster on 127.0.0.1, the writer's rate, and the million-image estimate..."
+    )
+    result = cluster_bench.run(detector, work, sizes, batch)
+    result["model"] = bench.record()
+    _out(cluster_bench.format_report(result))
     return result
 
 
@@ -962,7 +984,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure throughput and memory on this machine")
     bench.add_argument(
-        "--suite", choices=["import", "detector", "report", "triage", "all"], default="all"
+        "--suite",
+        choices=["import", "detector", "report", "triage", "cluster", "all"],
+        default="all",
+        help="all: every suite but cluster (which needs opensight-desktop[cluster] and starts "
+        "a Ray cluster on 127.0.0.1)",
     )
     bench.add_argument(
         "--report-items",
