@@ -6,7 +6,11 @@ One loopback-only cluster (tests/ray_cluster.py) serves the module.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
 import shutil
+import signal
 import socket
 import threading
 import time
@@ -17,7 +21,7 @@ import pytest
 from sqlalchemy import func, select
 
 from opensight_desktop import cluster_config
-from opensight_desktop.case.models import AuditEntry, DetectionResult, EvidenceItem
+from opensight_desktop.case.models import AnalysisRun, AuditEntry, DetectionResult, EvidenceItem
 from opensight_desktop.case.replay import replay
 from opensight_desktop.case.store import Case
 from opensight_desktop.cluster_config import ClusterConfig, PathMap
@@ -128,29 +132,95 @@ def test_cluster_run_equals_the_local_run_and_names_its_node(cluster, detector, 
         assert '"cluster"' in run.one().details
 
 
-def test_killed_workers_cost_a_retry_and_each_item_ends_with_one_result(
+def _kill(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _driver_pids() -> list[int]:
+    return [
+        child.pid
+        for child in multiprocessing.active_children()
+        if child.name == "opensight-cluster-driver" and child.pid is not None
+    ]
+
+
+def _run_state(case: Case, run_id: int) -> str:
+    with case.read() as session:
+        run = session.get(AnalysisRun, run_id)
+        assert run is not None
+        return run.state
+
+
+def test_killed_workers_cost_a_retry_a_lost_driver_stops_and_a_rerun_resumes(
     cluster, detector, tmp_path
 ):
-    evidence = _evidence(tmp_path / "ev", 8)
+    """Exactly once: actors killed mid-run cost a retry; then this workstation loses the
+    cluster (its driver killed): one clear message, what landed is kept, and running again
+    ends with exactly one result (and one audit entry) per item."""
+    evidence = _evidence(tmp_path / "ev", 10)
     case = _case(tmp_path / "kill.osc", evidence)
     killed: list[int] = []
+    landed: list[int] = []
 
-    def kill_actors(_stored) -> None:
-        if not killed:  # after the first batch landed, mid-run
+    def on_stored(stored) -> None:
+        landed.extend(stored.changed)
+        if not killed:  # after the first batch: the actors die, the batch is retried
             killed.extend(cluster.actor_pids())
-            for pid in killed:
-                import os
-                import signal
+            _kill(killed)
+        elif len(landed) >= 4:  # later: the workstation's link to the cluster dies
+            _kill(_driver_pids())
 
-                os.kill(pid, signal.SIGKILL)
-
-    source = _source(cluster, detector, batch_size=2)
-    summary = AnalysisJob(case, detector, batch_size=2, source=source, stored=kill_actors).run()
+    job = AnalysisJob(
+        case, detector, batch_size=2, source=_source(cluster, detector), stored=on_stored
+    )
+    with pytest.raises(ClusterError) as lost:
+        job.run()
     assert killed, "no actor process was found to kill"
-    assert (summary.state, summary.analyzed, summary.errors) == ("completed", 8, 0)
+    message = str(lost.value)
+    assert "\n" not in message
+    assert "lost the cluster" in message and "run the analysis again to resume" in message
+    assert _run_state(case, job.summary.run_id) == "failed"
+    kept = _results(case)
+    assert 4 <= len(kept) < 10 and set(kept) == set(landed)
+    second = AnalysisJob(case, detector, batch_size=2, source=_source(cluster, detector)).run()
+    assert second.state == "completed" and len(kept) + second.analyzed == 10
     _one_result_each(case)
 
 
+@pytest.mark.slow
+def test_losing_the_head_mid_run_stops_with_one_message_and_resumes_elsewhere(
+    cluster, detector, tmp_path
+):
+    """The head node itself dies mid-run (every process of a second loopback cluster
+    killed): the run stops with one message within the reconnect limit, keeps what
+    landed, and resumes on another cluster to exactly one result per item."""
+    evidence = _evidence(tmp_path / "ev", 8)
+    case = _case(tmp_path / "head.osc", evidence)
+    with loopback_cluster(cpus=2) as doomed:
+        ended: list[bool] = []
+
+        def end_head(_stored) -> None:
+            if not ended:
+                ended.append(True)
+                _kill(doomed.pids())
+
+        source = _source(doomed, detector)
+        started = time.monotonic()
+        with pytest.raises(ClusterError, match=r"cluster") as lost:
+            AnalysisJob(case, detector, batch_size=2, source=source, stored=end_head).run()
+        assert ended and time.monotonic() - started < 150
+        assert "\n" not in str(lost.value)
+    kept = len(_results(case))
+    assert 0 < kept < 8
+    second = AnalysisJob(case, detector, batch_size=2, source=_source(cluster, detector)).run()
+    assert second.state == "completed" and kept + second.analyzed == 8
+    _one_result_each(case)
+
+
+# resuming is in the default run above; a cancel's own path costs two more actor starts
+@pytest.mark.slow
 def test_a_cancelled_cluster_run_resumes_to_one_result_per_item(cluster, detector, tmp_path):
     evidence = _evidence(tmp_path / "ev", 6)
     case = _case(tmp_path / "resume.osc", evidence)

@@ -27,6 +27,7 @@ from typing import Any
 
 from opensight_desktop.errors import ClusterError
 from opensight_desktop.pipeline.analyze_job import Candidate
+from opensight_desktop.pipeline.cluster import visible
 from opensight_desktop.pipeline.cluster.node import ModelPayload, NodeWorker
 
 RESTARTS = 4  # per actor, and retries per task: killed workers cost a retry each
@@ -146,6 +147,7 @@ class _Driver:
         else:
             threads = max(1, min(job.cpus_per_actor, cpus))
             count, options = job.actors or max(1, cpus // threads), {"num_cpus": threads}
+        self._check_paths(ray, items)  # before any actor: a wrong map costs no model load
         worker_class = ray.remote(NodeWorker).options(
             max_restarts=RESTARTS, max_task_retries=RESTARTS, **options
         )
@@ -163,7 +165,6 @@ class _Driver:
         problems = sorted({info["problem"] for info in infos if info["problem"]})
         if problems:
             raise ClusterError("; ".join(problems))
-        self._check_paths(ray, actors[0], items)
         self.send("ready", sorted({info["host"] for info in infos}))
 
         chunks = deque(items[i : i + job.batch_size] for i in range(0, len(items), job.batch_size))
@@ -207,12 +208,13 @@ class _Driver:
             _, pending = ray.wait(pending, num_returns=len(pending), timeout=0.25)
         return list(ray.get(refs))
 
-    def _check_paths(self, ray: Any, actor: Any, items: list[Candidate]) -> None:
+    def _check_paths(self, ray: Any, items: list[Candidate]) -> None:
         """A path map that leads nowhere is one clear message, not an error per item."""
         sample = [path for _, _, paths in items[:8] for path in paths]
         if not sample:
             return
-        seen = self._wait_all(ray, [actor.exists.remote(sample)])[0]
+        check = ray.remote(num_cpus=0)(visible.existing)
+        seen = self._wait_all(ray, [check.remote(sample)])[0]
         if not any(seen):
             example = os.fsdecode(sample[0])
             raise ClusterError(

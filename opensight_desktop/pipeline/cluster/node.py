@@ -146,10 +146,6 @@ class NodeWorker:
             "device": self.detector.device_label if self.detector else None,
         }
 
-    def exists(self, paths: list[bytes]) -> list[bool]:
-        """Which of these (mapped) paths this node sees: the path map's check."""
-        return [os.path.exists(path) for path in paths]
-
     def analyze(self, chunk: list[Candidate]) -> list[Computed]:
         """Outcomes of one batch, as a local run computes them, naming this node."""
         if self.problem is not None or self.detector is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from opensight_desktop.pipeline.cluster.node import ModelPayload
 from opensight_desktop.progress import CancelToken
 
 STOP_WAIT_S = 10.0  # for the driver to end its actors and itself after a cancel
+PROBE_STOP_WAIT_S = 2.0  # a connection test has no actors to end
+CONNECT_CHECK_S = 5.0
 
 
 def model_payload(identity: Any) -> ModelPayload:
@@ -83,6 +86,7 @@ class ClusterSource:
         from opensight_desktop.pipeline.cluster import driver
 
         require_ray()
+        check_listening(self.config.address)
         path_map = self.config.path_map
         mapped = [(i, sha, [path_map.apply(p) for p in paths]) for i, sha, paths in todo]
         job = driver.DriverJob(
@@ -149,14 +153,33 @@ class ClusterSource:
         )
 
 
-def _stop(ours: Connection, process: BaseProcess) -> None:
+def check_listening(address: str, timeout_s: float = CONNECT_CHECK_S) -> None:
+    """A clear message at once when nothing accepts connections at a ``HOST:PORT`` (or
+    ``ray://HOST:PORT``) address; Ray itself retries such an address for many seconds.
+    Addresses of other forms are left to Ray."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ClusterError(
+            f"cannot connect to the Ray cluster at {address}: nothing answers there "
+            f"({reason}); check the address and that the head node runs"
+        ) from exc
+
+
+def _stop(ours: Connection, process: BaseProcess, wait_s: float = STOP_WAIT_S) -> None:
     """Tell the driver to stop (it ends its actors), then make sure it has ended."""
     with contextlib.suppress(OSError):
         ours.send(("cancel", None))
-    process.join(STOP_WAIT_S)
+    process.join(wait_s)
     if process.is_alive():
         process.terminate()
-        process.join(STOP_WAIT_S)
+        process.join(wait_s)
     if process.is_alive():
         process.kill()
         process.join()
@@ -179,6 +202,7 @@ def probe(address: str, timeout_s: float = 60.0) -> list[NodeInfo]:
 
     require_ray()
     ClusterConfig(address)  # the address's own check
+    check_listening(address)
     context = get_context("spawn")
     ours, theirs = context.Pipe()
     process = context.Process(target=driver.probe_main, args=(theirs, address))
@@ -197,4 +221,4 @@ def probe(address: str, timeout_s: float = 60.0) -> list[NodeInfo]:
             raise ClusterError(str(value))
         return [NodeInfo(**node) for node in value]
     finally:
-        _stop(ours, process)
+        _stop(ours, process, PROBE_STOP_WAIT_S)
