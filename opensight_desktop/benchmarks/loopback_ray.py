@@ -52,8 +52,10 @@ def client_environment(token: str) -> dict[str, str]:
     }
 
 
-def processes(marker: str, name: str = "") -> list[int]:
-    """Ids of this cluster's processes (whose command line holds ``name``)."""
+def processes(marker: str, name: str = "", folder: str = "") -> list[int]:
+    """Ids of this cluster's processes (whose command line holds ``name``): those with its
+    marker in their environment, or its own session ``folder`` on their command line (Ray
+    starts some agents with an environment of their own)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -63,34 +65,38 @@ def processes(marker: str, name: str = "") -> list[int]:
             cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
         except OSError:
             continue
-        if f"{MARKER}={marker}".encode() in environ.split(b"\0") and name.encode() in cmdline:
+        ours = f"{MARKER}={marker}".encode() in environ.split(b"\0") or (
+            bool(folder) and folder.encode() in cmdline
+        )
+        if ours and name.encode() in cmdline:
             found.append(int(entry))
     return found
 
 
-def _end(marker: str) -> None:
+def _end(marker: str, folder: str) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in processes(marker):
+        for pid in processes(marker, folder=folder):
             with suppress(ProcessLookupError):
                 os.kill(pid, sig)
         deadline = time.monotonic() + 10
-        while processes(marker) and time.monotonic() < deadline:
+        while processes(marker, folder=folder) and time.monotonic() < deadline:
             time.sleep(0.2)
 
 
 class LoopbackCluster:
-    def __init__(self, address: str, marker: str, token: str) -> None:
+    def __init__(self, address: str, marker: str, token: str, folder: str) -> None:
         self.address, self.marker, self.token = address, marker, token
+        self.folder = folder  # Ray's session folder of this cluster
 
     def pids(self, name: str = "") -> list[int]:
         """This cluster's processes whose command line holds ``name`` (all: "")."""
-        return processes(self.marker, name)
+        return processes(self.marker, name, self.folder)
 
     def actor_pids(self) -> list[int]:
-        return processes(self.marker, "NodeWorker")
+        return processes(self.marker, "NodeWorker", self.folder)
 
     def end(self) -> None:
-        _end(self.marker)
+        _end(self.marker, self.folder)
 
 
 @contextmanager
@@ -126,7 +132,7 @@ def loopback_cluster(cpus: int = 2) -> Iterator[LoopbackCluster]:
         "--object-store-memory=300000000",
         f"--temp-dir={temp}",
     ]
-    cluster = LoopbackCluster(f"127.0.0.1:{port}", marker, token)
+    cluster = LoopbackCluster(f"127.0.0.1:{port}", marker, token, temp)
     saved = {name: os.environ.get(name) for name in client}
     try:
         done = subprocess.run(
