@@ -13,10 +13,10 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from opensight_desktop import APP_NAME, __version__
-from opensight_desktop.errors import Cancelled, OpenSightError
+from opensight_desktop.errors import Cancelled, OpenSightError, UsageError
 from opensight_desktop.logs import setup_logging
 from opensight_desktop.progress import CancelToken, Progress
 from opensight_desktop.textsafe import visible
@@ -555,12 +555,25 @@ def _run_in_background(job_run: Callable[[], T], cancel: CancelToken, name: str)
     return worker.outcome()
 
 
+def _cluster_config(args: argparse.Namespace) -> Any:
+    """The ClusterConfig that --cluster and --path-map ask for, or None (a local run)."""
+    if not args.cluster:
+        if args.path_map:
+            raise UsageError("--path-map translates paths for --cluster: give both")
+        return None
+    from opensight_desktop.cluster_config import ClusterConfig, PathMap, require_ray
+
+    require_ray()
+    return ClusterConfig(args.cluster, PathMap.parse(args.path_map or []))
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from opensight_desktop import present
     from opensight_desktop.detector.store import ModelStore
     from opensight_desktop.detector.verdict import VERDICTS
     from opensight_desktop.settings import load_settings
 
+    cluster = _cluster_config(args)
     settings = load_settings()
     store = ModelStore()
     model = store.resolve(args.model)
@@ -568,17 +581,24 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise OpenSightError("--batch-size must be between 1 and 512")
     with _open_case(args.case, must_write="analyse it") as case:
         number = case.summary().number
-        from opensight_desktop.pipeline.analyze_job import AnalysisJob
+        from opensight_desktop.pipeline.analyze_job import AnalysisJob, ResultSource
 
-        detector = store.load(model, args.device or settings.device)
+        # on a cluster the nodes score; here the detector only names and checks the model
+        detector = store.load(model, "cpu" if cluster else args.device or settings.device)
         heatmaps = settings.heatmaps and not args.no_heatmap
         batch = args.batch_size or settings.batch_size
         record = detector.record()
+        where = f"the Ray cluster at {cluster.address}" if cluster else record["device_description"]
         _out(
             f"Case {_safe(number)}: analysing with {_safe(model.name)} (sha256 {model.id[:16]}..., "
-            f"{_safe(present.release_text(model.id))}) on {record['device_description']}, "
+            f"{_safe(present.release_text(model.id))}) on {_safe(where)}, "
             f"batch {batch}, heatmaps {'on' if heatmaps else 'off'}"
         )
+        source: ResultSource | None = None
+        if cluster:
+            from opensight_desktop.pipeline.cluster.source import ClusterSource
+
+            source = ClusterSource(cluster, detector, heatmaps=heatmaps, batch_size=batch)
         _warn_if_unpublished(model)
         cancel = CancelToken()
         line = _ProgressLine()
@@ -590,6 +610,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             heatmaps=heatmaps,
             progress=line,
             cancel=cancel,
+            source=source,
         )
         try:
             summary = _run_in_background(job.run, cancel, "analysis")
@@ -683,6 +704,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             scale = scale_bench.run(work, sizes)
             results["scale"] = scale
             _out(scale_bench.format_report(scale))
+        if args.suite == "cluster":  # not in "all": it needs the cluster extra (Ray)
+            results["cluster"] = _bench_cluster(args, work, sizes, home)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
     return EXIT_OK
@@ -743,6 +766,26 @@ def _bench_detector(
             f"  peak RSS {memory['peak_rss_mb']} MB; RSS (MB) by images done: "
             + ", ".join(f"{done}: {mb}" for done, mb in memory["samples"])
         )
+    return result
+
+
+def _bench_cluster(
+    args: argparse.Namespace, work: Path, sizes: Sizes, home: ScratchHome
+) -> dict[str, object]:
+    from opensight_desktop.benchmarks import cluster_bench
+    from opensight_desktop.cluster_config import require_ray
+
+    require_ray()
+    bench = _bench_model(home)
+    detector = bench.store.load(bench.model, "cpu")  # the loopback cluster has no GPU
+    batch = args.batch_size or 8
+    _out(
+        f"Cluster benchmark with {_safe(bench.model.name)}: local run vs a one-node Ray "
+        "cluster on 127.0.0.1, the writer's rate, and the million-image estimate..."
+    )
+    result = cluster_bench.run(detector, work, sizes, batch)
+    result["model"] = bench.record()
+    _out(cluster_bench.format_report(result))
     return result
 
 
@@ -898,6 +941,19 @@ def build_parser() -> argparse.ArgumentParser:
     ana.add_argument(
         "--model", metavar="ID", help="model id, id prefix or name (default: the active model)"
     )
+    ana.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="analyse on the Ray cluster whose head is at ADDRESS (HOST:PORT); results are "
+        "written here. Needs opensight-desktop[cluster]",
+    )
+    ana.add_argument(
+        "--path-map",
+        metavar="LOCAL=REMOTE",
+        action="append",
+        help="with --cluster: evidence under the folder LOCAL here is under REMOTE on the "
+        "nodes (repeatable; the longest matching LOCAL applies)",
+    )
     ana.set_defaults(handler=cmd_analyze)
 
     tile = commands.add_parser(
@@ -936,8 +992,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="measure throughput and memory on this machine")
     bench.add_argument(
         "--suite",
-        choices=["import", "detector", "report", "triage", "scale", "all"],
+        choices=["import", "detector", "report", "triage", "scale", "cluster", "all"],
         default="all",
+        help="all: every suite but scale (100,000 files) and cluster (which needs "
+        "opensight-desktop[cluster] and starts a Ray cluster on 127.0.0.1)",
     )
     bench.add_argument(
         "--report-items",

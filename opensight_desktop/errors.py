@@ -36,3 +36,8 @@ class Cancelled(OpenSightError):
     """
 
     exit_code = 130
+
+
+class ClusterError(OpenSightError):
+    """A Ray cluster cannot be reached or used, or was lost during a run (what was written
+    before is kept: running again resumes)."""

@@ -7,6 +7,7 @@ import logging
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from opensight_desktop.cluster_config import ClusterConfig, PathMap
 from opensight_desktop.detector.verdict import DEFAULT_BANDS, Bands
 from opensight_desktop.errors import UsageError
 from opensight_desktop.evidence.phash import DEFAULT_THRESHOLD, MAX_THRESHOLD
@@ -31,6 +32,10 @@ class Settings:
     # VICS export: {review state: category} for items without a category of their own;
     # states not named get 0, uncategorised (report/exchange.py). The export dialog shows it.
     vics_categories: dict[str, int] | None = None
+    # Analysis on a Ray cluster (README "Scaling out"): the head's address (None: this
+    # computer) and LOCAL=REMOTE folder pairs for how the nodes see the evidence.
+    cluster_address: str | None = None
+    cluster_path_map: list[str] | None = None
 
     def bands(self) -> Bands:
         return Bands(self.likely_generated, self.likely_real)
@@ -57,7 +62,21 @@ class Settings:
                     f"VICS category mapping: {state!r} -> {category!r} is not a review state "
                     "and a category number"
                 )
+        if self.cluster_address is not None or self.cluster_path_map:
+            self.cluster_config()
         return self
+
+    def cluster_config(self) -> ClusterConfig | None:
+        """The cluster analysis runs on, or None for this computer (checked: UsageError)."""
+        pairs = self.cluster_path_map or []
+        if not isinstance(pairs, list) or not all(isinstance(p, str) for p in pairs):
+            raise UsageError("the cluster path map is a list of LOCAL=REMOTE texts")
+        path_map = PathMap.parse(pairs)
+        if not self.cluster_address:
+            return None
+        if not isinstance(self.cluster_address, str):
+            raise UsageError("the cluster address is HOST:PORT")
+        return ClusterConfig(self.cluster_address, path_map)
 
 
 def load_settings() -> Settings:

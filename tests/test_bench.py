@@ -68,6 +68,8 @@ def test_report_bench_leaves_an_empty_model_store_empty(work, tmp_path, opensigh
     ("suite", "models", "options"),
     [
         ("import", False, []),
+        # starts a loopback-only Ray cluster: about a minute and more on two cores
+        pytest.param("cluster", False, [], marks=pytest.mark.slow),
         pytest.param("detector", False, ["--memory-run", "2"], marks=pytest.mark.slow),
         pytest.param(
             "all", True, ["--memory-run", "2", "--report-items", "2"], marks=pytest.mark.slow
@@ -77,6 +79,8 @@ def test_report_bench_leaves_an_empty_model_store_empty(work, tmp_path, opensigh
 def test_every_bench_suite_runs_to_its_end_and_leaves_the_user_store_alone(
     suite, models, options, work, tmp_path, opensight_home, capsys
 ):
+    if suite == "cluster":
+        pytest.importorskip("ray")
     active = install_models(tmp_path, capsys) if models else None
     before = user_state(opensight_home, capsys)
     out = tmp_path / "figures.json"
@@ -87,7 +91,7 @@ def test_every_bench_suite_runs_to_its_end_and_leaves_the_user_store_alone(
     figures = json.loads(out.read_text())
     assert figures["sizes"] == "tiny"
     suites = ["import", "detector", "report"] if suite == "all" else [suite]
-    assert [s for s in ("import", "detector", "report") if s in figures] == suites
+    assert [s for s in ("import", "detector", "report", "cluster") if s in figures] == suites
     if "import" in suites:
         assert figures["import"]["throughput"] and figures["import"]["memory"]
     if "detector" in suites:
@@ -95,6 +99,12 @@ def test_every_bench_suite_runs_to_its_end_and_leaves_the_user_store_alone(
         assert detector["memory"]["analyzed"] == 2
         assert detector["startup_to_first_result_s"] > 0
         assert all(row["images"] == 2 for row in detector["rows"])
+    if "cluster" in suites:
+        cluster = figures["cluster"]
+        assert cluster["local"]["images"] == cluster["cluster"]["images"] == 2
+        assert cluster["cluster"]["first_result_s"] > 0
+        assert all(rate > 0 for rate in cluster["writer_results_per_s"].values())
+        assert [row["nodes"] for row in cluster["estimate"]["rows"]] == [1, 2, 4, 8, 16]
     if models:  # measured with the user's active model (a copy of it)
         assert "Detector benchmark with model 1" in printed
         assert active is not None and figures["detector"]["model"]["sha256"] == active

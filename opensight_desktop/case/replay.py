@@ -18,7 +18,8 @@ What each entry sets:
                         notes, no tags
   item.duplicate_found  one more path of an item, with that file's times, and the item's
                         metadata+flags SHA-256 as it stands after that
-  item.analyzed         a result: probability, logit, verdict, run, time, heatmap SHA-256;
+  item.analyzed         a result: probability, logit, verdict, run, time, heatmap SHA-256
+                        (and its own device and versions when a cluster node computed it);
                         the item becomes "analyzed"
   item.analysis_failed  the item becomes an error of stage "analysis", with the reason
   item.tile_scanned     a tile scan: model, tile size, stride, tiles SHA-256, device, details
@@ -450,6 +451,7 @@ ITEM_NEW_FIELDS = (
     "metadata_sha256",
 )
 RESULT_FIELDS = ("probability", "verdict", "logit", "analyzed_utc", "heatmap_sha256")
+RESULT_OWN_FIELDS = ("device", "versions")  # logged by a result only where not the run's
 SCAN_FIELDS = ("tile_size", "stride", "device", "created_utc", "tiles_sha256", "details")
 
 
@@ -542,6 +544,8 @@ class _ItemRange:
         run = self.shared.runs.get(details.get("run"))
         for name in RUN_FIELDS[1:]:
             state[name] = run.get(name, UNRECORDED) if run is not None else UNRECORDED
+        # a result computed on a cluster node logs that node's own device and versions
+        _set(state, details, seq, *(name for name in RESULT_OWN_FIELDS if name in details))
         self.results[key] = state
         self.result_seq[key] = seq
 

@@ -209,6 +209,11 @@ class DetectionView:
     def device_description(self) -> str | None:
         return _text(_mapping(self.versions).get("device_description"))
 
+    @property
+    def node(self) -> str | None:
+        """The host that computed the result (None for results from before it was kept)."""
+        return _text(_mapping(self.versions).get("node"))
+
 
 @dataclass(frozen=True, slots=True)
 class FlagView:

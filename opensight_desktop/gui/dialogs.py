@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import zoneinfo
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from opensight_desktop.errors import OpenSightError, UsageError
 from opensight_desktop.session import CaseSession
 from opensight_desktop.session.reads import AuditLog
 from opensight_desktop.settings import Settings
@@ -174,6 +177,8 @@ class SettingsDialog(QDialog):
         note = QLabel("Bands apply to new results; each result keeps the bands it was made with.")
         note.setWordWrap(True)
         form.addRow(note)
+        self.cluster = ClusterSettings(settings, self)
+        form.addRow(self.cluster)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -193,9 +198,94 @@ class SettingsDialog(QDialog):
         self.settings.device = self.device.currentData()
         self.settings.batch_size = self.batch.value()
         self.settings.heatmaps = self.heatmaps.isChecked()
+        try:
+            address, path_map = self.cluster.values()
+        except OpenSightError as exc:
+            QMessageBox.warning(self, "Settings", str(exc))
+            return
         self.settings.likely_generated = round(self.high.value(), 4)
         self.settings.likely_real = round(self.low.value(), 4)
+        self.settings.cluster_address, self.settings.cluster_path_map = address, path_map
         self.accept()
+
+
+class ClusterSettings(QWidget):
+    """Where analysis runs: this computer or a Ray cluster (address, path map, and a
+    connection test that lists the nodes, run off the GUI thread)."""
+
+    probed = Signal(str)  # the connection test's outcome, from its thread
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.where = QComboBox()
+        self.where.addItem("This computer", "local")
+        self.where.addItem("A Ray cluster (README: Scaling out)", "cluster")
+        self.where.setCurrentIndex(1 if settings.cluster_address else 0)
+        self.address = QLineEdit(settings.cluster_address or "")
+        self.address.setPlaceholderText("HEAD_HOST:6379")
+        self.path_map = QPlainTextEdit("\n".join(settings.cluster_path_map or []))
+        self.path_map.setPlaceholderText("/cases/media=/mnt/evidence  (one LOCAL=REMOTE a line)")
+        self.path_map.setFixedHeight(60)
+        self.test = QPushButton("Test connection")
+        self.result = QLabel("")
+        self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Analyse on", self.where)
+        form.addRow("Cluster address", self.address)
+        form.addRow("Path map", self.path_map)
+        form.addRow(self.test, self.result)
+        self.where.currentIndexChanged.connect(self._enable)
+        self.test.clicked.connect(self._test)
+        self.probed.connect(self._show)
+        self._enable()
+
+    def _enable(self) -> None:
+        on = self.where.currentData() == "cluster"
+        for widget in (self.address, self.path_map, self.test):
+            widget.setEnabled(on)
+
+    def values(self) -> tuple[str | None, list[str] | None]:
+        """(address or None for this computer, path map lines); checked (UsageError)."""
+        lines = [line.strip() for line in self.path_map.toPlainText().splitlines()]
+        pairs = [line for line in lines if line]
+        address = self.address.text().strip() if self.where.currentData() == "cluster" else None
+        if address == "":
+            raise UsageError("give the cluster's address (HOST:PORT of its head)")
+        Settings(cluster_address=address, cluster_path_map=pairs).cluster_config()
+        return address, pairs or None
+
+    def _test(self) -> None:
+        address = self.address.text().strip()
+        self.test.setEnabled(False)
+        self.result.setText(f"Asking {address}...")
+        threading.Thread(
+            target=self._probe, args=(address,), name="opensight-cluster-test", daemon=True
+        ).start()
+
+    def _probe(self, address: str) -> None:
+        from opensight_desktop.pipeline.cluster.source import probe
+
+        try:
+            nodes = probe(address)
+        except OpenSightError as exc:
+            self._emit(f"Not usable: {exc}")
+            return
+        lines = [
+            f"{n.host or n.address} ({n.address}): {n.cpus:g} CPUs, {n.gpus:g} GPUs"
+            + ("" if n.alive else " — not alive")
+            for n in nodes
+        ]
+        self._emit(f"{len(nodes)} node(s):\n" + "\n".join(lines))
+
+    def _emit(self, text: str) -> None:
+        with contextlib.suppress(RuntimeError):  # the dialog was closed while the test ran
+            self.probed.emit(text)
+
+    def _show(self, text: str) -> None:
+        self.result.setText(text)
+        self.test.setEnabled(True)
 
 
 def choose_model_file(parent: QWidget | None) -> str | None:

@@ -76,6 +76,8 @@ def detection_record(detection: DetectionView | None) -> dict[str, Any] | None:
         # the published release the weights are (decided from their SHA-256), else null:
         # the published accuracy figures do not apply to the score
         "model_published_release": published_release(detection.model.sha256),
+        # the host that computed it (a cluster node, or this workstation); null if unknown
+        "node": detection.node,
     }
 
 

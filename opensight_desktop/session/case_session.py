@@ -238,12 +238,24 @@ class CaseSession:
         settings = self.settings
         bands, batch_size, heatmaps = settings.bands(), settings.batch_size, settings.heatmaps
         ids = None if item_ids is None else list(item_ids)
+        cluster = settings.cluster_config()
+        if cluster is not None:
+            from opensight_desktop.cluster_config import require_ray
+
+            require_ray()
 
         def work(context: JobContext) -> Any:
-            from opensight_desktop.pipeline.analyze_job import AnalysisJob
+            from opensight_desktop.pipeline.analyze_job import AnalysisJob, ResultSource
 
             detector = load(context)
-            context.message(f"Analysing on {detector.record()['device_description']}...")
+            source: ResultSource | None = None
+            if cluster is not None:
+                from opensight_desktop.pipeline.cluster.source import ClusterSource
+
+                source = ClusterSource(cluster, detector, heatmaps=heatmaps, batch_size=batch_size)
+                context.message(f"Analysing on the Ray cluster at {cluster.address}...")
+            else:
+                context.message(f"Analysing on {detector.record()['device_description']}...")
             summary = AnalysisJob(
                 case,
                 detector,
@@ -255,6 +267,7 @@ class CaseSession:
                 cancel=context.cancel,
                 progress_interval=0.25,
                 stored=context.stored,
+                source=source,
             ).run()
             return detector, summary
 
