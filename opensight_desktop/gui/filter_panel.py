@@ -13,6 +13,7 @@ from opensight_desktop.case.triage import Filter
 from opensight_desktop.textsafe import visible
 
 ANY_HIT, KNOWN_HIT, ALERT_HIT = "any", "known", "alert"
+SET_PREFIX = "set:"  # then the set's name (combo data round-trips plain strings best)
 
 
 class FilterPanel(QWidget):
@@ -39,6 +40,7 @@ class FilterPanel(QWidget):
             "Expand or collapse stack (E)"
         )
         self.camera = QComboBox()
+        self._cameras: list[tuple[str | None, str | None]] = []
         self.set_cameras([])
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("Folder...")
@@ -95,20 +97,23 @@ class FilterPanel(QWidget):
         self.hits.addItem("In a known-file set", KNOWN_HIT)
         self.hits.addItem("In an alert set", ALERT_HIT)
         for name in names:
-            self.hits.addItem(f"In set: {visible(name)}", ("set", name))
+            self.hits.addItem(f"In set: {visible(name)}", SET_PREFIX + name)
         index = self.hits.findData(current)
         self.hits.setCurrentIndex(max(index, 0))
         self.hits.blockSignals(False)
 
     def set_cameras(self, cameras: list[tuple[str | None, str | None, int]]) -> None:
-        current = self.camera.currentData()
+        current = self._camera()
         self.camera.blockSignals(True)
         self.camera.clear()
         self.camera.addItem("All cameras", None)
-        for make, model, count in cameras:
+        self._cameras = [(make, model) for make, model, _count in cameras]
+        for number, (make, model, count) in enumerate(cameras):
             name = " ".join(visible(part) for part in (make, model) if part)
-            self.camera.addItem(f"{name} ({count})", (make, model))
-        index = self.camera.findData(current)
+            self.camera.addItem(f"{name} ({count})", number)
+        index = (
+            self.camera.findData(self._cameras.index(current)) if current in self._cameras else 0
+        )
         self.camera.setCurrentIndex(max(index, 0))
         self.camera.blockSignals(False)
 
@@ -137,20 +142,24 @@ class FilterPanel(QWidget):
             flags = {KNOWN_FLAG}
         elif hits == ALERT_HIT:
             flags = {ALERT_FLAG}
-        elif isinstance(hits, tuple):
-            hashsets = {hits[1]}
-        camera = self.camera.currentData()
+        elif isinstance(hits, str) and hits.startswith(SET_PREFIX):
+            hashsets = {hits.removeprefix(SET_PREFIX)}
+        camera = self._camera()
         criteria = Filter(
             flags=flags,
             hashsets=hashsets,
             hide_known=self.hide_known.isChecked(),
-            cameras=[tuple(camera)] if camera is not None else None,
+            cameras=[camera] if camera is not None else None,
             folder=self._folder or None,
             taken_from=self.taken[0],
             taken_to=self.taken[1],
             has_gps=self.gps.currentData(),
         )
         return None if criteria == Filter() else criteria
+
+    def _camera(self) -> tuple[str | None, str | None] | None:
+        number = self.camera.currentData() if self.camera.count() else None
+        return self._cameras[number] if isinstance(number, int) else None
 
     def _folder_done(self) -> None:
         folder = self.folder.text().strip()

@@ -316,6 +316,14 @@ class ItemPanel(QScrollArea):
             )
             or "No flags."
         )
+        if item.hashset_hits:  # one line per set the item is in, as reports word it
+            self.flags_label.setText(
+                self.flags_label.text()
+                + "<br><b>Hash-set hits:</b> "
+                + "; ".join(
+                    html.escape(visible(present.hit_text(hit))) for hit in item.hashset_hits
+                )
+            )
 
     def _fill_hashes(self, item: ItemView) -> None:
         hashes = {"md5": item.md5, "sha1": item.sha1, "sha256": item.sha256}
