@@ -38,9 +38,17 @@ def ring(arcs: list[list[tuple[float, float]]], indexes: list[int]) -> list[floa
     for index in indexes:
         arc = arcs[index] if index >= 0 else arcs[~index][::-1]
         points.extend(arc[1:] if points else arc)  # arcs share their end points
+    # A ring crossing the antimeridian jumps from +180 to -180: unwrap it (longitudes may
+    # go past ±180) so that it is drawn as one shape, not with a line across the world;
+    # the map draws such a ring a second time shifted by 360 degrees, clipped to the world.
     flat: list[float] = []
+    shift = 0.0
+    previous: float | None = None
     for lon, lat in points:
-        flat += [round(lon, 2), round(lat, 2)]
+        if previous is not None and abs(lon + shift - previous) > 180:
+            shift += 360.0 if previous > lon + shift else -360.0
+        previous = lon + shift
+        flat += [round(lon + shift, 2), round(lat, 2)]
     return flat
 
 
@@ -56,7 +64,9 @@ def main(source: str) -> int:
     document = {
         "source": "Natural Earth 1:110m land, public domain (naturalearthdata.com), "
         "via world-atlas 2.0.2 land-110m.json",
-        "rings": rings,  # [lon, lat, lon, lat, ...] per ring; outer rings and holes alike
+        # [lon, lat, lon, lat, ...] per ring, outer rings and holes alike; longitudes of a
+        # ring crossing the antimeridian are unwrapped (beyond ±180)
+        "rings": rings,
     }
     OUTPUT.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
     print(f"{OUTPUT}: {len(rings)} rings, {OUTPUT.stat().st_size:,} bytes")

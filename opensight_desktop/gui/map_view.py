@@ -14,6 +14,8 @@ from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainterPath, QPen, QWhee
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsView,
     QHBoxLayout,
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 POINT = 7.0  # pixels across, whatever the zoom
 ItemIdKey = 0  # QGraphicsItem.data key holding the item id
+UNSELECTED, SELECTED = QBrush(QColor("#d64541")), QBrush(QColor("#1f6feb"))
 
 
 @lru_cache(maxsize=1)
@@ -44,10 +47,16 @@ def land_path() -> QPainterPath:
     for ring in rings:
         if len(ring) < 6:
             continue
-        path.moveTo(ring[0], -ring[1])
-        for index in range(2, len(ring) - 1, 2):
-            path.lineTo(ring[index], -ring[index + 1])
-        path.closeSubpath()
+        longitudes = ring[0::2]
+        # a ring unwrapped across the antimeridian is drawn again from the other side
+        shifts = [0.0]
+        shifts += [-360.0] if max(longitudes) > 180 else []
+        shifts += [360.0] if min(longitudes) < -180 else []
+        for shift in shifts:
+            path.moveTo(ring[0] + shift, -ring[1])
+            for index in range(2, len(ring) - 1, 2):
+                path.lineTo(ring[index] + shift, -ring[index + 1])
+            path.closeSubpath()
     return path
 
 
@@ -59,14 +68,21 @@ class MapView(QGraphicsView):
         self.scene_ = QGraphicsScene(QRectF(-180, -90, 360, 180), self)
         self.setScene(self.scene_)
         self.setBackgroundBrush(QColor("#dbe9f4"))  # the sea
-        land = self.scene_.addPath(land_path(), QPen(QColor("#8a9a7a"), 0), QColor("#f1efe4"))
-        land.setZValue(0)
+        world = QGraphicsRectItem(self.scene_.sceneRect())  # clips what lies past ±180
+        world.setPen(QPen(QColor("#9bb7cf"), 0))
+        world.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+        self.scene_.addItem(world)
+        land = QGraphicsPathItem(land_path(), world)
+        land.setPen(QPen(QColor("#8a9a7a"), 0))
+        land.setBrush(QColor("#f1efe4"))
+        self.land = land
         self.points: dict[int, QGraphicsEllipseItem] = {}
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setRenderHint(self.renderHints().Antialiasing)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self._pan: QPointF | None = None
         self.scene_.selectionChanged.connect(self._selection_changed)
+        self.scene_.selectionChanged.connect(self._restyle)
         self._quiet = False
 
     def set_points(self, points: list[tuple[int, float, float]]) -> None:
@@ -75,7 +91,7 @@ class MapView(QGraphicsView):
         for point in self.points.values():
             self.scene_.removeItem(point)
         self.points = {}
-        pen, brush = QPen(QColor("#7a1f1a"), 1), QBrush(QColor("#d64541"))
+        pen, brush = QPen(QColor("#3a1010"), 1), UNSELECTED
         for item_id, lat, lon in points:
             dot = QGraphicsEllipseItem(-POINT / 2, -POINT / 2, POINT, POINT)
             dot.setPos(lon, -lat)
@@ -97,6 +113,7 @@ class MapView(QGraphicsView):
         for item_id, dot in self.points.items():
             dot.setSelected(item_id in wanted)
         self._quiet = False
+        self._restyle()
 
     def select_area(self, lon_from: float, lat_from: float, lon_to: float, lat_to: float) -> None:
         """Select the points in a box of longitude and latitude (what a rubber band does)."""
@@ -147,6 +164,13 @@ class MapView(QGraphicsView):
             self.viewport().unsetCursor()
             return
         super().mouseReleaseEvent(event)
+
+    def _restyle(self) -> None:
+        """Selected points in another colour, drawn above the others."""
+        for dot in self.points.values():
+            chosen = dot.isSelected()
+            dot.setBrush(SELECTED if chosen else UNSELECTED)
+            dot.setZValue(2 if chosen else 1)
 
     def _selection_changed(self) -> None:
         if self._quiet:

@@ -37,7 +37,7 @@ class TriageView(QObject):
         self.panel.changed.connect(self.run_filter)
         self.panel.stacks_toggled.connect(self.collapse_stacks)
         self.timeline.range_chosen.connect(self.panel.set_taken)
-        self.map.view.selected.connect(self.select_items)
+        self.map.view.selected.connect(self._map_selected)
         for signal in (window.proxy.layoutChanged, window.proxy.rowsInserted):
             signal.connect(self._publish)
         self.panel.set_hashsets([info.name for info in _sets()])
@@ -151,8 +151,17 @@ class TriageView(QObject):
         proxy.set_expanded(stack, expanded)
         self.select_items([item_id])
 
-    def select_items(self, ids: list[int]) -> None:
-        """Select these items in the list and the gallery (those the filter shows)."""
+    def _map_selected(self, ids: list[int]) -> None:
+        shown = self.select_items(ids)
+        hidden = len(ids) - shown
+        self.window.job_label.setText(
+            f"{len(ids)} item(s) chosen on the map"
+            + (f"; {hidden} of them hidden by the filter or a collapsed stack" if hidden else "")
+        )
+
+    def select_items(self, ids: list[int]) -> int:
+        """Select these items in the list and the gallery (those the filter shows);
+        returns how many were."""
         window = self.window
         selection = QItemSelection()
         first = None
@@ -170,11 +179,7 @@ class TriageView(QObject):
         if first is not None:
             model.setCurrentIndex(first, flags.NoUpdate)
             window.table.scrollTo(first)
-        hidden = len(ids) - len(selection.indexes()) // max(1, window.proxy.columnCount())
-        window.job_label.setText(
-            f"{len(ids)} item(s) chosen on the map"
-            + (f"; {hidden} of them hidden by the filter" if hidden > 0 else "")
-        )
+        return len(selection.indexes())
 
     # == the session says ==================================================================
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from opensight_desktop.case import audit, queries, similar, triage, views
 from opensight_desktop.case.queries import AuditRow, ItemRow
@@ -69,17 +70,72 @@ def similar_to(case: Case, item_id: int, threshold: int) -> list[tuple[int, int]
 
 # Bars a timeline shows at most before it counts by a longer period.
 HISTOGRAM_BARS = 120
+# Years a timeline spans at most with empty years shown (crafted dates: year 1 to 9999).
+YEARS_FILLED = 300
 
 
 def capture_histogram(case: Case, bars: int = HISTOGRAM_BARS) -> tuple[str, list[tuple[str, int]]]:
-    """(bucket, [(period, items)]) by capture time, by day, else month, else year: the
-    shortest period that gives at most ``bars`` bars (years however many there are)."""
+    """(bucket, [(period, items)]) by capture time, on a continuous axis: periods without
+    items are there with 0, so that gaps in time show as gaps. By day, else month, else
+    year: the shortest period that spans the items in at most ``bars`` bars."""
     with case.read() as session:
         for bucket in ("day", "month"):
             counts = triage.capture_histogram(session, bucket)
-            if len(counts) <= bars:
-                return bucket, counts
-        return "year", triage.capture_histogram(session, "year")
+            filled = _continuous(bucket, counts, bars)
+            if filled is not None:
+                return bucket, filled
+        counts = triage.capture_histogram(session, "year")
+    return "year", _continuous("year", counts, YEARS_FILLED) or counts
+
+
+def _continuous(
+    bucket: str, counts: list[tuple[str, int]], limit: int
+) -> list[tuple[str, int]] | None:
+    """Every period from the first to the last, or None if that is more than ``limit``
+    (or a period is not a date: a crafted or odd value; then counted by a longer one)."""
+    if not counts:
+        return []
+    try:
+        first, last = _period_start(bucket, counts[0][0]), _period_start(bucket, counts[-1][0])
+        found = {_period_start(bucket, period): count for period, count in counts}
+    except ValueError:
+        return None if bucket != "year" else counts
+    if len(found) != len(counts):
+        return None if bucket != "year" else counts
+    periods: list[tuple[str, int]] = []
+    current = first
+    while current <= last:
+        if len(periods) >= limit:
+            return None
+        periods.append((_period_text(bucket, current), found.get(current, 0)))
+        current = _next_period(bucket, current)
+    return periods
+
+
+def _period_start(bucket: str, text: str) -> date:
+    if bucket == "day":
+        return date.fromisoformat(text)
+    if bucket == "month":
+        if len(text) != 7:
+            raise ValueError(text)
+        return date.fromisoformat(text + "-01")
+    if len(text) != 4:
+        raise ValueError(text)
+    return date(int(text), 1, 1)
+
+
+def _period_text(bucket: str, value: date) -> str:
+    return value.isoformat()[: {"day": 10, "month": 7, "year": 4}[bucket]]
+
+
+def _next_period(bucket: str, value: date) -> date:
+    if bucket == "day":
+        return value + timedelta(days=1)
+    if bucket == "month":
+        return date(value.year + value.month // 12, value.month % 12 + 1, 1)
+    if value.year >= 9999:
+        return date.max
+    return date(value.year + 1, 1, 1)
 
 
 def gps_points(case: Case) -> list[tuple[int, float, float]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from opensight_desktop.errors import OpenSightError
@@ -72,14 +73,18 @@ def hide_known(window: MainWindow) -> None:
     (``TriageView.bind_hide_known``), so one click or Ctrl+K flips it."""
 
 
+def _show_dock(window: MainWindow, dock: Any, height: int) -> None:
+    dock.show()
+    dock.raise_()
+    window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+
+
 def show_timeline(window: MainWindow) -> None:
-    window.timeline_dock.show()
-    window.timeline_dock.raise_()
+    _show_dock(window, window.timeline_dock, 220)
 
 
 def show_map(window: MainWindow) -> None:
-    window.map_dock.show()
-    window.map_dock.raise_()
+    _show_dock(window, window.map_dock, 380)
     window.triage.map.view.show_points()
 
 
