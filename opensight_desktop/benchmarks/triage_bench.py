@@ -65,7 +65,9 @@ def _phashes(rng: np.random.Generator, count: int) -> list[int]:
     return values
 
 
-def _make_case(path: Path, count: int, rng: np.random.Generator) -> tuple[list[str], list[int]]:
+def make_case(path: Path, count: int, rng: np.random.Generator) -> tuple[list[str], list[int]]:
+    """A case of ``count`` items written directly (no image files); returns the MD5s a
+    hash set should list (``HIT_SHARE`` of the items) and the perceptual hashes."""
     md5s, sha1s, sha256s = _hex(rng, count, 16), _hex(rng, count, 20), _hex(rng, count, 32)
     hashes = _phashes(rng, count)
     now = utc_now()
@@ -166,7 +168,7 @@ def run(work: Path, sizes: Sizes) -> dict[str, Any]:
     case_path = work / f"triage-{items}.osc"
     for stale in work.glob(f"triage-{items}.osc*"):
         stale.unlink()
-    hits, hashes = _make_case(case_path, items, rng)
+    hits, hashes = make_case(case_path, items, rng)
     set_path = work / f"hashset-{entries}.txt"
     _write_set(set_path, hits, entries, rng)
     started = time.perf_counter()
