@@ -127,10 +127,15 @@ class FilterPanel(QWidget):
         self._show_dates()
         self.changed.emit()
 
-    def set_similar(self, similar: tuple[int, frozenset[int]] | None) -> None:
+    def set_similar(
+        self, similar: tuple[int, frozenset[int]] | None, announce: bool = True
+    ) -> None:
+        """Show only these items (an item and those similar to it); None: all again.
+        ``announce``: say the criteria changed (not while a case closes)."""
         self.similar = similar
         self._show_similar()
-        self.changed.emit()
+        if announce:
+            self.changed.emit()
 
     def criteria(self) -> Filter | None:
         """The triage criteria asked for; None when none is (every item)."""

@@ -124,8 +124,9 @@ class TriageView(QObject):
                 if stack is not None:
                     self.session.expand_stack(stack, True)
                     self.window.proxy.expanded.add(stack)
-        self.window.proxy.set_filters(ids=ids)
-        self.window._update_count()
+        if ids != self.window.proxy.ids:  # a full pass over the rows: only when needed
+            self.window.proxy.set_filters(ids=ids)
+            self.window._update_count()
 
     def _publish(self, *_args: Any) -> None:
         """The session's filtered ids: what "report on the current filter" reports on."""
@@ -186,11 +187,11 @@ class TriageView(QObject):
     def changed(self, changes: Changes) -> None:
         """What the session said, after the window has shown it (the list reads the case
         that opened before this asks it anything)."""
+        if changes.closing:  # the next case starts with no stacks and no "similar"
+            self.window.proxy.forget_triage()
+            self.panel.set_similar(None, announce=False)
         if changes.case:
-            if self.panel.similar is not None:
-                self.panel.set_similar(None)
             self.triage_ids = None
-            self.window.proxy.set_stacks({})
             self.timeline.set_counts("day", [])
             self.map.set_points([])
             self.refresh()
