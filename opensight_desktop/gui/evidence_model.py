@@ -13,11 +13,11 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QAbstractProxyModel,
     QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -165,9 +165,8 @@ class EvidenceModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         held = [(self.rows[index.row()].id, index.column()) for index in persistent]
-        if wanted is None:
-            self.rows.sort(key=lambda row: row.id)
-        else:
+        self.rows.sort(key=lambda row: row.id)
+        if wanted is not None:  # stable: equal keys stay in id order
             column, order = wanted
             key = _sort_key_of(COLUMNS[column][0])
             self.rows.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
@@ -282,29 +281,33 @@ class EvidenceModel(QAbstractTableModel):
 
 
 def _sort_key_of(key: str) -> Callable[[ItemRow], Any]:
-    """The sort key of a column, per row: what the column shows (ties by item id), read
-    from the row directly where that is the same order (100,000 rows in a blink)."""
+    """The sort key of a column, per row: what the column shows, read from the row
+    directly where that gives the same order (100,000 rows in a blink)."""
     if key == "probability":
-        return lambda row: (-1.0 if row.probability is None else row.probability, row.id)
+        return lambda row: -1.0 if row.probability is None else row.probability
     if key == "file_name":
-        return lambda row: (row.file_name.lower(), row.id)
+        return lambda row: row.file_name.lower()
     if key == "review":
         labels = {state: present.review_label(state).lower() for state in present.REVIEW_ORDER}
-        return lambda row: (labels.get(row.review_state, row.review_state), row.id)
+        return lambda row: labels.get(row.review_state, row.review_state)
     if key == "camera":
-        return lambda row: ((row.camera or "").lower(), row.id)
+        return lambda row: (row.camera or "").lower()
     if key == "taken":
-        return lambda row: (row.datetime_original or "", row.id)
+        return lambda row: row.datetime_original or ""
     if key == "status":
-        return lambda row: (row.status, row.id)
-    return lambda row: (EvidenceModel._sort_key(row, key), row.id)
+        return lambda row: row.status
+    return lambda row: EvidenceModel._sort_key(row, key)
 
 
-class EvidenceFilter(QSortFilterProxyModel):
-    """Text search plus verdict / flag / status / review filters, the items of the triage
-    filter (``ids``, read off the GUI thread), and near-duplicate stacks collapsed to one
-    representative each (the smallest item id the other filters let through) unless
-    expanded. Sorting is the source model's (fast on 100,000 rows)."""
+class EvidenceFilter(QAbstractProxyModel):
+    """The rows the list and the gallery show, in the source model's order: text search,
+    verdict / flag / status / review filters, the items of the triage filter (``ids``,
+    read off the GUI thread), and near-duplicate stacks collapsed to one representative
+    each (the smallest item id the other filters let through) unless expanded.
+
+    Not a QSortFilterProxyModel: that one asks Python about each of 100,000 rows one call
+    at a time (and compares rows through ``data`` to sort). Here the rows are judged a
+    list at a time and the mapping is two Python lists; sorting is the source model's."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -319,10 +322,12 @@ class EvidenceFilter(QSortFilterProxyModel):
         self.collapsed = True  # stacks show one representative unless expanded
         self.expanded: set[int] = set()
         self._representatives: dict[int, int] = {}  # {stack id: item id shown}
-        self.accepted_ids: set[int] = set()  # the items shown, as each row was judged
-        self._judged: list[bool] | None = None  # per source row, during a refilter
-        self._relayout = False  # the source model is reordering its rows (a sort)
-        self.setSortRole(SortRole)
+        self.accepted_ids: set[int] = set()  # the items shown
+        self._source_rows: list[int] = []  # proxy row -> source row, ascending
+        self._proxy_rows: list[int] = []  # source row -> proxy row, or -1
+        self._held: list[tuple[int, int]] = []  # persistent indexes across a re-map
+
+    # -- what is shown -------------------------------------------------------------------
 
     def set_filters(self, **values: Any) -> None:
         for key, value in values.items():
@@ -366,25 +371,39 @@ class EvidenceFilter(QSortFilterProxyModel):
 
     def visible_ids(self) -> list[int]:
         """The items the filters show, in id order."""
-        self.rowCount()  # the mapping is built, every row judged
         return sorted(self.accepted_ids)
 
     def refilter(self) -> None:
-        """Judge every row again, in one pass: removing filtered rows one range at a
-        time costs seconds on 100,000 rows, a rebuild a tenth of one."""
+        """Judge every row again and show the result as one layout change (selection and
+        current item kept where their rows stay)."""
+        self._begin_remap()
+        self._judge_all()
+        self._end_remap()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         model = self.sourceModel()
         if isinstance(model, EvidenceModel):
-            # judged here, a list at a time; the proxy then only looks each row up
-            passing = self._passing(model.rows)
-            self._representatives = self._choose_representatives(passing)
-            self.accepted_ids = passing - self._hidden_in_stacks(passing)
-            accepted = self.accepted_ids
-            self._judged = [row.id in accepted for row in model.rows]
-        try:
-            self.invalidate()
-            self.rowCount()  # the mapping is built now, from the judgements
-        finally:
-            self._judged = None
+            model.sort(column, order)
+
+    # -- judging -------------------------------------------------------------------------
+
+    def _rows(self) -> list[ItemRow]:
+        model = self.sourceModel()
+        return model.rows if isinstance(model, EvidenceModel) else []
+
+    def _judge_all(self) -> None:
+        passing = self._passing(self._rows())
+        self._representatives = self._choose_representatives(passing)
+        self.accepted_ids = passing - self._hidden_in_stacks(passing)
+        self._map()
+
+    def _map(self) -> None:
+        """The mapping from the accepted ids, in the source's order."""
+        accepted = self.accepted_ids
+        self._source_rows = [i for i, row in enumerate(self._rows()) if row.id in accepted]
+        self._proxy_rows = [-1] * len(self._rows())
+        for proxy_row, source_row in enumerate(self._source_rows):
+            self._proxy_rows[source_row] = proxy_row
 
     def _passing(self, rows: list[ItemRow]) -> set[int]:
         """The ids of the rows the filters let through (stacks aside): ``_passes`` on
@@ -416,27 +435,6 @@ class EvidenceFilter(QSortFilterProxyModel):
             if item_id in passing and stack not in self.expanded and shown.get(stack) != item_id
         }
 
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        model = self.sourceModel()
-        if isinstance(model, EvidenceModel):
-            model.sort(column, order)
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if role == StackRole or (
-            role == Qt.ItemDataRole.DisplayRole and index.column() == COLUMN["file_name"]
-        ):
-            state = self.stack_state(super().data(index, ItemIdRole))
-            if role == StackRole:
-                return state
-            text = super().data(index, role)
-            if state is not None:
-                count, shown = state
-                text = f"{text}  [{'▾' if shown else '▸'} stack of {count}]"
-            return text
-        return super().data(index, role)
-
     def _choose_representatives(self, passing: set[int]) -> dict[int, int]:
         """{stack: its smallest item the filters let through} of the collapsed stacks."""
         if not self.collapsed or not self.stacks:
@@ -451,24 +449,8 @@ class EvidenceFilter(QSortFilterProxyModel):
                 chosen[stack] = item_id
         return chosen
 
-    def filterAcceptsRow(
-        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
-    ) -> bool:
-        if self._judged is not None:
-            return self._judged[source_row]
-        model = self.sourceModel()
-        assert isinstance(model, EvidenceModel)
-        row = model.rows[source_row]
-        if self._relayout:  # the rows were only reordered: judged as before
-            return row.id in self.accepted_ids
-        accepted = self._accepts(row)
-        if accepted:
-            self.accepted_ids.add(row.id)
-        else:
-            self.accepted_ids.discard(row.id)
-        return accepted
-
     def _accepts(self, row: ItemRow) -> bool:
+        """One row (changed or added since the last full judgement)."""
         accepted = self._passes(row)
         stack = self.stacks.get(row.id) if accepted else None
         if stack is not None and self.collapsed and stack not in self.expanded:
@@ -505,15 +487,169 @@ class EvidenceFilter(QSortFilterProxyModel):
         ).lower()
         return all(term in haystack for term in self.text.lower().split())
 
+    # -- re-mapping, the source's signals --------------------------------------------------
+
+    def _begin_remap(self) -> None:
+        self.layoutAboutToBeChanged.emit()
+        rows = self._rows()
+        self._held = [
+            (rows[self._source_rows[index.row()]].id, index.column())
+            for index in self.persistentIndexList()
+        ]
+
+    def _end_remap(self) -> None:
+        model = self.sourceModel()
+        assert isinstance(model, EvidenceModel)
+        new = []
+        for item_id, column in self._held:
+            source = model.source_row(item_id)
+            proxy_row = self._proxy_rows[source] if source is not None else -1
+            new.append(self.index(proxy_row, column) if proxy_row >= 0 else QModelIndex())
+        self.changePersistentIndexList(self.persistentIndexList(), new)
+        self._held = []
+        self.layoutChanged.emit()
+
     def setSourceModel(self, model: QAbstractItemModel) -> None:
+        old = self.sourceModel()
+        if old is not None:
+            old.disconnect(self)
+        self.beginResetModel()
         super().setSourceModel(model)
-        # connected after the proxy's own handlers: it has re-mapped the rows by then
+        model.modelAboutToBeReset.connect(self.beginResetModel)
+        model.modelReset.connect(self._source_reset)
         model.layoutAboutToBeChanged.connect(self._source_reordering)
         model.layoutChanged.connect(self._source_reordered)
+        model.rowsInserted.connect(self._source_rows_inserted)
+        model.rowsAboutToBeRemoved.connect(self.beginResetModel)
+        model.rowsRemoved.connect(self._source_reset)
+        model.dataChanged.connect(self._source_data_changed)
+        self._judge_all()
+        self.endResetModel()
+
+    def _source_reset(self, *_args: Any) -> None:
+        self._judge_all()
+        self.endResetModel()
 
     def _source_reordering(self, *_args: Any) -> None:
-        self._relayout = True
+        self._begin_remap()
 
     def _source_reordered(self, *_args: Any) -> None:
-        self.rowCount()
-        self._relayout = False
+        self._map()  # the same rows in another order: no judging again
+        self._end_remap()
+
+    def _source_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
+        rows = self._rows()
+        if first != len(self._proxy_rows):  # not appended (the model only appends): reset
+            self.beginResetModel()
+            self._judge_all()
+            self.endResetModel()
+            return
+        self._proxy_rows.extend([-1] * (last - first + 1))
+        added = [i for i in range(first, last + 1) if self._accepts(rows[i])]
+        if not added:
+            return
+        start = len(self._source_rows)
+        self.beginInsertRows(QModelIndex(), start, start + len(added) - 1)
+        for source_row in added:
+            self._proxy_rows[source_row] = len(self._source_rows)
+            self._source_rows.append(source_row)
+            self.accepted_ids.add(rows[source_row].id)
+        self.endInsertRows()
+
+    def _source_data_changed(
+        self,
+        top_left: QModelIndex,
+        bottom_right: QModelIndex,
+        roles: list[int] = [],  # noqa: B006 - Qt passes it; never changed here
+    ) -> None:
+        rows = self._rows()
+        span = range(top_left.row(), bottom_right.row() + 1)
+        if roles != [Qt.ItemDataRole.DecorationRole]:  # a row read again: judge it again
+            flips = [
+                row
+                for row in (rows[i] for i in span)
+                if self._accepts(row) != (row.id in self.accepted_ids)
+            ]
+            if flips:
+                for row in flips:
+                    self.accepted_ids ^= {row.id}
+                self._begin_remap()
+                self._map()
+                self._end_remap()
+                return
+        shown = [self._proxy_rows[i] for i in span if self._proxy_rows[i] >= 0]
+        if shown:
+            self.dataChanged.emit(
+                self.index(min(shown), top_left.column()),
+                self.index(max(shown), bottom_right.column()),
+                roles,
+            )
+
+    # -- Qt's proxy model --------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._source_rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def index(
+        self,
+        row: int,
+        column: int,
+        parent: QModelIndex | QPersistentModelIndex = QModelIndex(),  # noqa: B008
+    ) -> QModelIndex:
+        if parent.isValid() or not (0 <= row < len(self._source_rows)):
+            return QModelIndex()
+        if not 0 <= column < len(COLUMNS):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
+    def parent(self, child: Any = None) -> Any:
+        if child is None:  # QObject.parent()
+            return super().parent()
+        return QModelIndex()  # a flat table: no item has a parent
+
+    def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and bool(self._source_rows)
+
+    def mapToSource(self, proxy_index: QModelIndex | QPersistentModelIndex) -> QModelIndex:
+        model = self.sourceModel()
+        if not proxy_index.isValid() or model is None:
+            return QModelIndex()
+        row = proxy_index.row()
+        if not 0 <= row < len(self._source_rows):
+            return QModelIndex()
+        return model.index(self._source_rows[row], proxy_index.column())
+
+    def mapFromSource(self, source_index: QModelIndex | QPersistentModelIndex) -> QModelIndex:
+        if not source_index.isValid() or source_index.row() >= len(self._proxy_rows):
+            return QModelIndex()
+        row = self._proxy_rows[source_index.row()]
+        return self.index(row, source_index.column()) if row >= 0 else QModelIndex()
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        model = self.sourceModel()
+        return model.headerData(section, orientation, role) if model is not None else None
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        model = self.sourceModel()
+        if model is None or not index.isValid():
+            return None
+        source = self.mapToSource(index)
+        if role == StackRole or (
+            role == Qt.ItemDataRole.DisplayRole and index.column() == COLUMN["file_name"]
+        ):
+            state = self.stack_state(model.data(source, ItemIdRole))
+            if role == StackRole:
+                return state
+            text = model.data(source, role)
+            if state is not None:
+                count, shown = state
+                text = f"{text}  [{'▾' if shown else '▸'} stack of {count}]"
+            return text
+        return model.data(source, role)
