@@ -326,6 +326,8 @@ class EvidenceFilter(QAbstractProxyModel):
         self._source_rows: list[int] = []  # proxy row -> source row, ascending
         self._proxy_rows: list[int] = []  # source row -> proxy row, or -1
         self._held: list[tuple[int, int]] = []  # persistent indexes across a re-map
+        # {item id: (its row, the text search looks in)}: typing searches 100,000 rows
+        self._haystacks: dict[int, tuple[ItemRow, str]] = {}
 
     # -- what is shown -------------------------------------------------------------------
 
@@ -421,7 +423,8 @@ class EvidenceFilter(QAbstractProxyModel):
         if self.review:
             left = [row for row in left if row.review_state == self.review]
         if self.text:
-            left = [row for row in left if self._text_matches(row)]
+            terms = self.text.lower().split()
+            left = [row for row in left if self._text_matches(row, terms)]
         return {row.id for row in left}
 
     def _hidden_in_stacks(self, passing: set[int]) -> set[int]:
@@ -470,22 +473,26 @@ class EvidenceFilter(QAbstractProxyModel):
             return False
         return not self.text or self._text_matches(row)
 
-    def _text_matches(self, row: ItemRow) -> bool:
-        haystack = " ".join(
-            str(v)
-            for v in (
-                row.file_name,
-                row.path,
-                row.camera,
-                row.sha256,
-                row.error,
-                " ".join(row.tags),
-                row.datetime_original,
-                row.format,
-            )
-            if v
-        ).lower()
-        return all(term in haystack for term in self.text.lower().split())
+    def _text_matches(self, row: ItemRow, terms: list[str] | None = None) -> bool:
+        haystack = self._haystacks.get(row.id)
+        if haystack is None or haystack[0] is not row:  # new, or the row was read again
+            text = " ".join(
+                str(v)
+                for v in (
+                    row.file_name,
+                    row.path,
+                    row.camera,
+                    row.sha256,
+                    row.error,
+                    " ".join(row.tags),
+                    row.datetime_original,
+                    row.format,
+                )
+                if v
+            ).lower()
+            haystack = self._haystacks[row.id] = (row, text)
+        text = haystack[1]
+        return all(term in text for term in (terms or self.text.lower().split()))
 
     # -- re-mapping, the source's signals --------------------------------------------------
 
@@ -527,6 +534,7 @@ class EvidenceFilter(QAbstractProxyModel):
         self.endResetModel()
 
     def _source_reset(self, *_args: Any) -> None:
+        self._haystacks.clear()
         self._judge_all()
         self.endResetModel()
 
