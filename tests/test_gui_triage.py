@@ -467,3 +467,23 @@ def test_the_timeline_axis_is_continuous_and_odd_dates_fall_back_to_longer_perio
     assert reads._continuous("day", [("2024-05-0X", 1)], 120) is None
     assert reads._continuous("year", [("20x4", 1)], 300) == [("20x4", 1)]
     assert reads._continuous("year", [("0001", 1), ("9999", 1)], 300) is None
+
+
+def test_a_failed_hash_set_import_says_why_and_the_manager_works_again(
+    qtbot, window, tmp_path, monkeypatch
+):
+    window.action("triage.hashsets").trigger()
+    dialog = window.findChild(HashSetDialog)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"value": [{"MD5": ', encoding="utf-8")
+    monkeypatch.setattr(ImportHashSetDialog, "exec", lambda self: QDialog.DialogCode.Accepted)
+    monkeypatch.setattr(
+        ImportHashSetDialog, "values", lambda self: (str(broken), "Broken", "alert", "auto")
+    )
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a: said.append(a[2])))
+    dialog.import_button.click()
+    assert not dialog.import_button.isEnabled()  # one job at a time
+    wait_job(qtbot, window)
+    assert said and "not a readable VICS JSON file" in said[0]
+    assert dialog.import_button.isEnabled() and dialog.table.rowCount() == 1

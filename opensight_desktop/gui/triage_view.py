@@ -14,10 +14,11 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject
 from PySide6.QtGui import QAction
 
 from opensight_desktop.gui.filter_panel import FilterPanel
+from opensight_desktop.gui.hashset_dialog import HashSetDialog
 from opensight_desktop.gui.map_view import MapPanel
 from opensight_desktop.gui.timeline import TimelineWidget
 from opensight_desktop.hashsets.store import list_sets
-from opensight_desktop.session import Changes, reads
+from opensight_desktop.session import Changes, JobEvent, JobEventKind, JobKind, reads
 
 if TYPE_CHECKING:
     from opensight_desktop.gui.main_window import MainWindow
@@ -41,6 +42,7 @@ class TriageView(QObject):
         for signal in (window.proxy.layoutChanged, window.proxy.rowsInserted):
             signal.connect(self._publish)
         self.panel.set_hashsets([info.name for info in _sets()])
+        self.session.watch_jobs(self._job_event)
 
     def bind_hide_known(self, action: QAction) -> None:
         """The toolbar's "Hide known" shows, and sets, the filter bar's toggle."""
@@ -197,10 +199,21 @@ class TriageView(QObject):
             self.refresh()
         if changes.hashsets:
             self.panel.set_hashsets([info.name for info in _sets()])
-        if changes.job and self.session.job is None and not changes.case:
-            self.refresh()  # an import or a match may have added items, hits, hashes
         if changes.selection:
             self.map.view.select_ids(list(self.session.selected_ids))
+
+    def _job_event(self, event: JobEvent) -> None:
+        if event.kind != JobEventKind.ENDED:
+            return
+        if event.job.kind in REREAD_AFTER:
+            self.refresh()  # new items, hits or perceptual hashes
+        dialog = self.window.findChild(HashSetDialog)
+        if dialog is not None:  # its buttons follow whether a job runs
+            dialog.refresh()
+
+
+# Jobs after which the stacks, timeline, map and filter are read again.
+REREAD_AFTER = frozenset({JobKind.IMPORT, JobKind.MATCH})
 
 
 def _sets() -> list[Any]:

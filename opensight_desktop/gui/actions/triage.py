@@ -14,6 +14,7 @@ from opensight_desktop.gui.actions.jobs import start_job
 from opensight_desktop.gui.actions.registry import Action, Menu, Place, Tool, When
 from opensight_desktop.gui.export_dialog import SUFFIX, ExportDialog
 from opensight_desktop.gui.hashset_dialog import HashSetDialog
+from opensight_desktop.textsafe import visible
 
 if TYPE_CHECKING:
     from opensight_desktop.gui.main_window import MainWindow
@@ -28,22 +29,15 @@ def hash_sets(window: MainWindow) -> None:
     dialog.raise_()
 
 
-def _refresh_hash_set_dialog(window: MainWindow) -> None:
-    dialog = window.findChild(HashSetDialog)
-    if dialog is not None:
-        dialog.refresh()
-
-
 def match_case(window: MainWindow) -> None:
     start_job(window, "Hash-set match", window.session.match_hashsets)
 
 
 def hashset_imported(window: MainWindow, info: Any) -> None:
     window.job_label.setText(
-        f"Hash set '{info.name}' imported: {info.entries:,} entries ({info.kind}). "
+        f"Hash set '{visible(info.name)}' imported: {info.entries:,} entries ({info.kind}). "
         "Match the case against the sets to see its hits."
     )
-    _refresh_hash_set_dialog(window)
 
 
 def match_done(window: MainWindow, summary: Any) -> None:
@@ -53,7 +47,6 @@ def match_done(window: MainWindow, summary: Any) -> None:
         f"{summary.items_with_hits} with hits, {summary.changed} changed; "
         f"{summary.phash_added} perceptual hash(es) added{failed}"
     )
-    _refresh_hash_set_dialog(window)
 
 
 def find_similar(window: MainWindow) -> None:
