@@ -82,11 +82,16 @@ class CaseReader(QThread):
             self._state.notify_all()
         self._ensure_running()
 
-    def ask(self, name: str, read: Callable[[Case], Any]) -> None:
+    def ask(self, name: str, read: Callable[[Case], Any], first: bool = False) -> None:
         """Run ``read(case)`` here; its answer comes back under ``name``. A question of a
-        name still waiting is replaced (a newer filter makes the older one moot)."""
+        name still waiting is replaced (a newer filter makes the older one moot).
+        ``first``: before the other questions waiting (what the examiner waits for)."""
         with self._state:
-            self._asks[name] = read
+            self._asks.pop(name, None)
+            if first:
+                self._asks = {name: read, **self._asks}
+            else:
+                self._asks[name] = read
             self._state.notify_all()
         self._ensure_running()
 

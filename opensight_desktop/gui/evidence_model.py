@@ -97,11 +97,12 @@ class EvidenceModel(QAbstractTableModel):
             self._reader.wait_for_rows()
             self._take_results()
 
-    def ask(self, name: str, read: Callable[[Case], Any]) -> None:
+    def ask(self, name: str, read: Callable[[Case], Any], first: bool = False) -> None:
         """Read something else of the case on the background reader (a filter, the
-        stacks); ``answered`` brings it back under ``name``."""
+        stacks); ``answered`` brings it back under ``name``. ``first``: before the other
+        questions waiting."""
         if self.case is not None:
-            self._reading().ask(name, read)
+            self._reading().ask(name, read, first)
 
     def settle_answers(self) -> None:
         """Deliver now the answers to every question asked so far (waits for them)."""
@@ -278,6 +279,24 @@ class EvidenceModel(QAbstractTableModel):
         self._thumbs.move_to_end(item_id)
         if len(self._thumbs) > THUMB_CACHE:
             self._thumbs.popitem(last=False)
+
+
+def search_text(row: ItemRow) -> str:
+    """What the text search looks in, lower-case."""
+    return " ".join(
+        str(v)
+        for v in (
+            row.file_name,
+            row.path,
+            row.camera,
+            row.sha256,
+            row.error,
+            " ".join(row.tags),
+            row.datetime_original,
+            row.format,
+        )
+        if v
+    ).lower()
 
 
 def _sort_key_of(key: str) -> Callable[[ItemRow], Any]:
@@ -476,23 +495,15 @@ class EvidenceFilter(QAbstractProxyModel):
     def _text_matches(self, row: ItemRow, terms: list[str] | None = None) -> bool:
         haystack = self._haystacks.get(row.id)
         if haystack is None or haystack[0] is not row:  # new, or the row was read again
-            text = " ".join(
-                str(v)
-                for v in (
-                    row.file_name,
-                    row.path,
-                    row.camera,
-                    row.sha256,
-                    row.error,
-                    " ".join(row.tags),
-                    row.datetime_original,
-                    row.format,
-                )
-                if v
-            ).lower()
-            haystack = self._haystacks[row.id] = (row, text)
+            haystack = self._haystacks[row.id] = (row, search_text(row))
         text = haystack[1]
         return all(term in text for term in (terms or self.text.lower().split()))
+
+    def keep_search_texts(self, texts: dict[int, tuple[ItemRow, str]]) -> None:
+        """Texts made ahead (off the GUI thread), so that the first search is fast."""
+        for item_id, (row, text) in texts.items():
+            if item_id not in self._haystacks:
+                self._haystacks[item_id] = (row, text)
 
     # -- re-mapping, the source's signals --------------------------------------------------
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject
 from PySide6.QtGui import QAction
 
+from opensight_desktop.case.queries import ItemRow
+from opensight_desktop.gui.evidence_model import search_text
 from opensight_desktop.gui.filter_panel import FilterPanel
 from opensight_desktop.gui.hashset_dialog import HashSetDialog
 from opensight_desktop.gui.map_view import MapPanel
@@ -52,19 +54,22 @@ class TriageView(QObject):
 
     # == reads of the case, off the GUI thread =============================================
 
-    def _ask(self, name: str, read: Any) -> None:
+    def _ask(self, name: str, read: Any, first: bool = False) -> None:
         self.pending.add(name)
-        self.window.model.ask(name, read)
+        self.window.model.ask(name, read, first)
 
     def refresh(self) -> None:
         """Read again what the widgets show (a case opened, a job ended)."""
         if self.session.case is None:
             return
-        self._ask("stacks", partial(_stacks, threshold=self.session.settings.similar_threshold))
+        self.run_filter()
+        self._ask("cameras", reads.cameras)
         self._ask("histogram", reads.capture_histogram)
         self._ask("gps", reads.gps_points)
-        self._ask("cameras", reads.cameras)
-        self.run_filter()
+        # the longest last: perceptual-hash grouping takes seconds on 100,000 items
+        self._ask("stacks", partial(_stacks, threshold=self.session.settings.similar_threshold))
+        rows = tuple(self.window.model.rows)  # immutable rows: safe to read on the reader
+        self._ask("search texts", partial(_search_texts, rows=rows))
 
     def run_filter(self) -> None:
         criteria = self.panel.criteria()
@@ -72,12 +77,12 @@ class TriageView(QObject):
             self.triage_ids = None
             self._apply()
         elif self.session.case is not None:
-            self._ask("filter", partial(_filter, criteria=criteria))
+            self._ask("filter", partial(_filter, criteria=criteria), first=True)
         self.timeline.show_range(*self.panel.taken)
 
     def find_similar(self, item_id: int) -> None:
         threshold = self.session.settings.similar_threshold
-        self._ask("similar", partial(_similar, item_id=item_id, threshold=threshold))
+        self._ask("similar", partial(_similar, item_id=item_id, threshold=threshold), first=True)
 
     def settle(self) -> None:
         """Deliver now every answer asked for (tests, benchmarks)."""
@@ -103,6 +108,8 @@ class TriageView(QObject):
             self.map.view.select_ids(list(self.session.selected_ids))
         elif name == "cameras":
             self.panel.set_cameras(value)
+        elif name == "search texts":
+            self.window.proxy.keep_search_texts(value)
         elif name == "similar":
             item_id, near = value
             self.panel.set_similar((item_id, frozenset([item_id, *(i for i, _d in near)])))
@@ -232,6 +239,10 @@ def _stacks(case: Any, threshold: int) -> dict[int, int]:
 
 def _filter(case: Any, criteria: Any) -> list[int]:
     return reads.filter_ids(case, criteria)
+
+
+def _search_texts(_case: Any, rows: tuple[ItemRow, ...]) -> dict[int, tuple[ItemRow, str]]:
+    return {row.id: (row, search_text(row)) for row in rows}
 
 
 def _similar(case: Any, item_id: int, threshold: int) -> tuple[int, list[tuple[int, int]]]:
