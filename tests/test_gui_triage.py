@@ -487,3 +487,27 @@ def test_a_failed_hash_set_import_says_why_and_the_manager_works_again(
     wait_job(qtbot, window)
     assert said and "not a readable VICS JSON file" in said[0]
     assert dialog.import_button.isEnabled() and dialog.table.rowCount() == 1
+
+
+def test_rows_follow_their_changes_and_new_items_under_a_filter(qtbot, window, tmp_path):
+    """The list's proxy judges a changed or added row again (the others stay judged)."""
+    window.triage.panel.stacks.setChecked(False)
+    state = present.REVIEW_ORDER[0]
+    window.review_filter.setCurrentIndex(window.review_filter.findData(state))
+    assert len(shown(window)) == 5
+    select_names(window, "b.jpg")
+    window.action(f"review.state.{present.REVIEW_ORDER[3]}").trigger()
+    assert "b.jpg" not in shown(window) and len(shown(window)) == 4
+    assert window.count_label.text() == "4 of 5 items"
+    window.search.setText("png")
+    assert shown(window) == ["a_small.png", "icon.png", "other.png"]
+    more = tmp_path / "more"
+    more.mkdir()
+    imagegen.save(more / "new.png", "PNG", seed=31)
+    imagegen.save(more / "new.gif", "GIF", seed=32)
+    window.import_paths([str(more)])
+    wait_job(qtbot, window)
+    assert shown(window) == ["a_small.png", "icon.png", "new.png", "other.png"]
+    window.search.setText("")
+    window.review_filter.setCurrentIndex(0)
+    assert len(shown(window)) == 7
