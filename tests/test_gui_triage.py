@@ -130,7 +130,9 @@ def test_hash_set_hits_filter_and_show_in_the_item_panel(window):
     window.triage.settle()
     assert shown(window) == ["icon.png"]
     assert window.session.filtered_ids == (ids_by_name(window)["icon.png"],)
-    window.table.selectRow(0)
+    # the item shown before was filtered out: the first one shown takes its place
+    assert window.session.current_item == ids_by_name(window)["icon.png"]
+    assert window.item_panel.item.id == ids_by_name(window)["icon.png"]
     item, _heatmap = window.session.item(ids_by_name(window)["icon.png"])
     assert item is not None and item.hashset_hits
     text = window.item_panel.flags_label.text()
@@ -138,6 +140,7 @@ def test_hash_set_hits_filter_and_show_in_the_item_panel(window):
     panel.hits.setCurrentIndex(panel.hits.findData("alert"))
     window.triage.settle()
     assert shown(window) == []
+    assert window.session.current_item is None and window.item_panel.item is None
 
 
 def test_hash_set_manager_lists_imports_removes_and_matches(qtbot, window, tmp_path, monkeypatch):

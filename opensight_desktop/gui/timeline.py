@@ -114,6 +114,10 @@ class TimelineWidget(QWidget):
             Qt.AlignmentFlag.AlignLeft,
             f"Items by capture time, per {self.bucket} — click a bar or drag across bars to filter",
         )
+        if self.chosen is not None:  # the range as a band: empty periods in it show too
+            first, last = self.bar_rect(self.chosen[0]), self.bar_rect(self.chosen[1])
+            band = QRect(first.left(), plot.top(), last.right() - first.left() + 1, plot.height())
+            painter.fillRect(band, QColor("#fbe3cc"))
         painter.setPen(QPen(QColor("#999"), 1))
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
         for index in range(len(self.counts)):

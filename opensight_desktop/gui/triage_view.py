@@ -138,10 +138,19 @@ class TriageView(QObject):
             self.window._update_count()
 
     def _publish(self, *_args: Any) -> None:
-        """The session's filtered ids: what "report on the current filter" reports on."""
-        proxy = self.window.proxy
+        """After the list changed what it shows: the session's filtered ids (what "report
+        on the current filter" reports on), and an item shown that the filter now hides
+        gives way to the first one shown (or none)."""
+        window, proxy = self.window, self.window.proxy
         shown = proxy.visible_ids()
         self.session.set_filtered(None if len(shown) == proxy.sourceModel().rowCount() else shown)
+        if self.session.current_item is not None and not window.table.currentIndex().isValid():
+            if proxy.rowCount():
+                window.table.selectRow(0)
+            else:
+                window.table.selectionModel().clearSelection()
+                self.session.select(None, ())
+                window._show_item(None)
 
     def collapse_stacks(self, collapsed: bool) -> None:
         self.session.collapse_stacks(collapsed)

@@ -13,6 +13,7 @@ import io
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 PLACES = [  # (name, latitude, longitude, capture time)
@@ -95,11 +96,10 @@ def main(out: str) -> int:
     window.triage.settle()
 
     def pump() -> None:
-        for _ in range(30):
-            app.processEvents()
         window.model.settle()
-        for _ in range(30):
+        for _ in range(40):  # thumbnails arrive from the background reader
             app.processEvents()
+            time.sleep(0.02)
 
     def shot(name: str, widget=None) -> None:
         pump()
@@ -126,8 +126,8 @@ def main(out: str) -> int:
     window.action("triage.timeline").trigger()
     pump()
     timeline = window.triage.timeline
-    timeline.range_chosen.emit(timeline.counts[2][0], timeline.counts[4][0])
-    timeline.show_range(timeline.counts[2][0], timeline.counts[4][0])
+    timeline.range_chosen.emit("2024-03-19", "2024-04-28")  # Lisbon to Sao Paulo
+    timeline.show_range("2024-03-19", "2024-04-28")
     window.triage.settle()
     shot("4-timeline-range")
     timeline.clear()
