@@ -514,3 +514,12 @@ def test_rows_follow_their_changes_and_new_items_under_a_filter(qtbot, window, t
     window.search.setText("")
     window.review_filter.setCurrentIndex(0)
     assert len(shown(window)) == 7
+
+
+def test_items_a_filter_hides_are_no_longer_selected(window):
+    ids = ids_by_name(window)
+    select_names(window, "a.jpg", "icon.png")
+    assert sorted(window.session.selected_ids) == sorted([ids["a.jpg"], ids["icon.png"]])
+    window.action("triage.hide_known").trigger()
+    window.triage.settle()
+    assert window.session.selected_ids == (ids["a.jpg"],)  # a review key acts on it alone

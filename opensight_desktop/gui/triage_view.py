@@ -140,10 +140,13 @@ class TriageView(QObject):
     def _publish(self, *_args: Any) -> None:
         """After the list changed what it shows: the session's filtered ids (what "report
         on the current filter" reports on), and an item shown that the filter now hides
-        gives way to the first one shown (or none)."""
+        gives way to the first one shown (or none); so do selected items it hides."""
         window, proxy = self.window, self.window.proxy
         shown = proxy.visible_ids()
         self.session.set_filtered(None if len(shown) == proxy.sourceModel().rowCount() else shown)
+        selected = window.selected_ids()  # hidden items are no longer selected
+        if set(selected) != set(self.session.selected_ids):
+            self.session.select(self.session.current_item, selected)
         if self.session.current_item is not None and not window.table.currentIndex().isValid():
             if proxy.rowCount():
                 window.table.selectRow(0)
