@@ -278,6 +278,7 @@ def test_category_keys_apply_to_the_selection_or_a_whole_stack(window):
         "other.png": None,
     }
     assert "VICS category 3 set on 3 item(s)" in window.job_label.text()
+    assert window.item_panel.category_label.text() == "3"  # the item shown says so
     assert window.session.undo_review() is not None  # one undo step takes it back
     with window.session.case.read() as session:
         assert all(item.review.vics_category is None for item in item_views(session))
