@@ -115,8 +115,8 @@ class TimelineWidget(QWidget):
             f"Items by capture time, per {self.bucket} — click a bar or drag across bars to filter",
         )
         if self.chosen is not None:  # the range as a band: empty periods in it show too
-            first, last = self.bar_rect(self.chosen[0]), self.bar_rect(self.chosen[1])
-            band = QRect(first.left(), plot.top(), last.right() - first.left() + 1, plot.height())
+            left, right = self.bar_rect(self.chosen[0]), self.bar_rect(self.chosen[1])
+            band = QRect(left.left(), plot.top(), right.right() - left.left() + 1, plot.height())
             painter.fillRect(band, QColor("#fbe3cc"))
         painter.setPen(QPen(QColor("#999"), 1))
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
@@ -129,6 +129,6 @@ class TimelineWidget(QWidget):
         painter.drawText(label, Qt.AlignmentFlag.AlignLeft, self.counts[0][0])
         painter.drawText(label, Qt.AlignmentFlag.AlignRight, self.counts[-1][0])
         if self.chosen is not None:
-            first, last = self.counts[self.chosen[0]][0], self.counts[self.chosen[1]][0]
-            text = first if first == last else f"{first} to {last}"
+            start, end = self.counts[self.chosen[0]][0], self.counts[self.chosen[1]][0]
+            text = start if start == end else f"{start} to {end}"
             painter.drawText(label, Qt.AlignmentFlag.AlignHCenter, text)

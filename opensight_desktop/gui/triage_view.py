@@ -35,7 +35,6 @@ class TriageView(QObject):
         self.timeline = TimelineWidget()
         self.map = MapPanel()
         self.triage_ids: frozenset[int] | None = None  # the panel's criteria; None: all
-        self.pending: set[str] = set()  # questions asked and not answered yet
         window.model.answered.connect(self._answered)
         self.panel.changed.connect(self.run_filter)
         self.panel.stacks_toggled.connect(self.collapse_stacks)
@@ -55,7 +54,6 @@ class TriageView(QObject):
     # == reads of the case, off the GUI thread =============================================
 
     def _ask(self, name: str, read: Any, first: bool = False) -> None:
-        self.pending.add(name)
         self.window.model.ask(name, read, first)
 
     def refresh(self) -> None:
@@ -89,7 +87,6 @@ class TriageView(QObject):
         self.window.model.settle_answers()
 
     def _answered(self, name: str, answer: tuple[Any, str | None]) -> None:
-        self.pending.discard(name)
         value, error = answer
         if error is not None:
             self.window.job_label.setText(f"The case could not be read ({name}): {error}")
@@ -124,18 +121,19 @@ class TriageView(QObject):
     # == what the list shows ===============================================================
 
     def _apply(self) -> None:
+        proxy = self.window.proxy
         ids = self.triage_ids
+        opened: set[int] = set()
         similar = self.panel.similar
         if similar is not None:
             ids = similar[1] if ids is None else ids & similar[1]
-            for item_id in similar[1]:  # every similar item shows, stacked or not
-                stack = self.session.stacks.get(item_id)
-                if stack is not None:
-                    self.session.expand_stack(stack, True)
-                    self.window.proxy.expanded.add(stack)
-        if ids != self.window.proxy.ids:  # a full pass over the rows: only when needed
-            self.window.proxy.set_filters(ids=ids)
-            self.window._update_count()
+            # every similar item shows, stacked or not
+            opened = {self.session.stacks[i] for i in similar[1] if i in self.session.stacks}
+            for stack in opened:
+                self.session.expand_stack(stack, True)
+        if ids != proxy.ids or not opened <= proxy.expanded:  # a full pass: only if needed
+            proxy.expanded |= opened
+            proxy.set_filters(ids=ids)
 
     def _publish(self, *_args: Any) -> None:
         """After the list changed what it shows: the session's filtered ids (what "report
@@ -165,10 +163,10 @@ class TriageView(QObject):
         if stack is None:
             return
         proxy = self.window.proxy
-        expanded = not (not proxy.collapsed or stack in proxy.expanded)
-        if not proxy.collapsed:  # all open: collapse this one means collapsing all
+        if not proxy.collapsed:  # all open: collapsing this one means collapsing all
             self.panel.stacks.setChecked(True)
             return
+        expanded = stack not in proxy.expanded
         self.session.expand_stack(stack, expanded)
         proxy.set_expanded(stack, expanded)
         self.select_items([item_id])
@@ -194,7 +192,8 @@ class TriageView(QObject):
             index = window.proxy.mapFromSource(window.model.index(source, 0))
             if index.isValid():
                 selection.select(index, index)
-                first = first or index
+                if first is None:
+                    first = index
         model = window.table.selectionModel()
         flags = QItemSelectionModel.SelectionFlag
         model.select(selection, flags.ClearAndSelect | flags.Rows)
