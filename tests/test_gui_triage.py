@@ -524,3 +524,26 @@ def test_items_a_filter_hides_are_no_longer_selected(window):
     window.action("triage.hide_known").trigger()
     window.triage.settle()
     assert window.session.selected_ids == (ids["a.jpg"],)  # a review key acts on it alone
+
+
+def test_a_case_closing_takes_its_dates_folder_and_cameras_with_it(qtbot, window, tmp_path):
+    panel = window.triage.panel
+    panel.set_taken("2024-05-02", "2024-05-02")
+    panel.folder.setText("/somewhere")
+    panel.folder.editingFinished.emit()
+    panel.hide_known.setChecked(True)
+    window.triage.settle()
+    assert panel.camera.count() == 2
+    assert window.close_case()
+    assert panel.taken == (None, None) and panel.folder.text() == ""
+    assert panel.camera.count() == 1  # "All cameras" only
+    assert panel.hide_known.isChecked()  # a preference, kept for the next case
+    assert window.open_case(str(new_case_path(tmp_path)))
+    window.triage.settle()
+    assert window.proxy.rowCount() == 0 and window.session.stacks == {}
+
+
+def new_case_path(tmp_path: Path) -> Path:
+    path = tmp_path / "empty.osc"
+    Case.create(path, number="E", title="Empty", examiner="Examiner").close()
+    return path

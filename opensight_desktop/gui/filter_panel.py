@@ -137,6 +137,17 @@ class FilterPanel(QWidget):
         if announce:
             self.changed.emit()
 
+    def forget_case(self) -> None:
+        """What belongs to the case that closes (its dates, folder, cameras, "similar");
+        the hash-set, GPS and stack choices stay for the next case. Said to nobody: the
+        next case's filter runs when it opens."""
+        self.taken = (None, None)
+        self._show_dates()
+        self.folder.clear()
+        self._folder = ""
+        self.set_cameras([])
+        self.set_similar(None, announce=False)
+
     def criteria(self) -> Filter | None:
         """The triage criteria asked for; None when none is (every item)."""
         hits = self.hits.currentData()

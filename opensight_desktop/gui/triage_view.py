@@ -209,7 +209,7 @@ class TriageView(QObject):
         that opened before this asks it anything)."""
         if changes.closing:  # the next case starts with no stacks and no "similar"
             self.window.proxy.forget_triage()
-            self.panel.set_similar(None, announce=False)
+            self.panel.forget_case()
         if changes.case:
             self.triage_ids = None
             self.timeline.set_counts("day", [])
