@@ -547,3 +547,21 @@ def new_case_path(tmp_path: Path) -> Path:
     path = tmp_path / "empty.osc"
     Case.create(path, number="E", title="Empty", examiner="Examiner").close()
     return path
+
+
+def test_crafted_gps_values_are_left_off_the_map(triage_case_path):
+    from opensight_desktop.session import reads
+
+    with sqlite3.connect(triage_case_path) as conn:
+        located = [
+            r[0]
+            for r in conn.execute(
+                "SELECT item_id FROM item_metadata WHERE gps_latitude IS NOT NULL ORDER BY item_id"
+            )
+        ]
+        conn.execute("UPDATE item_metadata SET gps_latitude = 512.0 WHERE item_id = ?", located[:1])
+        conn.execute(
+            "UPDATE item_metadata SET gps_longitude = 'east' WHERE item_id = ?", located[1:2]
+        )
+    with Case.open(triage_case_path, read_only=True) as case:
+        assert reads.gps_points(case) == []
