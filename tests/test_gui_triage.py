@@ -565,3 +565,21 @@ def test_crafted_gps_values_are_left_off_the_map(triage_case_path):
         )
     with Case.open(triage_case_path, read_only=True) as case:
         assert reads.gps_points(case) == []
+
+
+def test_case_export_action_asks_format_and_file_then_exports(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    out = tmp_path / "places.geojson"
+
+    def accept(dialog):
+        dialog.set_format("geojson")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ExportDialog, "exec", accept)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(out), "")))
+    window.action("triage.export").trigger()
+    wait_job(qtbot, window)
+    features = json.loads(out.read_text("utf-8"))["features"]
+    assert len(features) == 2  # the two located photos
+    assert "Exported 2 items" in window.job_label.text()
