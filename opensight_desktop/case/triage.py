@@ -25,7 +25,7 @@ from opensight_desktop.case.models import (
     ItemFlag,
     ItemMetadata,
 )
-from opensight_desktop.case.queries import current_result_ids, fetch_all
+from opensight_desktop.case.queries import current_result_ids
 
 NOT_ANALYSED = "none"  # the verdict of an item without a result, for ``verdicts``
 HIT_FLAGS = {KNOWN_FLAG: "known", ALERT_FLAG: "alert"}
@@ -58,8 +58,16 @@ def _hit_kind(kind: str) -> Any:
 
 
 def _ids(session: Session, query: Any) -> list[int]:
-    """The query's single integer column (read through the driver: ``fetch_all``)."""
-    return [row[0] for row in fetch_all(session, query)]
+    """The query's single integer column, read through the driver: building a result row
+    object per item costs more than the query itself on 100,000 items."""
+    compiled = query.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+    )
+    names = compiled.positiontup or []
+    cursor = session.connection().connection.driver_connection.execute(  # type: ignore[union-attr]
+        str(compiled), [compiled.params[name] for name in names]
+    )
+    return [row[0] for row in cursor]
 
 
 def filter_items(
