@@ -52,7 +52,8 @@ from opensight_desktop.gui.actions.registry import (
     now,
     toolbar_actions,
 )
-from opensight_desktop.gui.evidence_model import COLUMN, EvidenceFilter, EvidenceModel, ItemIdRole
+from opensight_desktop.gui.evidence_filter import EvidenceFilter
+from opensight_desktop.gui.evidence_model import COLUMN, EvidenceModel, ItemIdRole
 from opensight_desktop.gui.gallery import GalleryView
 from opensight_desktop.gui.item_panel import ItemPanel
 from opensight_desktop.gui.jobs import QtJobRunner

@@ -14,7 +14,7 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject
 from PySide6.QtGui import QAction
 
 from opensight_desktop.case.queries import ItemRow
-from opensight_desktop.gui.evidence_model import search_text
+from opensight_desktop.gui.evidence_filter import search_text
 from opensight_desktop.gui.filter_panel import FilterPanel
 from opensight_desktop.gui.hashset_dialog import HashSetDialog
 from opensight_desktop.gui.map_view import MapPanel
