@@ -122,7 +122,7 @@ def export_as(window: MainWindow, fmt: str, mapping: dict[str, int], path: str |
         return False
     if fmt == "vics" and mapping != (session.settings.vics_categories or {}):
         session.settings.vics_categories = mapping
-        session.apply_settings()
+        session.save_settings()  # the export reads it from the settings file
     suffix = SUFFIX[fmt]
     if path is None:
         path, _ = QFileDialog.getSaveFileName(
