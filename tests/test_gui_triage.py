@@ -583,3 +583,17 @@ def test_case_export_action_asks_format_and_file_then_exports(qtbot, window, tmp
     features = json.loads(out.read_text("utf-8"))["features"]
     assert len(features) == 2  # the two located photos
     assert "Exported 2 items" in window.job_label.text()
+
+
+def test_the_world_outline_draws_no_line_across_the_map(qtbot):
+    """Rings that cross the antimeridian are unwrapped: no edge jumps half the world (but
+    Antarctica's, which closes along its southern edge, below 80 degrees south)."""
+    from opensight_desktop.gui.map_view import land_path
+
+    path = land_path()
+    longest = 0.0
+    for index in range(1, path.elementCount()):
+        here, before = path.elementAt(index), path.elementAt(index - 1)
+        if here.isLineTo() and min(here.y, before.y) < 80:  # scene y is minus latitude
+            longest = max(longest, abs(here.x - before.x))
+    assert path.elementCount() > 5_000 and longest < 60
