@@ -239,13 +239,14 @@ class CaseSession:
     def stack_targets(self) -> list[int]:
         """The targets (``targets()``), each one that stands for a collapsed stack
         replaced by all the items of its stack: what a review key acts on."""
-        ids: set[int] = set()
-        for item_id in self.targets():
-            stack = self.stacks.get(item_id)
-            if stack is not None and self.stacks_collapsed and stack not in self.expanded_stacks:
-                ids.update(self.stack_members(item_id))
-            else:
-                ids.add(item_id)
+        ids = set(self.targets())
+        closed = {
+            stack
+            for stack in (self.stacks.get(item_id) for item_id in ids)
+            if stack is not None and self.stacks_collapsed and stack not in self.expanded_stacks
+        }
+        if closed:  # one pass over the stacks, however many are selected
+            ids.update(item_id for item_id, stack in self.stacks.items() if stack in closed)
         return sorted(ids)
 
     def review_targets(self, state: str) -> list[int]:
