@@ -297,6 +297,17 @@ def cmd_hashset_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_hashset_remove(args: argparse.Namespace) -> int:
+    from opensight_desktop.hashsets.store import remove_set
+
+    info = remove_set(args.name)
+    _out(
+        f"Removed hash set {_safe(info.name)} ({info.kind}, {info.entries:,} entries). Cases "
+        "keep the hits they recorded until `match CASE`."
+    )
+    return EXIT_OK
+
+
 def cmd_match(args: argparse.Namespace) -> int:
     from opensight_desktop.pipeline.match_job import MatchJob
 
@@ -900,6 +911,9 @@ def build_parser() -> argparse.ArgumentParser:
     hsi.set_defaults(handler=cmd_hashset_import)
     hsl = hs_commands.add_parser("list", help="the hash sets and their sources")
     hsl.set_defaults(handler=cmd_hashset_list)
+    hsr = hs_commands.add_parser("remove", help="remove a hash set from the data directory")
+    hsr.add_argument("name", metavar="NAME")
+    hsr.set_defaults(handler=cmd_hashset_remove)
 
     mat = commands.add_parser(
         "match",

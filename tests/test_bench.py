@@ -133,7 +133,7 @@ def test_gui_bench_runs_to_its_end_and_leaves_the_user_store_alone(
     install_models(tmp_path, capsys)
     before = user_state(opensight_home, capsys)
     out = tmp_path / "gui.json"
-    sizes = ["--images", "2", "--large", "12", "--launch-runs", "1"]
+    sizes = ["--images", "2", "--large", "12", "--launch-runs", "1", "--triage-items", "300"]
     files = ["--work", str(work), "--json", str(out)]
     process = subprocess.run(
         [sys.executable, "-m", "opensight_desktop.gui.bench", *sizes, *files],
@@ -148,6 +148,10 @@ def test_gui_bench_runs_to_its_end_and_leaves_the_user_store_alone(
     assert figures["launch"]["runs"] == 1
     assert figures["responsiveness"]["analysis"]["status"].startswith("Analysis completed")
     assert figures["large_case"]["items"] == 12
+    triage = figures["triage"]
+    assert triage["items"] == 300 and triage["stacks"] > 0
+    assert triage["shown_with_stacks_collapsed"] < 300
+    assert {"open_s", "filter_p95_ms", "sort_p95_ms", "peak_mb"} <= triage.keys()
 
 
 def test_triage_bench_runs_and_leaves_the_users_hash_sets_alone(

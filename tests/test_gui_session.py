@@ -39,6 +39,15 @@ KEYS = {
     "Ctrl+P",
     "Ctrl+E",
     "Ctrl+Q",
+    # triage (issue 15): hide known, similar, stack, timeline, map, export, VICS categories
+    "Ctrl+K",
+    "Ctrl+Shift+F",
+    "E",
+    "Ctrl+T",
+    "Ctrl+M",
+    "Ctrl+Shift+E",
+    "Ctrl+-",
+    *(f"Ctrl+{number}" for number in range(10)),
 }
 MENUS = {
     "&Case": [
@@ -53,6 +62,7 @@ MENUS = {
         "Generate &report (PDF)...",
         "Export &JSON...",
         "Export &CSV...",
+        "E&xport (JSON, CSV, VICS, KML, GeoJSON)...",
         "",
         "&Quit",
     ],
@@ -64,8 +74,21 @@ MENUS = {
         "Analyse &selected",
         "&Tile scan of this image",
         "&Cancel running job",
+        "",
+        "Hide &known files",
+        "Find &similar to this item",
+        "E&xpand or collapse stack",
     ],
-    "&Tools": ["Detector &models...", "&Settings..."],
+    "&Tools": [
+        "Detector &models...",
+        "&Settings...",
+        "",
+        "&Hash sets...",
+        "&Match case against hash sets",
+        "",
+        "Capture &timeline",
+        "&Map of located items",
+    ],
     "&Help": ["&About"],
 }
 
@@ -126,6 +149,7 @@ def test_every_action_is_declared_once_with_the_keys_as_before(window):
         "Cancel",
         "Verify",
         "Report",
+        "Hide known",
     ]
 
 
@@ -138,6 +162,7 @@ def test_actions_follow_the_case_the_selection_and_the_job(qtbot, window, tmp_pa
         "models.manage",
         "app.settings",
         "app.about",
+        "triage.hashsets",  # the store is shared by all cases
     }
     assert window.open_case(str(new_case(tmp_path)))
     assert window.action("analysis.all").isEnabled()

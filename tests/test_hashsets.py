@@ -316,3 +316,15 @@ def test_crafted_vics_values_are_bounded(tmp_path):
         (found,) = lookup.find([bytes.fromhex("aa" * 16)])[bytes.fromhex("aa" * 16)]
     assert len(found.category or "") == formats.TEXT_LIMIT
     assert len(found.tags or "") <= formats.TEXT_LIMIT
+
+
+def test_hashset_remove_from_the_command_line(tmp_path, capsys):
+    path = tmp_path / "h.txt"
+    path.write_text("aa" * 16 + "\n", encoding="utf-8")
+    assert main(["hashset", "import", str(path), "--name", "Gone", "--kind", "known"]) == 0
+    capsys.readouterr()
+    assert main(["hashset", "remove", "Gone"]) == 0
+    assert "Removed hash set Gone (known, 1 entries)" in capsys.readouterr().out
+    assert list_sets() == []
+    assert main(["hashset", "remove", "Gone"]) == 2
+    assert "no hash set named 'Gone'" in capsys.readouterr().err

@@ -15,7 +15,8 @@ from PySide6.QtGui import QStandardItemModel
 
 from opensight_desktop.gui import app as gui_app
 from opensight_desktop.gui import binding_check
-from opensight_desktop.gui.evidence_model import COLUMNS, EvidenceFilter, EvidenceModel
+from opensight_desktop.gui.evidence_filter import EvidenceFilter
+from opensight_desktop.gui.evidence_model import COLUMNS, EvidenceModel
 from opensight_desktop.pipeline.import_job import ImportJob
 from tests import imagegen
 

@@ -66,6 +66,8 @@ def _phashes(rng: np.random.Generator, count: int) -> list[int]:
 
 
 def make_case(path: Path, count: int, rng: np.random.Generator) -> tuple[list[str], list[int]]:
+    """A case of ``count`` items written directly (no image files); returns the MD5s a
+    hash set should list (``HIT_SHARE`` of the items) and the perceptual hashes."""
     md5s, sha1s, sha256s = _hex(rng, count, 16), _hex(rng, count, 20), _hex(rng, count, 32)
     hashes = _phashes(rng, count)
     now = utc_now()

@@ -173,3 +173,32 @@ def capture_histogram(session: Session, bucket: str = "day") -> list[tuple[str, 
         .order_by(period)
     )
     return [(str(key), int(count)) for key, count in rows]
+
+
+def gps_points(session: Session) -> list[tuple[int, float, float]]:
+    """(item id, latitude, longitude) of the items with a position on the globe; values
+    outside it (a crafted or broken case) are left out rather than drawn somewhere."""
+    rows = session.execute(
+        select(ItemMetadata.item_id, ItemMetadata.gps_latitude, ItemMetadata.gps_longitude)
+        .where(ItemMetadata.gps_latitude.is_not(None), ItemMetadata.gps_longitude.is_not(None))
+        .order_by(ItemMetadata.item_id)
+    )
+    return [
+        (int(item_id), float(lat), float(lon))
+        for item_id, lat, lon in rows
+        if isinstance(lat, int | float)
+        and isinstance(lon, int | float)
+        and -90.0 <= lat <= 90.0
+        and -180.0 <= lon <= 180.0
+    ]
+
+
+def cameras(session: Session) -> list[tuple[str | None, str | None, int]]:
+    """(make, model, items) of the cameras named in the metadata, most items first."""
+    rows = session.execute(
+        select(ItemMetadata.camera_make, ItemMetadata.camera_model, func.count())
+        .where(or_(ItemMetadata.camera_make.is_not(None), ItemMetadata.camera_model.is_not(None)))
+        .group_by(ItemMetadata.camera_make, ItemMetadata.camera_model)
+    )
+    found = [(make, model, int(count)) for make, model, count in rows]
+    return sorted(found, key=lambda c: (-c[2], str(c[0]), str(c[1])))

@@ -1,5 +1,6 @@
 """GUI figures (``python -m opensight_desktop.gui.bench``): launch time, main-thread stalls
-while analysing, memory with a large case open. Measured, never asserted in tests.
+while analysing, memory with a large case open, and triage at scale (a 100,000-item case:
+open time, filter and sort p95, memory). Measured, never asserted in tests.
 
 Run it with a display (Xvfb is fine) or QT_QPA_PLATFORM=offscreen. Like ``bench``, it works
 in a data folder of its own (``benchmarks.scratch_home``) with a copy of the active model
@@ -132,11 +133,23 @@ def large_case_memory(items: int, work: Path) -> dict[str, Any]:
     return run_module(LARGE_CASE, str(case_path))
 
 
+def triage_at_scale(items: int, work: Path) -> dict[str, Any]:
+    """A synthetic case of ``items`` opened in the window: open time, filter and sort
+    p95, memory (``gui.bench_triage``)."""
+    from opensight_desktop.gui import bench_triage
+
+    case_path = bench_triage.build(work, items)
+    return run_module(bench_triage.FIGURES, "--measure", str(case_path))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "opensight-bench"))
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--large", type=int, default=10_000)
+    parser.add_argument(
+        "--triage-items", type=int, default=100_000, help="synthetic triage case; 0: skip"
+    )
     parser.add_argument("--launch-runs", type=int, default=3)
     parser.add_argument("--model", help="default: the active model, else random weights")
     parser.add_argument("--json", help="write the figures here too")
@@ -151,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         print("main-thread stalls:", json.dumps(figures["responsiveness"], indent=1), flush=True)
         figures["large_case"] = large_case_memory(args.large, work)
         print("large case:", figures["large_case"], flush=True)
+        if args.triage_items:
+            figures["triage"] = triage_at_scale(args.triage_items, work)
+            print("triage at scale:", json.dumps(figures["triage"], indent=1), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0

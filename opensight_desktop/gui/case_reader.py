@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,8 @@ THUMBNAILS_PENDING = 2000
 class Results:
     rows: list[ItemRow] = field(default_factory=list)
     thumbnails: dict[int, QImage | None] = field(default_factory=dict)
+    # answers to ``ask``: {name: (value, None)}, or (None, why) when it could not be read
+    answers: dict[str, tuple[Any, str | None]] = field(default_factory=dict)
 
 
 class CaseReader(QThread):
@@ -44,7 +46,9 @@ class CaseReader(QThread):
         self._case: Case | None = None
         self._rows: set[int] = set()  # items whose rows to read, all in one go
         self._thumbnails: OrderedDict[int, None] = OrderedDict()  # newest last
-        self._reading: str | None = None  # what is being read now: "rows", "thumbnails"
+        # other reads (filters, stacks, histograms): the newest question of each name
+        self._asks: dict[str, Callable[[Case], Any]] = {}
+        self._reading: str | None = None  # what is being read: "rows", "ask", "thumbnails"
         self._results = Results()
         self._stopping = False
 
@@ -59,6 +63,7 @@ class CaseReader(QThread):
             self._case = case
             self._rows.clear()
             self._thumbnails.clear()
+            self._asks.clear()
             self._results = Results()
 
     def read_rows(self, ids: Iterable[int]) -> None:
@@ -76,6 +81,27 @@ class CaseReader(QThread):
                 self._thumbnails.popitem(last=False)  # scrolled past; asked again if shown
             self._state.notify_all()
         self._ensure_running()
+
+    def ask(self, name: str, read: Callable[[Case], Any], first: bool = False) -> None:
+        """Run ``read(case)`` here; its answer comes back under ``name``. A question of a
+        name still waiting is replaced (a newer filter makes the older one moot).
+        ``first``: before the other questions waiting (what the examiner waits for)."""
+        with self._state:
+            self._asks.pop(name, None)
+            if first:
+                self._asks = {name: read, **self._asks}
+            else:
+                self._asks[name] = read
+            self._state.notify_all()
+        self._ensure_running()
+
+    def wait_for_answers(self) -> None:
+        """Block until every question asked so far has been answered."""
+        with self._state:
+            while self._asks or self._reading == "ask":
+                if not self.isRunning():
+                    return
+                self._state.wait(0.1)
 
     def take(self) -> Results:
         with self._state:
@@ -108,14 +134,20 @@ class CaseReader(QThread):
     def run(self) -> None:
         while True:
             with self._state:
-                while not self._stopping and not (self._rows or self._thumbnails):
+                while not self._stopping and not (self._rows or self._asks or self._thumbnails):
                     self._state.wait()
                 if self._stopping:
                     return
                 case = self._case
+                question: tuple[str, Callable[[Case], Any]] | None = None
+                ids: list[int] = []
                 if self._rows:
                     kind, ids = "rows", sorted(self._rows)
                     self._rows.clear()
+                elif self._asks:
+                    kind = "ask"
+                    name = next(iter(self._asks))
+                    question = (name, self._asks.pop(name))
                 else:
                     kind = "thumbnails"
                     ids = [
@@ -125,7 +157,9 @@ class CaseReader(QThread):
                 self._reading = kind
             found = None
             try:
-                if case is not None:
+                if case is not None and question is not None:
+                    found = self._answer(case, *question)
+                elif case is not None:
                     found = self._read(case, kind, ids)
             except Exception:  # a bug: logged with its traceback; the list shows what it had
                 log.exception("reading the evidence list failed")
@@ -134,12 +168,22 @@ class CaseReader(QThread):
                     if found is not None and case is self._case:
                         if kind == "rows":
                             self._results.rows += found
+                        elif kind == "ask":
+                            self._results.answers.update(found)
                         else:
                             self._results.thumbnails.update(found)
                     self._reading = None
                     self._state.notify_all()
             if found:
                 self.ready.emit()
+
+    @staticmethod
+    def _answer(case: Case, name: str, read: Callable[[Case], Any]) -> Any:
+        try:
+            return {name: (read(case), None)}
+        except OpenSightError as exc:  # said to the asker, who shows it
+            log.warning("the case could not be read for %s: %s", name, exc)
+            return {name: (None, str(exc))}
 
     @staticmethod
     def _read(case: Case, kind: str, ids: list[int]) -> Any:

@@ -1,6 +1,7 @@
 """The evidence list as a Qt model: one table model shared by the list and the gallery,
-light rows (``case.queries.ItemRow``), thumbnails read on demand with an LRU cache, and a
-proxy for sorting and filtering. No per-row widgets: it scales to 10,000+ items.
+light rows (``case.queries.ItemRow``), thumbnails read on demand with an LRU cache; it
+sorts its own rows, and ``gui.evidence_filter`` filters them. No per-row widgets: it
+scales to 100,000 items.
 
 The case is read in full when it opens; after that only the rows that changed are read,
 and thumbnails, both on the background reader (``gui.case_reader``)."""
@@ -8,14 +9,16 @@ and thumbnails, both on the background reader (``gui.case_reader``)."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 
@@ -44,16 +47,21 @@ COLUMN = {key: index for index, (key, _label) in enumerate(COLUMNS)}
 ItemIdRole = Qt.ItemDataRole.UserRole + 1
 SortRole = Qt.ItemDataRole.UserRole + 2
 RowRole = Qt.ItemDataRole.UserRole + 3
+StackRole = Qt.ItemDataRole.UserRole + 4  # (items in the stack, expanded) or None
 THUMB_CACHE = 1500
 
 VERDICT_COLORS = {key: QColor(color) for key, color in VERDICT_HEX.items()}
 
 
 class EvidenceModel(QAbstractTableModel):
+    # an answer of the background reader to ``ask``: (name, (value, error or None))
+    answered = Signal(str, object)
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.case: Case | None = None
         self.rows: list[ItemRow] = []
+        self._sorted: tuple[int, Qt.SortOrder] | None = None  # (column, order)
         self._row_of: dict[int, int] = {}
         self._thumbs: OrderedDict[int, QIcon | None] = OrderedDict()
         self._reader: CaseReader | None = None  # started when first needed
@@ -73,6 +81,8 @@ class EvidenceModel(QAbstractTableModel):
         self.rows = reads.item_rows(case) if case is not None else []
         self._row_of = {row.id: index for index, row in enumerate(self.rows)}
         self.endResetModel()
+        if self._sorted is not None and self.rows:
+            self._sort_rows(self._sorted)
 
     def apply(self, changes: Changes) -> None:
         """Read again, in the background, the rows of the items added or changed."""
@@ -84,6 +94,19 @@ class EvidenceModel(QAbstractTableModel):
         and after the examiner's own edits, the list is up to date at once."""
         if self._reader is not None:
             self._reader.wait_for_rows()
+            self._take_results()
+
+    def ask(self, name: str, read: Callable[[Case], Any], first: bool = False) -> None:
+        """Read something else of the case on the background reader (a filter, the
+        stacks); ``answered`` brings it back under ``name``. ``first``: before the other
+        questions waiting."""
+        if self.case is not None:
+            self._reading().ask(name, read, first)
+
+    def settle_answers(self) -> None:
+        """Deliver now the answers to every question asked so far (waits for them)."""
+        if self._reader is not None:
+            self._reader.wait_for_answers()
             self._take_results()
 
     def shutdown(self) -> None:
@@ -117,6 +140,8 @@ class EvidenceModel(QAbstractTableModel):
                 self._row_of[row.id] = len(self.rows)
                 self.rows.append(row)
             self.endInsertRows()
+            if self._sorted is not None:
+                self._sort_rows(self._sorted)  # new rows take their places in the order shown
         decoration = [Qt.ItemDataRole.DecorationRole]
         for item_id, image in results.thumbnails.items():
             self._cache_thumbnail(item_id, QIcon(QPixmap.fromImage(image)) if image else None)
@@ -124,6 +149,33 @@ class EvidenceModel(QAbstractTableModel):
             if index is not None:
                 cell = self.index(index, COLUMN["file_name"])
                 self.dataChanged.emit(cell, cell, decoration)
+        for name, answer in results.answers.items():
+            self.answered.emit(name, answer)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Order the rows themselves, by one key per row: with 100,000 items this takes a
+        tenth of a second, where a proxy comparing rows through ``data`` takes seconds.
+        Column -1: the order of the case (item ids)."""
+        wanted = None if column < 0 else (column, order)
+        if wanted == self._sorted:  # the header asks again once its indicator moved
+            return
+        self._sort_rows(wanted)
+
+    def _sort_rows(self, wanted: tuple[int, Qt.SortOrder] | None) -> None:
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        held = [(self.rows[index.row()].id, index.column()) for index in persistent]
+        self.rows.sort(key=lambda row: row.id)
+        if wanted is not None:  # stable: equal keys stay in id order
+            column, order = wanted
+            key = _sort_key_of(COLUMNS[column][0])
+            self.rows.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
+        self._sorted = wanted
+        self._row_of = {row.id: index for index, row in enumerate(self.rows)}
+        self.changePersistentIndexList(
+            persistent, [self.index(self._row_of[item], column) for item, column in held]
+        )
+        self.layoutChanged.emit()
 
     def row_for(self, item_id: int) -> ItemRow | None:
         index = self._row_of.get(item_id)
@@ -228,57 +280,20 @@ class EvidenceModel(QAbstractTableModel):
             self._thumbs.popitem(last=False)
 
 
-class EvidenceFilter(QSortFilterProxyModel):
-    """Text search plus verdict / flag / status / review filters."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.text = ""
-        self.verdict = ""  # "", a verdict, or "none" (no result)
-        self.flag = ""
-        self.status = ""
-        self.review = ""
-        self.setSortRole(SortRole)
-
-    def set_filters(self, **values: str) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
-            self.beginFilterChange()
-            for key, value in values.items():
-                setattr(self, key, value)
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:  # pragma: no cover - older Qt
-            for key, value in values.items():
-                setattr(self, key, value)
-            self.invalidateFilter()
-
-    def filterAcceptsRow(
-        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
-    ) -> bool:
-        model = self.sourceModel()
-        assert isinstance(model, EvidenceModel)
-        row = model.rows[source_row]
-        if self.verdict and (row.verdict or "none") != self.verdict:
-            return False
-        if self.flag and self.flag not in row.flags:
-            return False
-        if self.status and row.status != self.status:
-            return False
-        if self.review and row.review_state != self.review:
-            return False
-        if self.text:
-            haystack = " ".join(
-                str(v)
-                for v in (
-                    row.file_name,
-                    row.path,
-                    row.camera,
-                    row.sha256,
-                    row.error,
-                    " ".join(row.tags),
-                    row.datetime_original,
-                    row.format,
-                )
-                if v
-            ).lower()
-            return all(term in haystack for term in self.text.lower().split())
-        return True
+def _sort_key_of(key: str) -> Callable[[ItemRow], Any]:
+    """The sort key of a column, per row: what the column shows, read from the row
+    directly where that gives the same order (100,000 rows in a blink)."""
+    if key == "probability":
+        return lambda row: -1.0 if row.probability is None else row.probability
+    if key == "file_name":
+        return lambda row: row.file_name.lower()
+    if key == "review":
+        labels = {state: present.review_label(state).lower() for state in present.REVIEW_ORDER}
+        return lambda row: labels.get(row.review_state, row.review_state)
+    if key == "camera":
+        return lambda row: (row.camera or "").lower()
+    if key == "taken":
+        return lambda row: row.datetime_original or ""
+    if key == "status":
+        return lambda row: row.status
+    return lambda row: EvidenceModel._sort_key(row, key)

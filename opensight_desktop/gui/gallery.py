@@ -2,20 +2,60 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from opensight_desktop import present
 from opensight_desktop.case.queries import ItemRow
 from opensight_desktop.case.states import ItemStatus
-from opensight_desktop.gui.evidence_model import COLUMN, VERDICT_COLORS, RowRole
+from opensight_desktop.gui.evidence_model import (
+    COLUMN,
+    VERDICT_COLORS,
+    ItemIdRole,
+    RowRole,
+    StackRole,
+)
 from opensight_desktop.textsafe import visible
 
 TILE = QSize(190, 214)
 
 
+def stack_badge(rect: QRect) -> QRect:
+    """Where a stack's count badge sits on a tile (top right); clicking it expands."""
+    tile = rect.adjusted(4, 4, -4, -4)
+    return QRect(tile.right() - 62, tile.top() + 2, 60, 20)
+
+
 class TileDelegate(QStyledItemDelegate):
+    stack_clicked = Signal(int)  # the item whose stack badge was clicked
+
+    def editorEvent(
+        self,
+        event: QEvent,
+        model: QAbstractItemModel,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        if (
+            event.type() == QEvent.Type.MouseButtonRelease
+            and isinstance(event, QMouseEvent)
+            and index.data(StackRole) is not None
+            and stack_badge(option.rect).contains(event.position().toPoint())
+        ):
+            self.stack_clicked.emit(index.data(ItemIdRole))
+            return True
+        return super().editorEvent(event, model, option, index)
+
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
@@ -72,6 +112,17 @@ class TileDelegate(QStyledItemDelegate):
             caption += f"  ⚑{len(row.flags)}"
         painter.setPen(color or QColor("#555"))
         painter.drawText(text_rect.translated(0, 16), Qt.AlignmentFlag.AlignLeft, caption)
+        stack = index.data(StackRole)
+        if stack is not None:  # (items, expanded): a count badge; click it to expand
+            count, expanded = stack
+            badge = stack_badge(option.rect)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#6b4fa0" if expanded else "#24415f"))
+            painter.drawRoundedRect(badge, 9, 9)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(
+                badge, Qt.AlignmentFlag.AlignCenter, f"{'▾' if expanded else '▸'} {count}"
+            )
         painter.restore()
 
 
@@ -86,5 +137,7 @@ class GalleryView(QListView):
         self.setBatchSize(200)
         self.setSpacing(2)
         self.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
-        self.setItemDelegate(TileDelegate(self))
+        self.tiles = TileDelegate(self)
+        self.stack_clicked = self.tiles.stack_clicked
+        self.setItemDelegate(self.tiles)
         self.setModelColumn(COLUMN["file_name"])

@@ -193,6 +193,8 @@ class ItemPanel(QScrollArea):
         self.save_notes = QPushButton("Save notes")
         self.save_notes.clicked.connect(self.commit_notes)
         review_form.addRow("State", self.review_combo)
+        self.category_label = QLabel()  # set by Ctrl+0..9 (a VICS import too)
+        review_form.addRow("VICS category", self.category_label)
         review_form.addRow("Tags", self.tags_edit)
         review_form.addRow("Notes", self.notes_edit)
         review_form.addRow("", self.save_notes)
@@ -296,6 +298,11 @@ class ItemPanel(QScrollArea):
             self.score_bar.set_score(None, bands, None)
         review = item.review
         self.review_combo.setCurrentIndex(max(0, self.review_combo.findData(review.state)))
+        self.category_label.setText(
+            "none (Ctrl+0..9 sets one)"
+            if review.vics_category is None
+            else str(review.vics_category)
+        )
         if not typed_tags:  # else left as it is, cursor and all
             self.tags_edit.setText(", ".join(review.tags))
         self._loaded_notes = review.notes
@@ -316,6 +323,14 @@ class ItemPanel(QScrollArea):
             )
             or "No flags."
         )
+        if item.hashset_hits:  # one line per set the item is in, as reports word it
+            self.flags_label.setText(
+                self.flags_label.text()
+                + "<br><b>Hash-set hits:</b> "
+                + "; ".join(
+                    html.escape(visible(present.hit_text(hit))) for hit in item.hashset_hits
+                )
+            )
 
     def _fill_hashes(self, item: ItemView) -> None:
         hashes = {"md5": item.md5, "sha1": item.sha1, "sha256": item.sha256}

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QComboBox,
+    QDockWidget,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -51,11 +52,13 @@ from opensight_desktop.gui.actions.registry import (
     now,
     toolbar_actions,
 )
-from opensight_desktop.gui.evidence_model import COLUMN, EvidenceFilter, EvidenceModel, ItemIdRole
+from opensight_desktop.gui.evidence_filter import EvidenceFilter
+from opensight_desktop.gui.evidence_model import COLUMN, EvidenceModel, ItemIdRole
 from opensight_desktop.gui.gallery import GalleryView
 from opensight_desktop.gui.item_panel import ItemPanel
 from opensight_desktop.gui.jobs import QtJobRunner
 from opensight_desktop.gui.start_page import StartPage
+from opensight_desktop.gui.triage_view import TriageView
 from opensight_desktop.gui.viewer_panel import ViewerPanel
 from opensight_desktop.metadata.flags import FLAG_TITLES
 from opensight_desktop.resources import resource
@@ -70,6 +73,7 @@ class MainWindow(QMainWindow):
         self.model = EvidenceModel(self)
         self.proxy = EvidenceFilter(self)
         self.proxy.setSourceModel(self.model)
+        self.triage = TriageView(self)
         self.setAcceptDrops(True)
         self.resize(1500, 920)
 
@@ -80,6 +84,7 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.workspace)
         self.setCentralWidget(self.pages)
         self._build_status_bar()
+        self._build_docks()
         self.action_of: dict[str, QAction] = {}
         self._build_actions()
         self._wire()
@@ -160,6 +165,7 @@ class MainWindow(QMainWindow):
         filters.addWidget(self.list_button)
         filters.addWidget(self.grid_button)
         layout.addLayout(filters)
+        layout.addWidget(self.triage.panel)
 
         self.table = QTableView()
         self.table.setModel(self.proxy)
@@ -186,6 +192,7 @@ class MainWindow(QMainWindow):
             self.table.setColumnWidth(COLUMN[key], width)
         self.table.setWordWrap(False)
         self.gallery = GalleryView()
+        self.gallery.stack_clicked.connect(self.triage.toggle_stack)
         self.gallery.setModel(self.proxy)
         self.gallery.setSelectionModel(self.table.selectionModel())
         self.views = QStackedWidget()
@@ -213,6 +220,19 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.job_label, 1)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
+
+    def _build_docks(self) -> None:
+        """The capture timeline and the map, tabbed below; shown from the Tools menu."""
+        self.timeline_dock = QDockWidget("Capture timeline", self)
+        self.timeline_dock.setObjectName("timeline-dock")
+        self.timeline_dock.setWidget(self.triage.timeline)
+        self.map_dock = QDockWidget("Map", self)
+        self.map_dock.setObjectName("map-dock")
+        self.map_dock.setWidget(self.triage.map)
+        for dock in (self.timeline_dock, self.map_dock):
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            dock.hide()
+        self.tabifyDockWidget(self.timeline_dock, self.map_dock)
 
     def _build_actions(self) -> None:
         """Menus, toolbar and shortcuts from the declared actions."""
@@ -252,6 +272,7 @@ class MainWindow(QMainWindow):
         ]
 
     def _wire(self) -> None:
+        self.triage.bind_hide_known(self.action_of["triage.hide_known"])
         self.start_page.new_button.clicked.connect(self.action_of["case.new"].trigger)
         self.start_page.open_button.clicked.connect(self.action_of["case.open"].trigger)
         self.start_page.recent.itemActivated.connect(self._open_recent)
@@ -326,6 +347,7 @@ class MainWindow(QMainWindow):
                 self._show_item(current)  # a new score and heatmap: the picture too
             elif current in changes.items:
                 self._refresh_panel()
+        self.triage.changed(changes)
         self._update_actions()
 
     def _job_event(self, event: JobEvent) -> None:

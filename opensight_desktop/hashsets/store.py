@@ -112,6 +112,23 @@ def check_name(name: str) -> str:
     return name
 
 
+def remove_set(name: str) -> HashSetInfo:
+    """Remove a set from the store: its registry row, then its file. Cases that matched
+    against it keep their recorded hits until they are matched again."""
+    with _registry(write=True) as conn:
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM hash_set WHERE name = ?",  # noqa: S608
+            (name,),
+        ).fetchone()
+        if row is None:
+            raise UsageError(f"there is no hash set named {name!r} (hashset list)")
+        info = HashSetInfo(*row)
+        conn.execute("DELETE FROM hash_set WHERE name = ?", (name,))
+    if _SET_FILE.fullmatch(info.file):  # an edited registry names no other file to delete
+        (store_dir() / info.file).unlink(missing_ok=True)
+    return info
+
+
 class HashingReader(io.RawIOBase):
     """Reads a file for a parser and hashes exactly the bytes read (then the rest, at
     :meth:`finish`): the source hash is of the bytes parsed, with one read of the file."""

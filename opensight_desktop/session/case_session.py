@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from opensight_desktop.case import review
+from opensight_desktop.case import review, triage
 from opensight_desktop.case.store import Case
 from opensight_desktop.case.views import HeatmapView, ItemView
 from opensight_desktop.detector.store import ModelStore, StoredModel
@@ -64,6 +65,14 @@ class CaseSession:
         self.current_item: int | None = None
         self.selected_ids: tuple[int, ...] = ()
         self.job: Job | None = None
+        # Triage (issue 15): near-duplicate stacks {item id: stack id} as last computed,
+        # the ids the current filter shows (None: no filter, every item), and the
+        # examiner's bulk review actions of this session, for undo.
+        self.stacks: dict[int, int] = {}
+        self.stacks_collapsed = True  # a stack stands for all its items unless expanded
+        self.expanded_stacks: set[int] = set()
+        self.filtered_ids: tuple[int, ...] | None = None
+        self.review_actions = review.UndoStack()
         self._detector: tuple[DetectorKey, Any] | None = None  # a LoadedDetector
         self._models_installed: bool | None = None
         self._listeners: list[Callable[[Changes], None]] = []
@@ -120,6 +129,7 @@ class CaseSession:
     def _use(self, case: Case) -> Case:
         self.case = case
         self.current_item, self.selected_ids = None, ()
+        self._forget_triage()
         self._models_installed = None  # the store may have changed meanwhile
         recent = [str(case.path)] + [
             p for p in (self.settings.recent_cases or []) if p != str(case.path)
@@ -139,6 +149,7 @@ class CaseSession:
         self._notify(Changes(closing=True))
         case, self.case = self.case, None
         self.current_item, self.selected_ids = None, ()
+        self._forget_triage()
         try:
             case.close()
         finally:
@@ -207,6 +218,91 @@ class CaseSession:
         if not review.set_notes(self._writable_case("change notes"), item, notes):
             return NOTHING
         return self._notify(Changes.of_items([item]))
+
+    # == triage: stacks, filters, bulk review ===========================================
+
+    def _forget_triage(self) -> None:
+        self.stacks, self.filtered_ids = {}, None
+        self.stacks_collapsed, self.expanded_stacks = True, set()
+        self.review_actions = review.UndoStack()
+
+    def collapse_stacks(self, collapsed: bool) -> None:
+        self.stacks_collapsed = collapsed
+        self.expanded_stacks.clear()
+
+    def expand_stack(self, stack: int, expanded: bool) -> None:
+        if expanded:
+            self.expanded_stacks.add(stack)
+        else:
+            self.expanded_stacks.discard(stack)
+
+    def stack_targets(self) -> list[int]:
+        """The targets (``targets()``), each one that stands for a collapsed stack
+        replaced by all the items of its stack: what a review key acts on."""
+        ids = set(self.targets())
+        closed = {
+            stack
+            for stack in (self.stacks.get(item_id) for item_id in ids)
+            if stack is not None and self.stacks_collapsed and stack not in self.expanded_stacks
+        }
+        if closed:  # one pass over the stacks, however many are selected
+            ids.update(item_id for item_id, stack in self.stacks.items() if stack in closed)
+        return sorted(ids)
+
+    def review_targets(self, state: str) -> list[int]:
+        """Set a review state on the targets; a collapsed stack among them is reviewed
+        whole, as one bulk action (one audit entry, one undo step). Returns the items."""
+        ids, whole = self.targets(), self.stack_targets()
+        if sorted(ids) == whole:
+            self.set_review_state(state, ids)
+        else:
+            self.bulk_review(whole, state=state)
+        return whole
+
+    def set_stacks(self, stacks: dict[int, int]) -> None:
+        """The near-duplicate stacks as computed (``reads.stacks``, off the GUI thread)."""
+        self.stacks = dict(stacks)
+
+    def stack_members(self, item_id: int) -> list[int]:
+        """The items of this item's stack, in id order (just the item when in none)."""
+        stack = self.stacks.get(item_id)
+        if stack is None:
+            return [item_id]
+        return sorted(i for i, s in self.stacks.items() if s == stack)
+
+    def set_filtered(self, ids: Iterable[int] | None) -> None:
+        """The items the current filter shows (None: no filter): what "report on the
+        current filter" reports on."""
+        self.filtered_ids = None if ids is None else tuple(sorted(ids))
+
+    def bulk_review(
+        self,
+        item_ids: Iterable[int],
+        *,
+        state: str | None = None,
+        category: int | str | None = "keep",
+    ) -> review.ReviewAction | None:
+        """A review state and/or VICS category (None clears it) on these items at once:
+        one audit entry, one undo step. None when nothing changed."""
+        case = self._writable_case("change review states")
+        ids = sorted(set(item_ids))
+        if not ids:
+            return None
+        action = self.review_actions.push(
+            review.bulk_review(case, ids, state=state, category=category)
+        )
+        if action is not None:
+            self._notify(Changes.of_items(action.items))
+        return action
+
+    def undo_review(self) -> review.UndoResult | None:
+        """Take back the newest bulk review action of this session (None: there is none)."""
+        case = self._writable_case("undo a review action")
+        action = self.review_actions.peek()
+        result = self.review_actions.undo(case)
+        if result is not None and action is not None:
+            self._notify(Changes.of_items(action.items))
+        return result
 
     # == jobs ===========================================================================
 
@@ -348,6 +444,55 @@ class CaseSession:
             return store.download()
 
         return self._start(JobKind.MODEL_DOWNLOAD, "Model download", work, self._model_added)
+
+    def import_hashset(self, path: str, name: str, kind: str, fmt: str = "auto") -> Job:
+        """Import a hash-set file into the store shared by all cases; the result is its
+        ``HashSetInfo``. Cancelling stops it and adds nothing."""
+        from opensight_desktop.hashsets.store import check_name
+
+        check_name(name)  # said at once, before any work
+
+        def work(context: JobContext) -> Any:
+            from opensight_desktop.errors import Cancelled
+            from opensight_desktop.hashsets.store import import_set
+
+            started = time.monotonic()
+
+            def progress(entries: int) -> None:
+                if context.cancel.cancelled:  # import_set removes its partial file
+                    raise Cancelled("hash-set import cancelled; no set was added")
+                elapsed = time.monotonic() - started
+                context.progress(Progress("hashset-import", entries, None, elapsed, "entries"))
+
+            return import_set(path, name, kind, fmt, progress)
+
+        return self._start(JobKind.HASHSET_IMPORT, "Hash-set import", work, _hashsets_changed)
+
+    def remove_hashset(self, name: str) -> Changes:
+        """Remove a set from the store (cases keep their recorded hits until matched again)."""
+        from opensight_desktop.hashsets.store import remove_set
+
+        self._require_idle()  # a running import or match may be reading the store
+        remove_set(name)
+        return self._notify(Changes(hashsets=True))
+
+    def match_hashsets(self) -> Job:
+        """Match the case against every hash set (perceptual hashes filled in first); the
+        result is the ``MatchSummary``. Every item's row is read again afterwards."""
+        case = self._writable_case("match it against hash sets")
+        self._require_idle()
+
+        def work(context: JobContext) -> Any:
+            from opensight_desktop.pipeline.match_job import MatchJob
+
+            summary = MatchJob(case, progress=context.progress, cancel=context.cancel).run()
+            return summary, reads.filter_ids(case, triage.Filter())
+
+        def finish(result: tuple[Any, list[int]]) -> tuple[Any, Changes]:
+            summary, ids = result
+            return summary, Changes.of_items(ids)
+
+        return self._start(JobKind.MATCH, "Hash-set match", work, finish)
 
     def cancel_job(self) -> bool:
         """Ask the running job to stop at its next check; what it finished is kept."""
@@ -504,6 +649,7 @@ class CaseSession:
             "likely_generated",
             "likely_real",
             "recent_cases",
+            "vics_categories",
         ):
             setattr(stored, name, getattr(self.settings, name))
         try:
@@ -511,6 +657,10 @@ class CaseSession:
         except OSError as exc:
             log.warning("settings not saved: %s", exc)
         self.settings.active_model = stored.active_model
+
+
+def _hashsets_changed(result: Any) -> tuple[Any, Changes]:
+    return result, Changes(hashsets=True)
 
 
 def _case_details(result: Any) -> tuple[Any, Changes]:

@@ -20,6 +20,7 @@ class Changes:
     job: bool = False  # a job started or ended
     models: bool = False  # detector models installed, or which one is active
     settings: bool = False
+    hashsets: bool = False  # hash sets added to or removed from the store
 
     @classmethod
     def of_items(

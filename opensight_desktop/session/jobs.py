@@ -37,6 +37,8 @@ class JobKind(StrEnum):
     EXPORT = "export"
     MODEL_IMPORT = "model-import"
     MODEL_DOWNLOAD = "model-download"
+    HASHSET_IMPORT = "hashset-import"
+    MATCH = "match"  # the case against the hash sets (and perceptual hashes filled in)
     OTHER = "other"  # a front end's own background work (e.g. decoding a picture)
 
 

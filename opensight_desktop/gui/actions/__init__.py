@@ -15,6 +15,7 @@ from opensight_desktop.gui.actions import (
     models,
     report,
     review,
+    triage,
     view,
 )
 from opensight_desktop.gui.actions.registry import Action
@@ -33,6 +34,7 @@ ACTIONS: tuple[Action, ...] = (
     *app.ACTIONS,
     *review.ACTIONS,
     *view.ACTIONS,
+    *triage.ACTIONS,
 )
 
 JOB_DONE: dict[JobKind, Callable[[MainWindow, Any], None]] = {
@@ -44,4 +46,6 @@ JOB_DONE: dict[JobKind, Callable[[MainWindow, Any], None]] = {
     JobKind.EXPORT: report.export_done,
     JobKind.MODEL_IMPORT: models.model_added,
     JobKind.MODEL_DOWNLOAD: models.model_added,
+    JobKind.HASHSET_IMPORT: triage.hashset_imported,
+    JobKind.MATCH: triage.match_done,
 }

@@ -25,7 +25,7 @@ def set_review_state(window: MainWindow, state: str) -> None:
     if session.read_only:
         window.job_label.setText("The case is open read-only: review states cannot change")
         return
-    session.set_review_state(state, ids)
+    ids = session.review_targets(state)  # a collapsed stack: all its items, one entry
     window.model.settle()  # the examiner's own change shows at once
     window.job_label.setText(
         f"Review state '{present.review_label(state)}' set on {len(ids)} item(s)"
