@@ -155,13 +155,16 @@ def test_review_on_the_selection_reports_what_changed(session, tmp_path):
     assert changes.items == frozenset(ids[:3]) and seen.changes[-1] == changes
     rows = reads.item_rows(session.case, ids)
     assert [r.review_state for r in rows] == ["inconclusive"] * 3 + ["not_reviewed"] * 2
-    assert session.set_tags(["seized phone"]).items == {ids[0]}
+    # tags typed for the item shown apply to the whole selection, like states
+    assert session.set_tags(["seized phone"]).items == frozenset(ids[:3])
     assert not session.set_tags(["seized phone"])  # nothing changed, nothing announced
     assert session.set_notes("Compared with the camera's samples.").items == {ids[0]}
     assert len(seen.changes) == 4  # the selection, then three edits
     with session.case.read() as db:
         actions = list(db.scalars(select(AuditEntry.action)))
-    assert actions.count("item.review_state") == 3 and "item.tags" in actions
+    # one path for every review change: one entry per action, however many items
+    assert actions.count("items.review") == 3 and "item.review_state" not in actions
+    assert len(session.undo_stack) == 3
 
 
 def test_one_job_at_a_time_and_a_cancelled_analysis(session, runner, tmp_path, hub_model):

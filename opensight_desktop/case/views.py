@@ -39,6 +39,8 @@ from opensight_desktop.case.queries import current_result_ids
 from opensight_desktop.errors import CaseFileError
 
 REVIEW_STATE_ACTION = "item.review_state"  # the audit entry that sets a review state (review.py)
+# Entries that set review values on several items at once (review.py BULK_ACTIONS)
+BULK_REVIEW_ACTIONS = ("items.review", "items.review_undone")
 EMPTY: Mapping[int, int] = {}
 
 # Items read per round of queries: bounds memory, and stays far below SQLite's limit on
@@ -475,8 +477,10 @@ def _review_settings(session: Session, ids: list[int]) -> dict[int, tuple[Any, R
         .group_by(AuditEntry.item_id)
     )
     out: dict[int, tuple[Any, ReviewSetting]] = {}
-    for item_id, ts_utc, user, host, text in session.execute(
+    newest_seq: dict[int, int] = {}
+    for seq, item_id, ts_utc, user, host, text in session.execute(
         select(
+            AuditEntry.seq,
             AuditEntry.item_id,
             AuditEntry.ts_utc,
             AuditEntry.user,
@@ -486,17 +490,50 @@ def _review_settings(session: Session, ids: list[int]) -> dict[int, tuple[Any, R
     ):
         if item_id is None:  # the query asks for item entries only
             continue
+        newest_seq[item_id] = seq
         details = audit.parse_details(text) or {}
-        examiner = details.get(audit.EXAMINER_KEY)
-        out[item_id] = (
-            details.get("to"),
-            ReviewSetting(
-                examiner if isinstance(examiner, str) and examiner else None,
-                f"{user}@{host}",
-                str(ts_utc),
-            ),
+        out[item_id] = (details.get("to"), _review_setting(details, ts_utc, user, host))
+    wanted = set(ids)
+    found: set[int] = set()
+    # Bulk entries (the GUI's review and its undo, VICS imports) name their items in the
+    # details: newest first, each item takes the newest entry that set its state.
+    for seq, ts_utc, user, host, text in session.execute(
+        select(
+            AuditEntry.seq, AuditEntry.ts_utc, AuditEntry.user, AuditEntry.host, AuditEntry.details
         )
+        .where(
+            AuditEntry.action.in_(BULK_REVIEW_ACTIONS),
+            AuditEntry.details.like('%"review_state"%'),
+        )
+        .order_by(AuditEntry.seq.desc())
+    ):
+        if found >= wanted:
+            break
+        details = audit.parse_details(text) or {}
+        changes = details.get("changes")
+        for change in changes if isinstance(changes, list) else ():
+            if not isinstance(change, dict) or change.get("field") != "review_state":
+                continue
+            members = change.get("items")
+            for item_id in members if isinstance(members, list) else ():
+                if not isinstance(item_id, int) or item_id not in wanted or item_id in found:
+                    continue
+                found.add(item_id)
+                if item_id not in newest_seq or newest_seq[item_id] < seq:
+                    out[item_id] = (
+                        change.get("to"),
+                        _review_setting(details, ts_utc, user, host),
+                    )
     return out
+
+
+def _review_setting(details: dict[str, Any], ts_utc: object, user: str, host: str) -> ReviewSetting:
+    examiner = details.get(audit.EXAMINER_KEY)
+    return ReviewSetting(
+        examiner if isinstance(examiner, str) and examiner else None,
+        f"{user}@{host}",
+        str(ts_utc),
+    )
 
 
 def _setting(found: tuple[Any, ReviewSetting] | None, state: str) -> ReviewSetting | None:

@@ -44,9 +44,17 @@ COLUMN = {key: index for index, (key, _label) in enumerate(COLUMNS)}
 ItemIdRole = Qt.ItemDataRole.UserRole + 1
 SortRole = Qt.ItemDataRole.UserRole + 2
 RowRole = Qt.ItemDataRole.UserRole + 3
+IntegrityRole = Qt.ItemDataRole.UserRole + 4  # changed | missing | unreadable, else None
 THUMB_CACHE = 1500
 
 VERDICT_COLORS = {key: QColor(color) for key, color in VERDICT_HEX.items()}
+PROBLEM_COLOR = QColor("#c0392b")
+# What the newest integrity check found for an item's file, in a few words.
+PROBLEM_TEXT = {
+    "changed": "FILE CHANGED since import",
+    "missing": "FILE MISSING from its recorded path",
+    "unreadable": "FILE UNREADABLE now",
+}
 
 
 class EvidenceModel(QAbstractTableModel):
@@ -57,6 +65,7 @@ class EvidenceModel(QAbstractTableModel):
         self._row_of: dict[int, int] = {}
         self._thumbs: OrderedDict[int, QIcon | None] = OrderedDict()
         self._reader: CaseReader | None = None  # started when first needed
+        self.integrity: dict[int, str] = {}  # {item id: what verify found for its file}
 
     # -- loading -----------------------------------------------------------------------
 
@@ -125,6 +134,18 @@ class EvidenceModel(QAbstractTableModel):
                 cell = self.index(index, COLUMN["file_name"])
                 self.dataChanged.emit(cell, cell, decoration)
 
+    def set_integrity(self, problems: dict[int, str]) -> None:
+        """Mark the items whose files the newest integrity check found changed, missing or
+        unreadable (and unmark those it no longer finds)."""
+        touched = set(problems) ^ set(self.integrity) | {
+            i for i in problems if self.integrity.get(i) != problems[i]
+        }
+        self.integrity = dict(problems)
+        for item_id in touched:
+            index = self._row_of.get(item_id)
+            if index is not None:
+                self.dataChanged.emit(self.index(index, 0), self.index(index, len(COLUMNS) - 1))
+
     def row_for(self, item_id: int) -> ItemRow | None:
         index = self._row_of.get(item_id)
         return self.rows[index] if index is not None else None
@@ -158,6 +179,17 @@ class EvidenceModel(QAbstractTableModel):
             return row.id
         if role == RowRole:
             return row
+        problem = self.integrity.get(row.id)
+        if role == IntegrityRole:
+            return problem
+        if problem is not None and key in ("file_name", "status"):
+            if role == Qt.ItemDataRole.DisplayRole:
+                shown = self._display(row, key)
+                return f"⚠ {shown}" if key == "file_name" else f"{shown}; {problem} file"
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(PROBLEM_COLOR)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"{PROBLEM_TEXT.get(problem, problem)} (the newest integrity check)"
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, key)
         if role == SortRole:
@@ -238,9 +270,30 @@ class EvidenceFilter(QSortFilterProxyModel):
         self.flag = ""
         self.status = ""
         self.review = ""
+        # The item shown stays listed while shown, even when a review change means the
+        # filter no longer matches it (then N moves on once); None: none pinned.
+        self.pinned: int | None = None
         self.setSortRole(SortRole)
 
-    def set_filters(self, **values: str) -> None:
+    def pin(self, item_id: int | None) -> None:
+        self.pinned = item_id
+
+    def unpin(self, keep: int | None = None) -> None:
+        """Let the pinned item go unless it is ``keep`` (the item shown now)."""
+        if self.pinned is not None and self.pinned != keep:
+            self.set_filters(pinned=None)
+
+    def matching(self) -> int:
+        """How many rows match the filters (a pinned row that no longer does is not one)."""
+        count = self.rowCount()
+        model = self.sourceModel()
+        if self.pinned is not None and isinstance(model, EvidenceModel):
+            source = model.source_row(self.pinned)
+            if source is not None and not self._matches(model.rows[source]):
+                count -= 1
+        return count
+
+    def set_filters(self, **values: str | None) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
             self.beginFilterChange()
             for key, value in values.items():
@@ -257,6 +310,9 @@ class EvidenceFilter(QSortFilterProxyModel):
         model = self.sourceModel()
         assert isinstance(model, EvidenceModel)
         row = model.rows[source_row]
+        return row.id == self.pinned or self._matches(row)
+
+    def _matches(self, row: ItemRow) -> bool:
         if self.verdict and (row.verdict or "none") != self.verdict:
             return False
         if self.flag and self.flag not in row.flags:

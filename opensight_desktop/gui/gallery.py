@@ -1,15 +1,22 @@
-"""The thumbnail grid: the same model as the list, drawn as tiles with the verdict."""
+"""The thumbnail grid: the same model as the list, drawn as tiles with the verdict, the
+examiner's review badge and a mark on files that are not as imported."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from opensight_desktop import present
 from opensight_desktop.case.queries import ItemRow
-from opensight_desktop.case.states import ItemStatus
-from opensight_desktop.gui.evidence_model import COLUMN, VERDICT_COLORS, RowRole
+from opensight_desktop.case.states import ItemStatus, ReviewState
+from opensight_desktop.gui.evidence_model import (
+    COLUMN,
+    PROBLEM_COLOR,
+    VERDICT_COLORS,
+    IntegrityRole,
+    RowRole,
+)
 from opensight_desktop.textsafe import visible
 
 TILE = QSize(190, 214)
@@ -54,6 +61,19 @@ class TileDelegate(QStyledItemDelegate):
         if color is not None:
             painter.setPen(QPen(color, 4))
             painter.drawRect(image_rect.adjusted(-2, -2, 2, 2))
+        problem = index.data(IntegrityRole)
+        if problem:  # the file is not as imported: over the picture, dashed, in red
+            pen = QPen(PROBLEM_COLOR, 3, Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.drawRect(image_rect.adjusted(2, 2, -2, -2))
+            _badge(painter, image_rect, f"⚠ {problem.upper()}", PROBLEM_COLOR, bottom=True)
+        if row.review_state != ReviewState.NOT_REVIEWED:
+            _badge(
+                painter,
+                image_rect,
+                f"{EXAMINER_MARK} {present.review_label(row.review_state)}",
+                QColor(REVIEW_BADGE_COLORS.get(row.review_state, "#4a5568")),
+            )
         painter.setPen(QColor("#111"))
         text_rect = QRect(rect.left() + 4, image_rect.bottom() + 4, rect.width() - 8, 18)
         name = painter.fontMetrics().elidedText(
@@ -73,6 +93,39 @@ class TileDelegate(QStyledItemDelegate):
         painter.setPen(color or QColor("#555"))
         painter.drawText(text_rect.translated(0, 16), Qt.AlignmentFlag.AlignLeft, caption)
         painter.restore()
+
+
+# The examiner's review state on a tile: a filled label in the picture's top-left corner,
+# apart from the detector's verdict (the coloured frame and the caption). The mark says
+# whose it is: review states share words with verdicts.
+EXAMINER_MARK = "✎"
+REVIEW_BADGE_COLORS = {
+    ReviewState.CONSISTENT_WITH_CAMERA: "#2f6f4f",
+    ReviewState.INCONCLUSIVE: "#5a5a5a",
+    ReviewState.LIKELY_GENERATED: "#7b2d8b",
+    ReviewState.FOLLOW_UP: "#1f4e9c",
+}
+
+
+def _badge(painter: QPainter, inside: QRect, text: str, fill: QColor, bottom: bool = False) -> None:
+    """A small filled label in a corner of ``inside`` (white text, elided to fit)."""
+    original = QFont(painter.font())
+    font = QFont(original)
+    font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+    font.setBold(True)
+    painter.setFont(font)
+    metrics = painter.fontMetrics()
+    text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, inside.width() - 12)
+    width, height = metrics.horizontalAdvance(text) + 10, metrics.height() + 4
+    top = inside.bottom() - height - 3 if bottom else inside.top() + 3
+    badge = QRect(inside.left() + 3, top, width, height)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(fill)
+    painter.drawRoundedRect(badge, 4, 4)
+    painter.setPen(QColor("white"))
+    painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setFont(original)
 
 
 class GalleryView(QListView):

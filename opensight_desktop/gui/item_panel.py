@@ -162,6 +162,11 @@ class ItemPanel(QScrollArea):
         self.provenance.setWordWrap(True)
         self.provenance.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.provenance.setStyleSheet("color: #444;")
+        # Which published release the weights are; in red when the published accuracy
+        # figures do not apply to this score.
+        self.weights = QLabel()
+        self.weights.setTextFormat(Qt.TextFormat.PlainText)
+        self.weights.setWordWrap(True)
         self.model_hash = QLineEdit()
         self.model_hash.setReadOnly(True)
         self.model_hash.setFont(QFont("monospace"))
@@ -170,14 +175,19 @@ class ItemPanel(QScrollArea):
             self.score_text,
             self.score_bar,
             self.score_note,
+            self.weights,
             self.provenance,
             self.model_hash,
         ):
             score_layout.addWidget(widget)
         self._layout.addWidget(score_box)
 
-        review_box = QGroupBox("Review (keys 0-4 set the state; N / P next / previous)")
+        review_box = QGroupBox(
+            f"{present.EXAMINER_REVIEW} (keys 0-4 set the state; N / P next / previous)"
+        )
         review_form = QFormLayout(review_box)
+        self.review_text = _fact_label()  # state and tags, who set the state and when
+        review_form.addRow(self.review_text)
         self.review_combo = QComboBox()
         for number, key in enumerate(present.REVIEW_ORDER):
             self.review_combo.addItem(f"{number}  {present.review_label(key)}", key)
@@ -252,10 +262,26 @@ class ItemPanel(QScrollArea):
         typed_tags = same and self.tags_edit.isModified()
         self.item = item
         self.setEnabled(item is not None)
-        if item is None:
+        if item is None:  # nothing of the previous item stays shown
             self.title.setText("No item selected")
             self.path_label.clear()
+            self.score_text.clear()
+            self.score_bar.set_score(None, bands, None)
+            self.weights.clear()
+            self.provenance.clear()
+            self.model_hash.clear()
             self.model_hash.setVisible(False)
+            self.review_text.clear()
+            self.tags_edit.clear()
+            self.tags_edit.setModified(False)
+            self.notes_edit.clear()
+            self._loaded_notes = ""
+            self.flags_label.clear()
+            for field in self.hash_fields.values():
+                field.clear()
+            for label in self.fact_labels.values():
+                label.clear()
+            self.gps_field.clear()
             self.metadata_tree.clear()
             return
         # Hidden characters as ⟨U+XXXX⟩: names that differ only by them must not look alike.
@@ -280,6 +306,12 @@ class ItemPanel(QScrollArea):
                     else ""
                 )
             )
+            sha = detection.model.sha256
+            self.weights.setText(present.weights_sentence(sha))
+            self.weights.setStyleSheet(
+                "color: #c0392b; font-weight: bold;" if present.is_unpublished(sha) else ""
+            )
+            self.weights.setVisible(True)
             self.provenance.setText(f"Model {present.provenance_text(detection)}. Weights SHA-256:")
             self.model_hash.setText(detection.model.sha256 or present.UNKNOWN)
             self.model_hash.setCursorPosition(0)
@@ -291,10 +323,15 @@ class ItemPanel(QScrollArea):
             )
         else:
             self.score_text.setText(html.escape(present.no_score_text(item)))
+            self.weights.clear()
+            self.weights.setVisible(False)
             self.provenance.clear()
             self.model_hash.setVisible(False)
             self.score_bar.set_score(None, bands, None)
         review = item.review
+        self.review_text.setText(
+            f"{present.EXAMINER_REVIEW}: {present.examiner_review_text(review)}"
+        )
         self.review_combo.setCurrentIndex(max(0, self.review_combo.findData(review.state)))
         if not typed_tags:  # else left as it is, cursor and all
             self.tags_edit.setText(", ".join(review.tags))

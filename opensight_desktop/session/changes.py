@@ -20,6 +20,7 @@ class Changes:
     job: bool = False  # a job started or ended
     models: bool = False  # detector models installed, or which one is active
     settings: bool = False
+    integrity: bool = False  # which items' files the newest integrity check found changed
 
     @classmethod
     def of_items(

@@ -42,3 +42,11 @@ def audit_log(case: Case) -> AuditLog:
     """The audit log's entries and whether their chain is intact, read in one transaction."""
     with case.read() as session:
         return AuditLog(audit.check_chain(session), queries.audit_rows(session))
+
+
+def integrity_problems(case: Case) -> dict[int, str]:
+    """{item id: changed | missing | unreadable} as the newest recorded check found them."""
+    from opensight_desktop.case.integrity import recorded_problems
+
+    with case.read() as session:
+        return recorded_problems(session)

@@ -44,4 +44,5 @@ JOB_DONE: dict[JobKind, Callable[[MainWindow, Any], None]] = {
     JobKind.EXPORT: report.export_done,
     JobKind.MODEL_IMPORT: models.model_added,
     JobKind.MODEL_DOWNLOAD: models.model_added,
+    JobKind.REPORT_CHECK: case.report_checked,
 }
