@@ -293,6 +293,7 @@ class MainWindow(QMainWindow):
             self.proxy.layoutChanged,
         ):
             signal.connect(self._update_count)
+        self.model.dataChanged.connect(self._update_count)  # a pinned row that left the filter
         self.model.rowsInserted.connect(self._rows_added)
 
     # == what the app and the tests drive =================================================
