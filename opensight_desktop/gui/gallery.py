@@ -99,7 +99,7 @@ class TileDelegate(QStyledItemDelegate):
 # apart from the detector's verdict (the coloured frame and the caption). The mark says
 # whose it is: review states share words with verdicts.
 EXAMINER_MARK = "✎"
-REVIEW_BADGE_COLORS = {
+REVIEW_BADGE_COLORS: dict[str, str] = {
     ReviewState.CONSISTENT_WITH_CAMERA: "#2f6f4f",
     ReviewState.INCONCLUSIVE: "#5a5a5a",
     ReviewState.LIKELY_GENERATED: "#7b2d8b",

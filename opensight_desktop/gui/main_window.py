@@ -342,8 +342,9 @@ class MainWindow(QMainWindow):
 
     def focus_evidence(self, *_args: Any) -> None:
         """Keys work at once after a dialog: the list (or gallery) takes the focus back."""
-        if self.pages.currentWidget() is self.workspace:
-            self.views.currentWidget().setFocus(Qt.FocusReason.OtherFocusReason)
+        view = self.views.currentWidget()
+        if self.pages.currentWidget() is self.workspace and view is not None:
+            view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def context_menu(self) -> QMenu:
         """The right-click menu of the list and the gallery, from the declared actions."""

@@ -21,6 +21,7 @@ from typing import Any
 
 from opensight_desktop import present
 from opensight_desktop.case import audit, review
+from opensight_desktop.case.review import UndoResult
 from opensight_desktop.case.store import Case
 from opensight_desktop.case.views import HeatmapView, ItemView
 from opensight_desktop.detector.store import ModelStore, StoredModel
@@ -232,8 +233,9 @@ class CaseSession:
         action = review.bulk_review(
             case, ids, state=state, add_tags=add_tags, remove_tags=remove_tags, notes=notes
         )
-        if self.undo_stack.push(action) is None:
+        if action is None:
             return NOTHING
+        self.undo_stack.push(action)
         return self._notify(Changes.of_items(action.items))
 
     def set_review_state(self, state: str, item_ids: Iterable[int] | None = None) -> Changes:
@@ -267,7 +269,7 @@ class CaseSession:
         action = self.undo_stack.peek()
         return action.description if action is not None else None
 
-    def undo(self) -> review.UndoResult | None:
+    def undo(self) -> UndoResult | None:
         """Take back the newest review action of this session (audit-logged as an undo);
         items changed again since are kept as they are. None: nothing to undo."""
         case = self._writable_case("undo a review change")
