@@ -301,6 +301,13 @@ class ModelManagerDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         layout.addWidget(self.table)
+        note = QLabel(
+            "Weights that match no published Community Forensics release are never made "
+            "active without your confirmation: the published accuracy figures do not apply "
+            "to their scores."
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
         buttons = QHBoxLayout()
         self.import_file = QPushButton("Import model file...")
         self.import_folder = QPushButton("Import model folder...")
@@ -519,7 +526,7 @@ class ShortcutHelp(QDialog):
     def __init__(self, rows: list[tuple[str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        self.resize(520, 620)
+        self.resize(540, 780)
         layout = QVBoxLayout(self)
         self.table = QTableWidget(len(rows), 2)
         self.table.setHorizontalHeaderLabels(["Keys", "Action"])

@@ -182,10 +182,13 @@ class ItemPanel(QScrollArea):
             score_layout.addWidget(widget)
         self._layout.addWidget(score_box)
 
-        review_box = QGroupBox(
-            f"{present.EXAMINER_REVIEW} (keys 0-4 set the state; N / P next / previous)"
-        )
+        # A short title: a group box is never narrower than its title.
+        review_box = QGroupBox(present.EXAMINER_REVIEW)
         review_form = QFormLayout(review_box)
+        keys = QLabel("Keys 0-4 set the state; N / P: next / previous; Ctrl+Z: undo.")
+        keys.setWordWrap(True)
+        keys.setStyleSheet("color: #555;")
+        review_form.addRow(keys)
         self.review_text = _fact_label()  # state and tags, who set the state and when
         review_form.addRow(self.review_text)
         self.review_combo = QComboBox()
