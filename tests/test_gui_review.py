@@ -509,3 +509,17 @@ def test_keys_work_right_after_a_dialog_closes(qtbot, window, tmp_path, photos):
     assert window.table.hasFocus()
     qtbot.keyClick(window.focusWidget(), Qt.Key.Key_N)
     assert window.session.current_item == ids[1]
+
+
+def test_the_examiner_named_by_the_environment_is_not_asked(
+    qtbot,
+    window,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+    examiner_question,
+):
+    """Benchmarks and shared workstations name the examiner in OPENSIGHT_EXAMINER: a modal
+    question would stop them."""
+    monkeypatch.setenv(audit.EXAMINER_ENV, "  Lab   Account ")
+    assert window.open_case(str(new_case(tmp_path)))
+    assert examiner_question == [] and window.examiner_label.text() == "Examiner: Lab Account"

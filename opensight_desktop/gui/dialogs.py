@@ -526,11 +526,12 @@ class ShortcutHelp(QDialog):
     def __init__(self, rows: list[tuple[str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        self.resize(540, 780)
+        self.resize(540, 640)
         layout = QVBoxLayout(self)
         self.table = QTableWidget(len(rows), 2)
         self.table.setHorizontalHeaderLabels(["Keys", "Action"])
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         for row, (keys, text) in enumerate(rows):

@@ -185,7 +185,8 @@ class EvidenceModel(QAbstractTableModel):
         if problem is not None and key in ("file_name", "status"):
             if role == Qt.ItemDataRole.DisplayRole:
                 shown = self._display(row, key)
-                return f"⚠ {shown}" if key == "file_name" else f"{shown}; {problem} file"
+                # the finding first: the column is narrow
+                return f"⚠ {shown}" if key == "file_name" else f"{problem.upper()} ({shown})"
             if role == Qt.ItemDataRole.ForegroundRole:
                 return QBrush(PROBLEM_COLOR)
             if role == Qt.ItemDataRole.ToolTipRole:

@@ -3,11 +3,13 @@ report, the audit log and information."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from opensight_desktop.case import audit
 from opensight_desktop.errors import OpenSightError
 from opensight_desktop.gui import examiner, prefs
 from opensight_desktop.gui.actions.jobs import start_job
@@ -79,8 +81,12 @@ def open_case(window: MainWindow, path: str) -> bool:
 
 def choose_examiner(window: MainWindow, case_examiner: str, ask: bool = True) -> None:
     """Who makes this session's changes (audit entries name them): asked, with the name
-    remembered from last time (else the case's examiner) filled in."""
+    remembered from last time (else the case's examiner) filled in; not asked when the
+    environment names the examiner (``OPENSIGHT_EXAMINER``)."""
     name: str | None = case_examiner
+    given = " ".join(os.environ.get(audit.EXAMINER_ENV, "").split())
+    if ask and given:  # named by the environment (a shared workstation's set-up, benchmarks)
+        name, ask = given, False
     if ask:
         default = prefs.remembered_examiner() or case_examiner
         name = examiner.ask_examiner(window, default, case_examiner)
