@@ -417,6 +417,16 @@ def test_the_right_click_menu_is_built_from_the_registry(
     assert [window.model.row_for(i).review_state for i in ids[:3]] == ["follow_up"] * 2 + [
         "not_reviewed"
     ]
+    from opensight_desktop.gui.dialogs import TagsDialog
+
+    def tags_answer(dialog: TagsDialog) -> int:
+        dialog.add.setText("beach, seen")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(TagsDialog, "exec", tags_answer)
+    [tags_entry] = [a for a in menu.actions() if a.text() == "&Tags..."]
+    tags_entry.trigger()
+    assert [window.model.row_for(i).tags for i in ids[:3]] == [("beach", "seen")] * 2 + [()]
     opened_urls: list[QUrl] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(opened_urls.append))
     window.action("evidence.open_folder").trigger()
