@@ -376,6 +376,10 @@ def test_changed_evidence_is_marked_and_the_verify_dialog_looks_like_failure(
     assert name.data(IntegrityRole) == "changed" and name.data().startswith("⚠ ")
     assert name.data(Qt.ItemDataRole.ForegroundRole).color() == PROBLEM_COLOR
     assert window.model.index(row + 1, 0).data(IntegrityRole) is None
+    window.table.selectRow(window.proxy.mapFromSource(name).row())
+    assert window.item_panel.integrity.text().startswith("FILE CHANGED since import")
+    window.table.selectRow(0)
+    assert not window.item_panel.integrity.isVisibleTo(window.item_panel)
     dialog.close()
     assert window.open_case(str(tmp_path / "case.osc"))  # recorded: still marked
     assert window.model.integrity == {changed: "changed"}

@@ -147,6 +147,12 @@ class ItemPanel(QScrollArea):
         self.path_label.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
         self.path_label.setStyleSheet("background: transparent;")
         self._layout.addWidget(self.path_label)
+        # What the newest integrity check found for this item's file (hidden when nothing).
+        self.integrity = QLabel()
+        self.integrity.setWordWrap(True)
+        self.integrity.setStyleSheet("color: #c0392b; font-weight: bold;")
+        self.integrity.setVisible(False)
+        self._layout.addWidget(self.integrity)
 
         score_box = QGroupBox("Detector score")
         score_layout = QVBoxLayout(score_box)
@@ -345,6 +351,11 @@ class ItemPanel(QScrollArea):
         self._fill_hashes(item)
         self._fill_facts(item)
         self._fill_metadata(item)
+
+    def set_integrity(self, finding: str | None) -> None:
+        """The newest integrity check's finding for the item's file, or None."""
+        self.integrity.setText(finding or "")
+        self.integrity.setVisible(bool(finding))
 
     def _fill_flags(self, item: ItemView) -> None:
         # explanations quote file names and metadata from the evidence: text, never markup

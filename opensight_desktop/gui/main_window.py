@@ -55,7 +55,13 @@ from opensight_desktop.gui.actions.registry import (
     now,
     toolbar_actions,
 )
-from opensight_desktop.gui.evidence_model import COLUMN, EvidenceFilter, EvidenceModel, ItemIdRole
+from opensight_desktop.gui.evidence_model import (
+    COLUMN,
+    PROBLEM_TEXT,
+    EvidenceFilter,
+    EvidenceModel,
+    ItemIdRole,
+)
 from opensight_desktop.gui.gallery import GalleryView
 from opensight_desktop.gui.item_panel import ItemPanel
 from opensight_desktop.gui.jobs import QtJobRunner
@@ -395,6 +401,7 @@ class MainWindow(QMainWindow):
             self._case_changed()
         if changes.case or changes.integrity:
             self.model.set_integrity(self.session.integrity)
+            self.item_panel.set_integrity(self._integrity_text(self.session.current_item))
         elif changes.touched_items:
             self.model.apply(changes)
         if changes.job and self.session.job is None:
@@ -515,6 +522,7 @@ class MainWindow(QMainWindow):
         if item_id is not None and self.session.case is not None:
             item, heatmap = self.session.item(item_id)
         self.item_panel.show_item(item, self.session.settings.bands())
+        self.item_panel.set_integrity(self._integrity_text(item_id))
         if (
             item is None
             or item.sha256 is None
@@ -540,6 +548,12 @@ class MainWindow(QMainWindow):
         item, _heatmap = self.session.item(current)
         if item is not None:
             self.item_panel.show_item(item, self.session.settings.bands())
+
+    def _integrity_text(self, item_id: int | None) -> str | None:
+        problem = self.session.integrity.get(item_id) if item_id is not None else None
+        if problem is None:
+            return None
+        return f"{PROBLEM_TEXT.get(problem, problem)}: found by the newest integrity check."
 
     def _rows_added(self, *_args: Any) -> None:
         if self.session.current_item is None and self.proxy.rowCount():
