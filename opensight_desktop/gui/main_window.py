@@ -399,11 +399,11 @@ class MainWindow(QMainWindow):
             self.release_case()
         if changes.case:
             self._case_changed()
+        elif changes.touched_items:
+            self.model.apply(changes)
         if changes.case or changes.integrity:
             self.model.set_integrity(self.session.integrity)
             self.item_panel.set_integrity(self._integrity_text(self.session.current_item))
-        elif changes.touched_items:
-            self.model.apply(changes)
         if changes.job and self.session.job is None:
             self.model.settle()  # a job's last rows are shown when it ends
         if changes.models or changes.case:
