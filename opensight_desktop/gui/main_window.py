@@ -1,7 +1,8 @@
 """The main window. It lays out the start page and the case workspace (list or gallery,
-viewer, item panel, status bar), builds its menus, toolbar and shortcuts from the declared
-actions (``gui.actions``), and wires widgets to the case session: the session says what
-changed (``Changes``) and what its job is doing (``JobEvent``), and the window shows it.
+viewer, item panel, status bar), builds its menus, toolbar, right-click menu and shortcuts
+from the declared actions (``gui.actions``), and wires widgets to the case session: the
+session says what changed (``Changes``) and what its job is doing (``JobEvent``), and the
+window shows it.
 What the actions do lives in their modules; the case, the selection and the jobs live in
 the session (``opensight_desktop.session``).
 
