@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, event, select
 
-from opensight_desktop.case import queries
+from opensight_desktop.case import audit, queries
 from opensight_desktop.case.models import AuditEntry, DetectionResult, EvidenceItem
 from opensight_desktop.case.store import Case
 from opensight_desktop.detector.store import ModelStore
@@ -303,3 +303,29 @@ def test_rows_of_many_items_are_read_in_chunks(case, tmp_path):
         wanted = ids + list(range(10_000, 12_000))
         assert [row.id for row in queries.item_rows(db, ids=wanted)] == ids
         assert set(queries.thumbnails(db, wanted)) == set(ids)
+
+
+def test_undo_the_examiner_and_an_empty_filtered_report(session, tmp_path):
+    session.open(new_case(tmp_path, images(tmp_path / "ev", 3)))
+    ids = item_ids(session.case)
+    assert session.undo() is None and session.undo_text is None  # nothing to take back
+    session.set_examiner("  Insp.   Kim ")
+    try:
+        session.review(ids[:2], state="follow_up", add_tags=["phone"])
+        assert session.undo_text == "review state Follow up; tags +phone on 2 items"
+        result = session.undo()
+    finally:
+        session.set_examiner(None)
+    assert result is not None and result.undone == tuple(ids[:2])
+    rows = reads.item_rows(session.case, ids)
+    assert [(r.review_state, r.tags) for r in rows] == [("not_reviewed", ())] * 3
+    with session.case.read() as db:
+        details = [
+            audit.parse_details(text)
+            for text in db.scalars(
+                select(AuditEntry.details).where(AuditEntry.action.like("items.review%"))
+            )
+        ]
+    assert [d[audit.EXAMINER_KEY] for d in details] == ["Insp. Kim", "Insp. Kim"]
+    with pytest.raises(UsageError, match="shows no items"):
+        session.report(str(tmp_path / "r.pdf"), "all", only=[])
