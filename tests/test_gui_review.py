@@ -37,6 +37,8 @@ from opensight_desktop.session import reads
 from tests import imagegen
 from tests.test_gui import hub_model, new_case, wait_job, window  # noqa: F401 (fixtures)
 
+REAL_ASK_EXAMINER = examiner.ask_examiner
+
 
 @pytest.fixture
 def photos(tmp_path) -> Path:
@@ -538,3 +540,22 @@ def test_the_examiner_named_by_the_environment_is_not_asked(
     monkeypatch.setenv(audit.EXAMINER_ENV, "  Lab   Account ")
     assert window.open_case(str(new_case(tmp_path)))
     assert examiner_question == [] and window.examiner_label.text() == "Examiner: Lab Account"
+
+
+def test_the_examiner_question_offers_the_default_and_can_be_cancelled(qtbot, monkeypatch):
+    from opensight_desktop.gui.examiner import ExaminerDialog
+
+    seen: list[str] = []
+
+    def accept(dialog: ExaminerDialog) -> int:
+        seen.append(dialog.name.text())
+        dialog.name.setText("  Dr. Ada  ")
+        return QDialog.DialogCode.Accepted
+
+    # the conftest answers the question for every test: the real one (imported at
+    # collection, before any patch) is checked here
+    monkeypatch.setattr(ExaminerDialog, "exec", accept)
+    assert REAL_ASK_EXAMINER(None, "Zoë Ölander", "Zoë Ölander") == "Dr. Ada"
+    assert seen == ["Zoë Ölander"]
+    monkeypatch.setattr(ExaminerDialog, "exec", lambda _d: QDialog.DialogCode.Rejected)
+    assert REAL_ASK_EXAMINER(None, "x", "x") is None
