@@ -58,3 +58,26 @@ def unexpected_modals(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(QDialog, "exec", dialog_exec)
     yield shown
     assert not shown, "modal dialogs the test did not expect: " + "; ".join(shown)
+
+
+@pytest.fixture(autouse=True)
+def examiner_question(monkeypatch: pytest.MonkeyPatch):
+    """The window asks who is working when a case opens (once per session): answered with
+    its default unless a test asks otherwise; and the examiner chosen in one test never
+    names the audit entries of the next."""
+    from opensight_desktop.case import audit
+
+    try:
+        from opensight_desktop.gui import examiner
+    except ImportError:  # no Qt binding: no window either
+        examiner = None
+    asked: list[tuple[str, str]] = []
+    if examiner is not None:
+
+        def answer(_parent, default, case_examiner):
+            asked.append((default, case_examiner))
+            return default
+
+        monkeypatch.setattr(examiner, "ask_examiner", answer)
+    yield asked
+    audit.set_acting_examiner(None)

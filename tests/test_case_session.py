@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, event, select
 
-from opensight_desktop.case import queries
+from opensight_desktop.case import audit, queries
 from opensight_desktop.case.models import AuditEntry, DetectionResult, EvidenceItem
 from opensight_desktop.case.store import Case
 from opensight_desktop.detector.store import ModelStore
@@ -155,13 +155,16 @@ def test_review_on_the_selection_reports_what_changed(session, tmp_path):
     assert changes.items == frozenset(ids[:3]) and seen.changes[-1] == changes
     rows = reads.item_rows(session.case, ids)
     assert [r.review_state for r in rows] == ["inconclusive"] * 3 + ["not_reviewed"] * 2
-    assert session.set_tags(["seized phone"]).items == {ids[0]}
+    # tags typed for the item shown apply to the whole selection, like states
+    assert session.set_tags(["seized phone"]).items == frozenset(ids[:3])
     assert not session.set_tags(["seized phone"])  # nothing changed, nothing announced
     assert session.set_notes("Compared with the camera's samples.").items == {ids[0]}
     assert len(seen.changes) == 4  # the selection, then three edits
     with session.case.read() as db:
         actions = list(db.scalars(select(AuditEntry.action)))
-    assert actions.count("item.review_state") == 3 and "item.tags" in actions
+    # one path for every review change: one entry per action, however many items
+    assert actions.count("items.review") == 3 and "item.review_state" not in actions
+    assert len(session.undo_stack) == 3
 
 
 def test_one_job_at_a_time_and_a_cancelled_analysis(session, runner, tmp_path, hub_model):
@@ -300,3 +303,29 @@ def test_rows_of_many_items_are_read_in_chunks(case, tmp_path):
         wanted = ids + list(range(10_000, 12_000))
         assert [row.id for row in queries.item_rows(db, ids=wanted)] == ids
         assert set(queries.thumbnails(db, wanted)) == set(ids)
+
+
+def test_undo_the_examiner_and_an_empty_filtered_report(session, tmp_path):
+    session.open(new_case(tmp_path, images(tmp_path / "ev", 3)))
+    ids = item_ids(session.case)
+    assert session.undo() is None and session.undo_text is None  # nothing to take back
+    session.set_examiner("  Insp.   Kim ")
+    try:
+        session.review(ids[:2], state="follow_up", add_tags=["phone"])
+        assert session.undo_text == "review state Follow up; tags +phone on 2 items"
+        result = session.undo()
+    finally:
+        session.set_examiner(None)
+    assert result is not None and result.undone == tuple(ids[:2])
+    rows = reads.item_rows(session.case, ids)
+    assert [(r.review_state, r.tags) for r in rows] == [("not_reviewed", ())] * 3
+    with session.case.read() as db:
+        details = [
+            audit.parse_details(text)
+            for text in db.scalars(
+                select(AuditEntry.details).where(AuditEntry.action.like("items.review%"))
+            )
+        ]
+    assert [d[audit.EXAMINER_KEY] for d in details] == ["Insp. Kim", "Insp. Kim"]
+    with pytest.raises(UsageError, match="shows no items"):
+        session.report(str(tmp_path / "r.pdf"), "all", only=[])

@@ -128,7 +128,7 @@ def test_import_analyse_review_reopen(qtbot, window, tmp_path, evidence, hub_mod
         actions = (
             session.connection().exec_driver_sql("SELECT action FROM audit_entry").scalars().all()
         )
-    assert "item.review_state" in actions
+    assert "items.review" in actions  # the GUI's one review path: one entry per action
     assert window.model.row_for(item_id).verdict is not None
 
 

@@ -42,12 +42,15 @@ def test_a_collapsed_stack_is_reviewed_whole_in_one_entry_and_undone_in_one_step
     session.set_stacks({ids[0]: ids[0], ids[2]: ids[0]})  # as reads.stacks would say
     session.select(ids[0], [ids[0]])
     assert session.stack_targets() == [ids[0], ids[2]]
-    assert session.review_targets("follow_up") == [ids[0], ids[2]]
+    assert session.set_review_state("follow_up", session.stack_targets()).items == {
+        ids[0],
+        ids[2],
+    }
     entries = _bulk_entries(session)
     assert len(entries) == 1 and entries[0]["items"] == [ids[0], ids[2]]
     session.expand_stack(ids[0], True)  # an open stack: its items one by one
     assert session.stack_targets() == [ids[0]]
-    assert session.undo_review() is not None
+    assert session.undo() is not None
     with session.case.read() as db:
         states = {v.id: v.review.state for v in item_views(db)}
     assert states[ids[0]] == states[ids[2]] == "not_reviewed"

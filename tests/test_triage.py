@@ -212,25 +212,34 @@ def test_bulk_review_of_a_stack_at_once(triage_case):
     assert verify_case(triage_case, record=False).ok
 
 
-def test_a_state_set_in_bulk_names_who_set_it_and_when(five):
-    """The examiner's review is shown with who set it and when: a bulk action (or its
-    undo) sets states too, and names its examiner like an item's own entry."""
-    review.set_review_state(five, [1], "follow_up")
-    audit.set_acting_examiner("Ada Bulk")
+def test_notes_replaced_in_one_action_are_undone_and_replay(five):
+    """The GUI's notes field goes through bulk review too (``notes``: the text as a whole)."""
+    review.set_notes(five, 1, "first")
+    stack = review.UndoStack()
+    action = stack.push(review.bulk_review(five, [1], notes="second"))
+    assert action is not None and action.description == "notes changed on 1 item"
+    assert review.bulk_review(five, [1], notes="second") is None  # unchanged: no entry
+    assert _state(five)[1][2] == "second" and verify_case(five, record=False).ok
+    stack.undo(five)
+    assert _state(five)[1][2] == "first" and verify_case(five, record=False).ok
+    with pytest.raises(UsageError, match="limited to"):
+        review.bulk_review(five, [1], notes="x" * (review.NOTES_LIMIT + 1))
+
+
+def test_who_set_a_review_state_in_a_bulk_action_is_shown(five):
+    """Before, only per-item entries named who set a state: GUI reviews showed nobody."""
+    audit.set_acting_examiner("Insp. Kim")
     try:
-        action = review.bulk_review(five, [1, 2], state="inconclusive")
-        assert action is not None
-        with five.read() as session:
-            views = {item.id: item.review for item in item_views(session)}
-        for item_id in (1, 2):
-            setting = views[item_id].set_by
-            assert setting is not None and setting.examiner == "Ada Bulk"
-        assert views[3].set_by is None  # never set
-        audit.set_acting_examiner("Bea Undo")
-        review.undo(five, action)
-        with five.read() as session:
-            views = {item.id: item.review for item in item_views(session)}
-        assert views[1].state == "follow_up" and views[2].state == "not_reviewed"
-        assert views[1].set_by is not None and views[1].set_by.examiner == "Bea Undo"
+        review.bulk_review(five, [1, 2], state="follow_up")
     finally:
         audit.set_acting_examiner(None)
+    review.set_review_state(five, [2], "inconclusive")  # a newer per-item entry wins
+    with five.read() as session:
+        views = {item.id: item.review for item in item_views(session)}
+    assert views[1].set_by is not None and views[1].set_by.examiner == "Insp. Kim"
+    assert views[2].set_by is not None and views[2].set_by.examiner == "Zoë Ölander"
+    assert views[3].set_by is None  # never set
+    review.undo(five, review.bulk_review(five, [1], state="likely_generated"))
+    with five.read() as session:
+        back = {item.id: item.review for item in item_views(session)}
+    assert back[1].state == "follow_up" and back[1].set_by is not None  # the undo set it

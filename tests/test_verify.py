@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from opensight_desktop.case.integrity import verify_case
+from opensight_desktop.case.store import Case
 from opensight_desktop.pipeline.import_job import ImportJob
 from tests import imagegen
 
@@ -84,3 +85,28 @@ def test_broken_chain_is_reported_with_entry(case, tmp_path, case_path):
     conn.close()
     report = verify_case(case)
     assert not report.ok and report.chain.first_bad_seq == 3
+
+
+def test_the_items_a_check_found_changed_are_recorded_and_read_back(tmp_path):
+    from opensight_desktop.case import audit
+    from opensight_desktop.case.integrity import recorded_problems, verify_case
+
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    for seed in range(3):
+        imagegen.save(folder / f"img{seed}.png", "PNG", seed=seed)
+    with Case.create(tmp_path / "c.osc", number="1", title="t", examiner="e") as case:
+        ImportJob(case, [str(folder)]).run()
+        (folder / "img1.png").write_bytes(b"changed")
+        (folder / "img2.png").unlink()
+        verify_case(case)
+        with case.read() as session:
+            assert recorded_problems(session) == {2: "changed", 3: "missing"}
+        with case.write() as session:  # a crafted entry: only well-formed pairs count
+            audit.append(
+                session,
+                "case.verified",
+                {"file_problems": {"1": "changed", "x": "missing", "²": "changed", "2": "gone"}},
+            )
+        with case.read() as session:
+            assert recorded_problems(session) == {1: "changed"}

@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from opensight_desktop.case import audit, replay, signing
-from opensight_desktop.case.models import EvidenceFile, EvidenceItem
+from opensight_desktop.case.models import AuditEntry, EvidenceFile, EvidenceItem
 from opensight_desktop.case.store import Case
 from opensight_desktop.evidence.hashing import hash_file
 from opensight_desktop.evidence.reading import os_error_reason
@@ -169,8 +169,53 @@ def verify_case(
         report.not_recorded = case.read_only_reason
     elif record:
         with case.write() as session:
-            audit.append(session, "case.verified", report.summary())
+            audit.append(session, "case.verified", {**report.summary(), **_problems(report)})
     return report
+
+
+PROBLEMS_KEY = "file_problems"  # {item id: kind} in a case.verified entry
+
+
+def problem_items(report: IntegrityReport) -> dict[int, str]:
+    """{item id: changed | missing | unreadable}: the worst finding for each item's files."""
+    rank = {"changed": 0, "missing": 1, "unreadable": 2}
+    worst: dict[int, str] = {}
+    for problem in report.file_problems:
+        known = worst.get(problem.item_id)
+        if known is None or rank.get(problem.kind, 9) < rank.get(known, 9):
+            worst[problem.item_id] = problem.kind
+    return worst
+
+
+def _problems(report: IntegrityReport) -> dict[str, dict[str, str]]:
+    """Recorded with the outcome, so that the case shows these items until the next check
+    (a cancelled check records none: it did not look at every file)."""
+    if report.cancelled:
+        return {}
+    items = problem_items(report)
+    return {PROBLEMS_KEY: {str(item_id): kind for item_id, kind in sorted(items.items())}}
+
+
+def recorded_problems(session: Session) -> dict[int, str]:
+    """The items whose files the newest complete recorded integrity check found changed,
+    missing or unreadable ({item id: kind}); empty when none recorded its findings (checks
+    before they were recorded). A crafted entry yields only its well-formed pairs."""
+    texts = session.scalars(
+        select(AuditEntry.details)
+        .where(AuditEntry.action == "case.verified", AuditEntry.details.like(f'%"{PROBLEMS_KEY}"%'))
+        .order_by(AuditEntry.seq.desc())
+    )
+    for text in texts:
+        details = audit.parse_details(text)
+        found = details.get(PROBLEMS_KEY) if details is not None else None
+        if not isinstance(found, dict):
+            continue
+        return {
+            int(key): kind
+            for key, kind in found.items()
+            if key.isascii() and key.isdigit() and kind in ("changed", "missing", "unreadable")
+        }
+    return {}
 
 
 def _guarded(report: IntegrityReport, what: str, check: Callable[[], T]) -> T | None:

@@ -13,12 +13,7 @@ from opensight_desktop.case.models import CaseInfo, EvidenceItem, ItemTag
 from opensight_desktop.case.review_changes import appended, tags_after, value_after
 from opensight_desktop.case.states import REVIEW_STATES, ReviewState
 from opensight_desktop.case.store import Case
-from opensight_desktop.case.views import (
-    BULK_REVIEW_ACTION,
-    BULK_REVIEW_ACTIONS,
-    REVIEW_STATE_ACTION,
-    REVIEW_UNDONE_ACTION,
-)
+from opensight_desktop.case.views import BULK_REVIEW_ACTIONS, REVIEW_STATE_ACTION
 from opensight_desktop.errors import UsageError
 
 NOTES_LIMIT = 100_000
@@ -101,9 +96,8 @@ def _item(session: Session, item_id: int) -> EvidenceItem:
 
 # -- bulk review: a selection at once, one audit entry per action, undo ---------------------
 
-BULK_ACTION = BULK_REVIEW_ACTION
-UNDO_ACTION = REVIEW_UNDONE_ACTION
-BULK_ACTIONS = BULK_REVIEW_ACTIONS
+BULK_ACTIONS = BULK_REVIEW_ACTIONS  # views.py reads who set a review state from them too
+BULK_ACTION, UNDO_ACTION = BULK_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -202,11 +196,13 @@ def bulk_review(
     add_tags: list[str] | None = None,
     remove_tags: list[str] | None = None,
     append_note: str | None = None,
+    notes: str | None = None,
     category: int | str | None = "keep",
     details: dict[str, Any] | None = None,
 ) -> ReviewAction | None:
     """One review action on a selection: review state, tags added or removed, a note
-    appended, a VICS category (``None`` clears it; the default keeps it). One audit entry
+    appended or the notes replaced (``notes``: what the GUI's notes field holds), a VICS
+    category (``None`` clears it; the default keeps it). One audit entry
     lists the items it changed; None when nothing changed. ``details`` are recorded with
     it (what the action came from, e.g. a VICS import)."""
     if state is not None:
@@ -225,6 +221,12 @@ def bulk_review(
     added = normalise_tags(add_tags or [])
     removed = [" ".join(tag.split()) for tag in remove_tags or [] if tag.strip()]
     note = (append_note or "").replace("\r\n", "\n").strip()
+    whole = None if notes is None else notes.replace("\r\n", "\n")
+    if whole is not None and len(whole) > NOTES_LIMIT:  # said at entry, never cut silently
+        raise UsageError(
+            f"notes are limited to {NOTES_LIMIT:,} characters (these have {len(whole):,}); "
+            "shorten them, or keep long text in a file of the case folder"
+        )
     wanted = sorted(set(item_ids))
     with case.write() as session:
         before = _current(session, wanted)
@@ -263,6 +265,10 @@ def bulk_review(
                     "would be longer with this note"
                 )
             changes.append({"field": "notes", "items": wanted, "append": note})
+        if whole is not None:
+            ids = [i for i in wanted if before[i]["notes"] != whole]
+            if ids:
+                changes.append({"field": "notes", "items": ids, "to": whole})
         return _commit(session, changes, before, details)
 
 
@@ -375,7 +381,9 @@ def _describe(changes: list[dict[str, Any]], count: int) -> str:
                 parts.append("tags +" + ", +".join(change["added"]))
             if change["removed"]:
                 parts.append("tags -" + ", -".join(change["removed"]))
-        else:
+        elif "append" in change:
             parts.append("note appended")
+        else:
+            parts.append("notes changed")
     unique = list(dict.fromkeys(parts))
     return f"{'; '.join(unique)} on {count} item{'s' if count != 1 else ''}"

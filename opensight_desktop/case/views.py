@@ -39,10 +39,8 @@ from opensight_desktop.case.queries import current_result_ids
 from opensight_desktop.errors import CaseFileError
 
 REVIEW_STATE_ACTION = "item.review_state"  # the audit entry that sets a review state (review.py)
-# bulk review actions and their undo (review.py): one entry lists the items it changed
-BULK_REVIEW_ACTION = "items.review"
-REVIEW_UNDONE_ACTION = "items.review_undone"
-BULK_REVIEW_ACTIONS = (BULK_REVIEW_ACTION, REVIEW_UNDONE_ACTION)
+# Entries that set review values on several items at once (review.py BULK_ACTIONS)
+BULK_REVIEW_ACTIONS = ("items.review", "items.review_undone")
 EMPTY: Mapping[int, int] = {}
 
 # Items read per round of queries: bounds memory, and stays far below SQLite's limit on
@@ -484,7 +482,8 @@ def _review_settings(session: Session, ids: list[int]) -> dict[int, tuple[Any, R
         .where(AuditEntry.action == REVIEW_STATE_ACTION, AuditEntry.item_id.in_(ids))
         .group_by(AuditEntry.item_id)
     )
-    found: dict[int, tuple[int, Any, ReviewSetting]] = {}
+    out: dict[int, tuple[Any, ReviewSetting]] = {}
+    newest_seq: dict[int, int] = {}
     for seq, item_id, ts_utc, user, host, text in session.execute(
         select(
             AuditEntry.seq,
@@ -497,17 +496,25 @@ def _review_settings(session: Session, ids: list[int]) -> dict[int, tuple[Any, R
     ):
         if item_id is None:  # the query asks for item entries only
             continue
+        newest_seq[item_id] = seq
         details = audit.parse_details(text) or {}
-        found[item_id] = (seq, details.get("to"), _review_setting(details, user, host, ts_utc))
+        out[item_id] = (details.get("to"), _review_setting(details, ts_utc, user, host))
     wanted = set(ids)
-    # bulk entries are few (one per action) but may list many items: read newest first
+    found: set[int] = set()
+    # Bulk entries (the GUI's review and its undo, VICS imports) name their items in the
+    # details: newest first, each item takes the newest entry that set its state.
     for seq, ts_utc, user, host, text in session.execute(
         select(
             AuditEntry.seq, AuditEntry.ts_utc, AuditEntry.user, AuditEntry.host, AuditEntry.details
         )
-        .where(AuditEntry.action.in_(BULK_REVIEW_ACTIONS))
+        .where(
+            AuditEntry.action.in_(BULK_REVIEW_ACTIONS),
+            AuditEntry.details.like('%"review_state"%'),
+        )
         .order_by(AuditEntry.seq.desc())
     ):
+        if found >= wanted:
+            break
         details = audit.parse_details(text) or {}
         changes = details.get("changes")
         for change in changes if isinstance(changes, list) else ():
@@ -515,13 +522,18 @@ def _review_settings(session: Session, ids: list[int]) -> dict[int, tuple[Any, R
                 continue
             members = change.get("items")
             for item_id in members if isinstance(members, list) else ():
-                if item_id in wanted and (item_id not in found or found[item_id][0] < seq):
-                    setting = _review_setting(details, user, host, ts_utc)
-                    found[item_id] = (seq, change.get("to"), setting)
-    return {item_id: (to, setting) for item_id, (_seq, to, setting) in found.items()}
+                if not isinstance(item_id, int) or item_id not in wanted or item_id in found:
+                    continue
+                found.add(item_id)
+                if item_id not in newest_seq or newest_seq[item_id] < seq:
+                    out[item_id] = (
+                        change.get("to"),
+                        _review_setting(details, ts_utc, user, host),
+                    )
+    return out
 
 
-def _review_setting(details: dict[str, Any], user: str, host: str, ts_utc: object) -> ReviewSetting:
+def _review_setting(details: dict[str, Any], ts_utc: object, user: str, host: str) -> ReviewSetting:
     examiner = details.get(audit.EXAMINER_KEY)
     return ReviewSetting(
         examiner if isinstance(examiner, str) and examiner else None,

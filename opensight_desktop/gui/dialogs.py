@@ -1,4 +1,5 @@
-"""Dialogs: new case, settings, model manager, audit log, text results."""
+"""Dialogs: new case, settings, model manager, audit log, report, tags, shortcut help,
+check outcomes, text results; folder and model file choosers that remember the folder."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,17 +31,30 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from opensight_desktop import present
+from opensight_desktop.case.audit import EXAMINER_KEY, FILE_NAME_KEY, parse_details
 from opensight_desktop.errors import OpenSightError, UsageError
+from opensight_desktop.gui import prefs
 from opensight_desktop.session import CaseSession
 from opensight_desktop.session.reads import AuditLog
 from opensight_desktop.settings import Settings
+from opensight_desktop.textsafe import visible
 from opensight_desktop.timeutil import local_zone
+
+ALERT = "#c0392b"  # failure, and what the published accuracy figures do not cover
+SUCCESS = "#1e7e34"
+
+
+def _text(value: object) -> str:
+    """A value of an entry's details for a cell: text as is, anything else blank."""
+    return value if isinstance(value, str) else ""
 
 
 class NewCaseDialog(QDialog):
@@ -87,9 +102,13 @@ class NewCaseDialog(QDialog):
 
     def _browse(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
-            self, "Case file", self.path.text() or str(Path.home()), "OpenSight cases (*.osc)"
+            self,
+            "Case file",
+            self.path.text() or prefs.last_folder("case"),
+            "OpenSight cases (*.osc)",
         )
         if name:
+            prefs.remember_folder("case", name)
             self.path.setText(name if name.endswith(".osc") else name + ".osc")
 
     def zone_offset(self) -> tuple[str, int]:
@@ -113,6 +132,16 @@ class NewCaseDialog(QDialog):
         ]
         if missing:
             QMessageBox.warning(self, "New case", "Please fill in: " + ", ".join(missing))
+            return
+        folder = Path(self.path.text().strip()).expanduser().parent
+        if not folder.is_dir():  # said here, with every field kept for a correction
+            QMessageBox.warning(
+                self,
+                "New case",
+                f"The folder {folder} does not exist. Choose an existing folder for the "
+                "case file, or create the folder first.",
+            )
+            self.path.setFocus()
             return
         self.accept()
 
@@ -292,10 +321,50 @@ def choose_model_file(parent: QWidget | None) -> str | None:
     name, _ = QFileDialog.getOpenFileName(
         parent,
         "Model weights",
-        str(Path.home()),
+        prefs.last_folder("model"),
         "Weights (*.safetensors *.pt *.pth *.bin);;All (*)",
     )
+    prefs.remember_folder("model", name)
     return name or None
+
+
+def folder_dialog(parent: QWidget | None, title: str, kind: str) -> QFileDialog:
+    """A folder chooser that takes several folders at once (Ctrl or Shift and click): Qt's
+    own dialog, since the platforms' choose one."""
+    dialog = QFileDialog(parent, title, prefs.last_folder(kind))
+    dialog.setFileMode(QFileDialog.FileMode.Directory)
+    dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    for view in dialog.findChildren(QAbstractItemView):
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    return dialog
+
+
+def choose_folders(parent: QWidget | None, title: str, kind: str) -> list[str]:
+    """The folders chosen (none if cancelled); the last folder is remembered."""
+    dialog = folder_dialog(parent, title, kind)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return []
+    chosen = [name for name in dialog.selectedFiles() if name]
+    if chosen:
+        prefs.remember_folder(kind, str(Path(chosen[0]).parent))
+    return chosen
+
+
+def confirm_unpublished(parent: QWidget | None, name: str, sha256: str) -> bool:
+    """Asked before weights that match no published release become the active model."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        "Weights not published",
+        f"{name}\nweights SHA-256 {sha256}\n\n{present.UNPUBLISHED_WEIGHTS}\n\n"
+        "Reports and the item panel will say so for every score from them.",
+        parent=parent,
+    )
+    use = box.addButton("Use these weights", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is use
 
 
 class ModelManagerDialog(QDialog):
@@ -313,12 +382,22 @@ class ModelManagerDialog(QDialog):
         layout = QVBoxLayout(self)
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(
-            ["Active", "Name", "Format", "Weights SHA-256", "Published hash"]
+            ["Active", "Name", "Format", "Weights SHA-256", "Published release"]
         )
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(
+            4, QHeaderView.ResizeMode.ResizeToContents
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         layout.addWidget(self.table)
+        note = QLabel(
+            "Weights that match no published Community Forensics release are never made "
+            "active without your confirmation: the published accuracy figures do not apply "
+            "to their scores."
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
         buttons = QHBoxLayout()
         self.import_file = QPushButton("Import model file...")
         self.import_folder = QPushButton("Import model folder...")
@@ -347,13 +426,16 @@ class ModelManagerDialog(QDialog):
                 model.name,
                 model.format,
                 model.id,
-                model.published_match or "no match (warning)",
+                present.release_text(model.id),
             ]
+            unpublished = present.is_unpublished(model.id)
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, model.id)
                 if column == 3:
                     item.setFont(QFont("monospace"))
+                if column == 4 and unpublished:
+                    item.setForeground(QColor(ALERT))
                 item.setToolTip(
                     model.source + ("\n" + "\n".join(model.warnings) if model.warnings else "")
                 )
@@ -365,16 +447,20 @@ class ModelManagerDialog(QDialog):
             self.import_requested.emit(name)
 
     def _import_folder(self) -> None:
-        name = QFileDialog.getExistingDirectory(self, "Model folder", str(Path.home()))
+        name = QFileDialog.getExistingDirectory(self, "Model folder", prefs.last_folder("model"))
         if name:
+            prefs.remember_folder("model", str(Path(name).parent))
             self.import_requested.emit(name)
 
     def _activate(self) -> None:
         items = self.table.selectedItems()
-        if items:
-            model = self.store.find(items[0].data(Qt.ItemDataRole.UserRole))
-            self.session.set_active_model(model)
-            self.refresh()
+        if not items:
+            return
+        model = self.store.find(items[0].data(Qt.ItemDataRole.UserRole))
+        if present.is_unpublished(model.id) and not confirm_unpublished(self, model.name, model.id):
+            return  # never made active without the examiner's explicit choice
+        self.session.set_active_model(model)
+        self.refresh()
 
 
 class AuditLogDialog(QDialog):
@@ -395,22 +481,28 @@ class AuditLogDialog(QDialog):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter entries...")
         layout.addWidget(self.search)
-        table = QTableWidget(len(entries), 6)
-        table.setHorizontalHeaderLabels(["#", "Time (UTC)", "User", "Action", "Item", "Details"])
-        table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        headers = ["#", "Time (UTC)", "Examiner", "Account", "Action", "Item", "File", "Details"]
+        table = QTableWidget(len(entries), len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        table.horizontalHeader().setSectionResizeMode(
+            len(headers) - 1, QHeaderView.ResizeMode.Stretch
+        )
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         for row, entry in enumerate(entries):
+            details = parse_details(entry.details) or {}
             for column, value in enumerate(
                 (
                     entry.seq,
                     entry.ts_utc[:19].replace("T", " "),
+                    _text(details.get(EXAMINER_KEY)),
                     f"{entry.user}@{entry.host}",
                     entry.action,
                     entry.item_id or "",
+                    _text(details.get(FILE_NAME_KEY)),
                     entry.details,
                 )
             ):
-                table.setItem(row, column, QTableWidgetItem(str(value)))
+                table.setItem(row, column, QTableWidgetItem(visible(str(value))))
         self.table = table
         layout.addWidget(table)
         self.search.textChanged.connect(self._filter)
@@ -422,25 +514,52 @@ class AuditLogDialog(QDialog):
     def _filter(self, text: str) -> None:
         terms = text.lower().split()
         for row in range(self.table.rowCount()):
-            cells = (self.table.item(row, column) for column in range(6))
+            cells = (self.table.item(row, column) for column in range(self.table.columnCount()))
             line = " ".join(cell.text() for cell in cells if cell is not None).lower()
             self.table.setRowHidden(row, not all(t in line for t in terms))
 
 
-class ReportDialog(QDialog):
-    """Which items, and whether to append the audit log."""
+REPORT_SCOPES = (
+    ("all", "All items"),
+    ("flagged", "Only flagged items (metadata flags, hash-set hits)"),
+    ("reviewed", "Only reviewed items (a review state other than Not reviewed)"),
+    ("summary", "Summary only (no page per item)"),
+)
 
-    def __init__(self, selected: int, parent: QWidget | None = None) -> None:
+
+class ReportDialog(QDialog):
+    """Which items (a scope, review states, the list's filter), and the audit log appendix."""
+
+    def __init__(
+        self, selected: int, parent: QWidget | None = None, filtered: int | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Generate report")
         layout = QVBoxLayout(self)
-        self.all_items = QRadioButton("All items")
-        self.flagged = QRadioButton("Only items with metadata flags")
-        self.selected = QRadioButton(f"Only the selected items ({selected})")
-        self.selected.setEnabled(selected > 0)
-        self.all_items.setChecked(True)
-        for button in (self.all_items, self.flagged, self.selected):
-            layout.addWidget(button)
+        self.scopes: dict[str, QRadioButton] = {}
+        for key, text in REPORT_SCOPES:
+            self.scopes[key] = QRadioButton(text)
+            layout.addWidget(self.scopes[key])
+        self.scopes["selected"] = QRadioButton(f"Only the selected items ({selected})")
+        self.scopes["selected"].setEnabled(selected > 0)
+        layout.addWidget(self.scopes["selected"])
+        self.scopes["all"].setChecked(True)
+        self.all_items, self.flagged, self.selected = (
+            self.scopes["all"],
+            self.scopes["flagged"],
+            self.scopes["selected"],
+        )
+        states_box = QGroupBox("Only items in these review states (none ticked: any state)")
+        states_layout = QVBoxLayout(states_box)
+        self.state_boxes: dict[str, QCheckBox] = {}
+        for key in present.REVIEW_ORDER:
+            self.state_boxes[key] = QCheckBox(present.review_label(key))
+            states_layout.addWidget(self.state_boxes[key])
+        layout.addWidget(states_box)
+        count = "" if filtered is None else f" ({filtered})"
+        self.in_filter = QCheckBox(f"Only the items in the current filter{count}")
+        self.in_filter.setEnabled(bool(filtered))
+        layout.addWidget(self.in_filter)
         self.appendix = QCheckBox("Append the audit log")
         self.appendix.setChecked(True)
         layout.addWidget(self.appendix)
@@ -458,13 +577,112 @@ class ReportDialog(QDialog):
         layout.addWidget(buttons)
 
     def scope(self) -> str:
-        return (
-            "flagged"
-            if self.flagged.isChecked()
-            else "selected"
-            if self.selected.isChecked()
-            else "all"
+        return next(key for key, button in self.scopes.items() if button.isChecked())
+
+    def review_states(self) -> list[str]:
+        return [key for key, box in self.state_boxes.items() if box.isChecked()]
+
+
+class TagsDialog(QDialog):
+    """Tags to add to and remove from the items a right-click menu was opened on."""
+
+    def __init__(self, count: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Tags")
+        self.setMinimumWidth(420)
+        form = QFormLayout(self)
+        form.addRow(QLabel(f"On {count} item(s); comma-separated."))
+        self.add = QLineEdit()
+        self.remove = QLineEdit()
+        form.addRow("Add", self.add)
+        form.addRow("Remove", self.remove)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def tags(self) -> tuple[list[str], list[str]]:
+        def split(field: QLineEdit) -> list[str]:
+            return [tag.strip() for tag in field.text().split(",") if tag.strip()]
+
+        return split(self.add), split(self.remove)
+
+
+class ShortcutHelp(QDialog):
+    """Every declared shortcut and what it does (built from the action registry)."""
+
+    def __init__(self, rows: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.resize(540, 640)
+        layout = QVBoxLayout(self)
+        self.table = QTableWidget(len(rows), 2)
+        self.table.setHorizontalHeaderLabels(["Keys", "Action"])
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for row, (keys, text) in enumerate(rows):
+            key_item = QTableWidgetItem(keys)
+            key_item.setFont(QFont("monospace"))
+            self.table.setItem(row, 0, key_item)
+            self.table.setItem(row, 1, QTableWidgetItem(text))
+        self.table.resizeColumnToContents(0)
+        layout.addWidget(self.table)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout.addWidget(close)
+
+
+class OutcomeDialog(QDialog):
+    """A check's outcome: a headline that looks like what it says (a success icon and
+    green, or a critical icon and red), and the details below."""
+
+    def __init__(
+        self, title: str, ok: bool, headline: str, text: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setObjectName("outcome-dialog")
+        self.resize(820, 520)
+        self.ok = ok
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        pixmap = (
+            QStyle.StandardPixmap.SP_DialogApplyButton
+            if ok
+            else QStyle.StandardPixmap.SP_MessageBoxCritical
+        )
+        self.icon = QLabel()
+        self.icon.setPixmap(self.style().standardIcon(pixmap).pixmap(40, 40))
+        self.headline = QLabel(headline)
+        self.headline.setWordWrap(True)
+        self.headline.setTextFormat(Qt.TextFormat.PlainText)
+        self.headline.setStyleSheet(
+            f"font-weight: bold; font-size: 15px; color: {SUCCESS if ok else ALERT};"
+        )
+        top.addWidget(self.icon)
+        top.addWidget(self.headline, 1)
+        layout.addLayout(top)
+        view = QPlainTextEdit(text)
+        view.setReadOnly(True)
+        view.setFont(QFont("monospace"))
+        if not ok:
+            view.setStyleSheet(f"QPlainTextEdit {{ border: 2px solid {ALERT}; }}")
+        layout.addWidget(view)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
+def show_outcome(
+    parent: QWidget | None, title: str, ok: bool, headline: str, text: str
+) -> OutcomeDialog:
+    dialog = OutcomeDialog(title, ok, headline, text, parent)
+    dialog.open()
+    return dialog
 
 
 def show_text(parent: QWidget | None, title: str, text: str) -> QDialog:

@@ -61,6 +61,9 @@ class EvidenceFilter(QAbstractProxyModel):
         self.status = ""
         self.review = ""
         self.ids: frozenset[int] | None = None  # None: every item
+        # The item shown stays listed while shown, even when a review change means the
+        # filters no longer match it (then N moves on once); None: none pinned.
+        self.pinned: int | None = None
         self.stacks: dict[int, int] = {}  # {item id: stack id}
         self.stack_sizes: dict[int, int] = {}
         self.collapsed = True  # stacks show one representative unless expanded
@@ -76,9 +79,33 @@ class EvidenceFilter(QAbstractProxyModel):
     # -- what is shown -------------------------------------------------------------------
 
     def set_filters(self, **values: Any) -> None:
+        if "pinned" not in values:  # another filter chosen: the reviewed item goes too
+            self.pinned = None
         for key, value in values.items():
             setattr(self, key, value)
         self.refilter()
+
+    def pin(self, item_id: int | None) -> None:
+        self.pinned = item_id
+
+    def unpin(self, keep: int | None = None) -> None:
+        """Let the pinned item go unless it is ``keep`` (the item shown now)."""
+        if self.pinned is not None and self.pinned != keep:
+            self.set_filters(pinned=None)
+
+    def matching(self) -> int:
+        """How many rows the filters match (a pinned row that no longer does is not one)."""
+        count = self.rowCount()
+        model = self.sourceModel()
+        if self.pinned is not None and isinstance(model, EvidenceModel):
+            source = model.source_row(self.pinned)
+            if (
+                source is not None
+                and self.pinned in self.accepted_ids
+                and not self._accepts(model.rows[source], pinned=False)
+            ):
+                count -= 1
+        return count
 
     def set_stacks(self, stacks: dict[int, int]) -> None:
         self.stacks = dict(stacks)
@@ -141,6 +168,13 @@ class EvidenceFilter(QAbstractProxyModel):
         passing = self._passing(self._rows())
         self._representatives = self._choose_representatives(passing)
         self.accepted_ids = passing - self._hidden_in_stacks(passing)
+        model = self.sourceModel()
+        if (
+            self.pinned is not None
+            and isinstance(model, EvidenceModel)
+            and model.source_row(self.pinned) is not None
+        ):
+            self.accepted_ids.add(self.pinned)
         self._map()
 
     def _map(self) -> None:
@@ -196,8 +230,11 @@ class EvidenceFilter(QAbstractProxyModel):
                 chosen[stack] = item_id
         return chosen
 
-    def _accepts(self, row: ItemRow) -> bool:
-        """One row (changed or added since the last full judgement)."""
+    def _accepts(self, row: ItemRow, pinned: bool = True) -> bool:
+        """One row (changed or added since the last full judgement); ``pinned``: the
+        pinned row is accepted whatever the filters say."""
+        if pinned and row.id == self.pinned:
+            return True
         accepted = self._passes(row)
         stack = self.stacks.get(row.id) if accepted else None
         if stack is not None and self.collapsed and stack not in self.expanded:

@@ -48,9 +48,17 @@ ItemIdRole = Qt.ItemDataRole.UserRole + 1
 SortRole = Qt.ItemDataRole.UserRole + 2
 RowRole = Qt.ItemDataRole.UserRole + 3
 StackRole = Qt.ItemDataRole.UserRole + 4  # (items in the stack, expanded) or None
+IntegrityRole = Qt.ItemDataRole.UserRole + 5  # changed | missing | unreadable, else None
 THUMB_CACHE = 1500
 
 VERDICT_COLORS = {key: QColor(color) for key, color in VERDICT_HEX.items()}
+PROBLEM_COLOR = QColor("#c0392b")
+# What the newest integrity check found for an item's file, in a few words.
+PROBLEM_TEXT = {
+    "changed": "FILE CHANGED since import",
+    "missing": "FILE MISSING from its recorded path",
+    "unreadable": "FILE UNREADABLE now",
+}
 
 
 class EvidenceModel(QAbstractTableModel):
@@ -65,6 +73,7 @@ class EvidenceModel(QAbstractTableModel):
         self._row_of: dict[int, int] = {}
         self._thumbs: OrderedDict[int, QIcon | None] = OrderedDict()
         self._reader: CaseReader | None = None  # started when first needed
+        self.integrity: dict[int, str] = {}  # {item id: what verify found for its file}
 
     # -- loading -----------------------------------------------------------------------
 
@@ -177,6 +186,18 @@ class EvidenceModel(QAbstractTableModel):
         )
         self.layoutChanged.emit()
 
+    def set_integrity(self, problems: dict[int, str]) -> None:
+        """Mark the items whose files the newest integrity check found changed, missing or
+        unreadable (and unmark those it no longer finds)."""
+        touched = set(problems) ^ set(self.integrity) | {
+            i for i in problems if self.integrity.get(i) != problems[i]
+        }
+        self.integrity = dict(problems)
+        for item_id in touched:
+            index = self._row_of.get(item_id)
+            if index is not None:
+                self.dataChanged.emit(self.index(index, 0), self.index(index, len(COLUMNS) - 1))
+
     def row_for(self, item_id: int) -> ItemRow | None:
         index = self._row_of.get(item_id)
         return self.rows[index] if index is not None else None
@@ -210,6 +231,18 @@ class EvidenceModel(QAbstractTableModel):
             return row.id
         if role == RowRole:
             return row
+        problem = self.integrity.get(row.id)
+        if role == IntegrityRole:
+            return problem
+        if problem is not None and key in ("file_name", "status"):
+            if role == Qt.ItemDataRole.DisplayRole:
+                shown = self._display(row, key)
+                # the finding first: the column is narrow
+                return f"⚠ {shown}" if key == "file_name" else f"{problem.upper()} ({shown})"
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(PROBLEM_COLOR)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"{PROBLEM_TEXT.get(problem, problem)} (the newest integrity check)"
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, key)
         if role == SortRole:

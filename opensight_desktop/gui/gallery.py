@@ -1,4 +1,5 @@
-"""The thumbnail grid: the same model as the list, drawn as tiles with the verdict."""
+"""The thumbnail grid: the same model as the list, drawn as tiles with the verdict, the
+examiner's review badge and a mark on files that are not as imported."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from opensight_desktop import present
 from opensight_desktop.case.queries import ItemRow
-from opensight_desktop.case.states import ItemStatus
+from opensight_desktop.case.states import ItemStatus, ReviewState
 from opensight_desktop.gui.evidence_model import (
     COLUMN,
+    PROBLEM_COLOR,
     VERDICT_COLORS,
+    IntegrityRole,
     ItemIdRole,
     RowRole,
     StackRole,
@@ -52,7 +56,11 @@ class TileDelegate(QStyledItemDelegate):
             and index.data(StackRole) is not None
             and stack_badge(option.rect).contains(event.position().toPoint())
         ):
-            self.stack_clicked.emit(index.data(ItemIdRole))
+            # after the view has finished the click (it selects the tile once this returns):
+            # expanding re-lays the rows out, and the view's pending selection would then
+            # clear the selection instead
+            item_id = index.data(ItemIdRole)
+            QTimer.singleShot(0, lambda: self.stack_clicked.emit(item_id))
             return True
         return super().editorEvent(event, model, option, index)
 
@@ -94,6 +102,19 @@ class TileDelegate(QStyledItemDelegate):
         if color is not None:
             painter.setPen(QPen(color, 4))
             painter.drawRect(image_rect.adjusted(-2, -2, 2, 2))
+        problem = index.data(IntegrityRole)
+        if problem:  # the file is not as imported: over the picture, dashed, in red
+            pen = QPen(PROBLEM_COLOR, 3, Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.drawRect(image_rect.adjusted(2, 2, -2, -2))
+            _badge(painter, image_rect, f"⚠ {problem.upper()}", PROBLEM_COLOR, bottom=True)
+        if row.review_state != ReviewState.NOT_REVIEWED:
+            _badge(
+                painter,
+                image_rect,
+                f"{EXAMINER_MARK} {present.review_label(row.review_state)}",
+                QColor(REVIEW_BADGE_COLORS.get(row.review_state, "#4a5568")),
+            )
         painter.setPen(QColor("#111"))
         text_rect = QRect(rect.left() + 4, image_rect.bottom() + 4, rect.width() - 8, 18)
         name = painter.fontMetrics().elidedText(
@@ -124,6 +145,39 @@ class TileDelegate(QStyledItemDelegate):
                 badge, Qt.AlignmentFlag.AlignCenter, f"{'▾' if expanded else '▸'} {count}"
             )
         painter.restore()
+
+
+# The examiner's review state on a tile: a filled label in the picture's top-left corner,
+# apart from the detector's verdict (the coloured frame and the caption). The mark says
+# whose it is: review states share words with verdicts.
+EXAMINER_MARK = "✎"
+REVIEW_BADGE_COLORS: dict[str, str] = {
+    ReviewState.CONSISTENT_WITH_CAMERA: "#2f6f4f",
+    ReviewState.INCONCLUSIVE: "#5a5a5a",
+    ReviewState.LIKELY_GENERATED: "#7b2d8b",
+    ReviewState.FOLLOW_UP: "#1f4e9c",
+}
+
+
+def _badge(painter: QPainter, inside: QRect, text: str, fill: QColor, bottom: bool = False) -> None:
+    """A small filled label in a corner of ``inside`` (white text, elided to fit)."""
+    original = QFont(painter.font())
+    font = QFont(original)
+    font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+    font.setBold(True)
+    painter.setFont(font)
+    metrics = painter.fontMetrics()
+    text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, inside.width() - 12)
+    width, height = metrics.horizontalAdvance(text) + 10, metrics.height() + 4
+    top = inside.bottom() - height - 3 if bottom else inside.top() + 3
+    badge = QRect(inside.left() + 3, top, width, height)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(fill)
+    painter.drawRoundedRect(badge, 4, 4)
+    painter.setPen(QColor("white"))
+    painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setFont(original)
 
 
 class GalleryView(QListView):

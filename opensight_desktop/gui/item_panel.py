@@ -147,6 +147,12 @@ class ItemPanel(QScrollArea):
         self.path_label.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
         self.path_label.setStyleSheet("background: transparent;")
         self._layout.addWidget(self.path_label)
+        # What the newest integrity check found for this item's file (hidden when nothing).
+        self.integrity = QLabel()
+        self.integrity.setWordWrap(True)
+        self.integrity.setStyleSheet("color: #c0392b; font-weight: bold;")
+        self.integrity.setVisible(False)
+        self._layout.addWidget(self.integrity)
 
         score_box = QGroupBox("Detector score")
         score_layout = QVBoxLayout(score_box)
@@ -162,6 +168,11 @@ class ItemPanel(QScrollArea):
         self.provenance.setWordWrap(True)
         self.provenance.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.provenance.setStyleSheet("color: #444;")
+        # Which published release the weights are; in red when the published accuracy
+        # figures do not apply to this score.
+        self.weights = QLabel()
+        self.weights.setTextFormat(Qt.TextFormat.PlainText)
+        self.weights.setWordWrap(True)
         self.model_hash = QLineEdit()
         self.model_hash.setReadOnly(True)
         self.model_hash.setFont(QFont("monospace"))
@@ -170,14 +181,22 @@ class ItemPanel(QScrollArea):
             self.score_text,
             self.score_bar,
             self.score_note,
+            self.weights,
             self.provenance,
             self.model_hash,
         ):
             score_layout.addWidget(widget)
         self._layout.addWidget(score_box)
 
-        review_box = QGroupBox("Review (keys 0-4 set the state; N / P next / previous)")
+        # A short title: a group box is never narrower than its title.
+        review_box = QGroupBox(present.EXAMINER_REVIEW)
         review_form = QFormLayout(review_box)
+        keys = QLabel("Keys 0-4 set the state; N / P: next / previous; Ctrl+Z: undo.")
+        keys.setWordWrap(True)
+        keys.setStyleSheet("color: #555;")
+        review_form.addRow(keys)
+        self.review_text = _fact_label()  # state and tags, who set the state and when
+        review_form.addRow(self.review_text)
         self.review_combo = QComboBox()
         for number, key in enumerate(present.REVIEW_ORDER):
             self.review_combo.addItem(f"{number}  {present.review_label(key)}", key)
@@ -254,10 +273,26 @@ class ItemPanel(QScrollArea):
         typed_tags = same and self.tags_edit.isModified()
         self.item = item
         self.setEnabled(item is not None)
-        if item is None:
+        if item is None:  # nothing of the previous item stays shown
             self.title.setText("No item selected")
             self.path_label.clear()
+            self.score_text.clear()
+            self.score_bar.set_score(None, bands, None)
+            self.weights.clear()
+            self.provenance.clear()
+            self.model_hash.clear()
             self.model_hash.setVisible(False)
+            self.review_text.clear()
+            self.tags_edit.clear()
+            self.tags_edit.setModified(False)
+            self.notes_edit.clear()
+            self._loaded_notes = ""
+            self.flags_label.clear()
+            for field in self.hash_fields.values():
+                field.clear()
+            for label in self.fact_labels.values():
+                label.clear()
+            self.gps_field.clear()
             self.metadata_tree.clear()
             return
         # Hidden characters as ⟨U+XXXX⟩: names that differ only by them must not look alike.
@@ -282,6 +317,12 @@ class ItemPanel(QScrollArea):
                     else ""
                 )
             )
+            sha = detection.model.sha256
+            self.weights.setText(present.weights_sentence(sha))
+            self.weights.setStyleSheet(
+                "color: #c0392b; font-weight: bold;" if present.is_unpublished(sha) else ""
+            )
+            self.weights.setVisible(True)
             self.provenance.setText(f"Model {present.provenance_text(detection)}. Weights SHA-256:")
             self.model_hash.setText(detection.model.sha256 or present.UNKNOWN)
             self.model_hash.setCursorPosition(0)
@@ -293,10 +334,15 @@ class ItemPanel(QScrollArea):
             )
         else:
             self.score_text.setText(html.escape(present.no_score_text(item)))
+            self.weights.clear()
+            self.weights.setVisible(False)
             self.provenance.clear()
             self.model_hash.setVisible(False)
             self.score_bar.set_score(None, bands, None)
         review = item.review
+        self.review_text.setText(
+            f"{present.EXAMINER_REVIEW}: {present.examiner_review_text(review)}"
+        )
         self.review_combo.setCurrentIndex(max(0, self.review_combo.findData(review.state)))
         self.category_label.setText(
             "none (Ctrl+0..9 sets one)"
@@ -312,6 +358,11 @@ class ItemPanel(QScrollArea):
         self._fill_hashes(item)
         self._fill_facts(item)
         self._fill_metadata(item)
+
+    def set_integrity(self, finding: str | None) -> None:
+        """The newest integrity check's finding for the item's file, or None."""
+        self.integrity.setText(finding or "")
+        self.integrity.setVisible(bool(finding))
 
     def _fill_flags(self, item: ItemView) -> None:
         # explanations quote file names and metadata from the evidence: text, never markup

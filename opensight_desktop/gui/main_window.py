@@ -1,7 +1,8 @@
 """The main window. It lays out the start page and the case workspace (list or gallery,
-viewer, item panel, status bar), builds its menus, toolbar and shortcuts from the declared
-actions (``gui.actions``), and wires widgets to the case session: the session says what
-changed (``Changes``) and what its job is doing (``JobEvent``), and the window shows it.
+viewer, item panel, status bar), builds its menus, toolbar, right-click menu and shortcuts
+from the declared actions (``gui.actions``), and wires widgets to the case session: the
+session says what changed (``Changes``) and what its job is doing (``JobEvent``), and the
+window shows it.
 What the actions do lives in their modules; the case, the selection and the jobs live in
 the session (``opensight_desktop.session``).
 
@@ -14,12 +15,13 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSize, Qt
+from PySide6.QtCore import QChildEvent, QEvent, QItemSelectionModel, QModelIndex, QPoint, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QComboBox,
+    QDialog,
     QDockWidget,
     QFrame,
     QHBoxLayout,
@@ -28,11 +30,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -44,16 +48,17 @@ from opensight_desktop.case.states import ItemStatus
 from opensight_desktop.detector.verdict import VERDICT_LABELS
 from opensight_desktop.gui.actions import ACTIONS, JOB_DONE, evidence, models, review
 from opensight_desktop.gui.actions import case as case_actions
-from opensight_desktop.gui.actions.jobs import progress_text
+from opensight_desktop.gui.actions.jobs import job_text, progress_text
 from opensight_desktop.gui.actions.registry import (
     Action,
     When,
+    context_groups,
     menu_groups,
     now,
     toolbar_actions,
 )
 from opensight_desktop.gui.evidence_filter import EvidenceFilter
-from opensight_desktop.gui.evidence_model import COLUMN, EvidenceModel, ItemIdRole
+from opensight_desktop.gui.evidence_model import COLUMN, PROBLEM_TEXT, EvidenceModel, ItemIdRole
 from opensight_desktop.gui.gallery import GalleryView
 from opensight_desktop.gui.item_panel import ItemPanel
 from opensight_desktop.gui.jobs import QtJobRunner
@@ -76,6 +81,7 @@ class MainWindow(QMainWindow):
         self.triage = TriageView(self)
         self.setAcceptDrops(True)
         self.resize(1500, 920)
+        self.examiner_asked = False  # asked once per session, when a case opens
 
         self.pages = QStackedWidget()
         self.start_page = StartPage()
@@ -181,7 +187,7 @@ class MainWindow(QMainWindow):
         self.table.horizontalHeader().setStretchLastSection(True)
         for key, width in (
             ("file_name", 240),
-            ("probability", 90),
+            ("probability", 0),  # as wide as its header needs (below)
             ("verdict", 120),
             ("flags", 170),
             ("camera", 140),
@@ -190,11 +196,21 @@ class MainWindow(QMainWindow):
             ("review", 150),
         ):
             self.table.setColumnWidth(COLUMN[key], width)
+        header = self.table.horizontalHeader()
+        for key in ("probability", "verdict", "review"):  # headers are never cut off
+            column = COLUMN[key]
+            needed = header.sectionSizeHint(column) + header.style().pixelMetric(
+                QStyle.PixelMetric.PM_HeaderMarkSize
+            )
+            self.table.setColumnWidth(column, max(self.table.columnWidth(column), needed))
         self.table.setWordWrap(False)
         self.gallery = GalleryView()
         self.gallery.stack_clicked.connect(self.triage.toggle_stack)
         self.gallery.setModel(self.proxy)
         self.gallery.setSelectionModel(self.table.selectionModel())
+        for view in (self.table, self.gallery):
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            view.customContextMenuRequested.connect(partial(self._show_context_menu, view))
         self.views = QStackedWidget()
         self.views.addWidget(self.table)
         self.views.addWidget(self.gallery)
@@ -212,12 +228,15 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.job_label = QLabel("")
+        self.examiner_label = QLabel("")
+        self.examiner_label.setToolTip("The examiner the audit log names for changes made now")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(260)
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
         bar.addWidget(self.job_label, 1)
+        bar.addPermanentWidget(self.examiner_label)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
 
@@ -238,8 +257,8 @@ class MainWindow(QMainWindow):
         """Menus, toolbar and shortcuts from the declared actions."""
         for spec in ACTIONS:
             action = QAction(spec.text, self)
-            if spec.shortcut:
-                action.setShortcut(QKeySequence(spec.shortcut))
+            if spec.keys:
+                action.setShortcuts([QKeySequence(key) for key in spec.keys])
             action.triggered.connect(partial(self._run, spec))
             action.setProperty("writes", When.WRITABLE in spec.when)  # off while read-only
             if spec.place is None:  # a key of the workspace only (the start page has none)
@@ -296,6 +315,7 @@ class MainWindow(QMainWindow):
             self.proxy.layoutChanged,
         ):
             signal.connect(self._update_count)
+        self.model.dataChanged.connect(self._update_count)  # a pinned row that left the filter
         self.model.rowsInserted.connect(self._rows_added)
 
     # == what the app and the tests drive =================================================
@@ -328,6 +348,66 @@ class MainWindow(QMainWindow):
     def _run(self, spec: Action, _checked: bool = False) -> None:
         spec.run(self)
 
+    def show_examiner(self) -> None:
+        name = self.session.examiner
+        self.examiner_label.setText(f"Examiner: {name}" if name else "")
+
+    def filter_active(self) -> bool:
+        return self.proxy.matching() < self.model.rowCount()
+
+    def filtered_ids(self) -> list[int]:
+        """The items the list shows now, in its order (what matches the filters)."""
+        ids = [self.proxy.index(row, 0).data(ItemIdRole) for row in range(self.proxy.rowCount())]
+        if self.proxy.pinned is not None and self.proxy.matching() < self.proxy.rowCount():
+            ids.remove(self.proxy.pinned)  # shown while it is the current item only
+        return ids
+
+    def focus_evidence(self, *_args: Any) -> None:
+        """Keys work at once after a dialog: the list (or gallery) takes the focus back."""
+        view = self.views.currentWidget()
+        if self.pages.currentWidget() is self.workspace and view is not None:
+            view.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def context_menu(self) -> QMenu:
+        """The right-click menu of the list and the gallery, from the declared actions."""
+        menu = QMenu(self)
+        for number, group in enumerate(context_groups(ACTIONS)):
+            if number:
+                menu.addSeparator()
+            submenus: dict[str, QMenu] = {}
+            for spec in group:
+                assert spec.context is not None
+                target = menu
+                if spec.context.submenu:
+                    if spec.context.submenu not in submenus:
+                        submenus[spec.context.submenu] = menu.addMenu(spec.context.submenu)
+                    target = submenus[spec.context.submenu]
+                target.addAction(self.action_of[spec.id])
+        return menu
+
+    def _show_context_menu(self, view: QAbstractItemView, position: QPoint) -> None:
+        index = view.indexAt(position)
+        if not index.isValid():
+            return
+        selection = self.table.selectionModel()
+        if not selection.isRowSelected(index.row(), QModelIndex()):  # the row clicked on
+            selection.setCurrentIndex(
+                index,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+        menu = self.context_menu()
+        menu.exec(view.viewport().mapToGlobal(position))
+        menu.deleteLater()
+
+    def childEvent(self, event: QChildEvent) -> None:
+        super().childEvent(event)
+        if event.type() == QEvent.Type.ChildPolished:
+            child = event.child()
+            if isinstance(child, QDialog) and not child.property("returns-focus"):
+                child.setProperty("returns-focus", True)
+                child.finished.connect(self.focus_evidence)
+
     # == the session says =================================================================
 
     def _changed(self, changes: Changes) -> None:
@@ -337,6 +417,9 @@ class MainWindow(QMainWindow):
             self._case_changed()
         elif changes.touched_items:
             self.model.apply(changes)
+        if changes.case or changes.integrity:
+            self.model.set_integrity(self.session.integrity)
+            self.item_panel.set_integrity(self._integrity_text(self.session.current_item))
         if changes.job and self.session.job is None:
             self.model.settle()  # a job's last rows are shown when it ends
         if changes.models or changes.case:
@@ -357,14 +440,14 @@ class MainWindow(QMainWindow):
             self.progress.setVisible(True)
             self.cancel_button.setVisible(True)
             self.cancel_button.setEnabled(True)
-            self.job_label.setText(f"{job.name}...")
+            self.job_label.setText(job_text(job, f"{job.name}..."))
         elif event.kind == JobEventKind.PROGRESS and event.progress is not None:
             if event.progress.total:
                 self.progress.setRange(0, event.progress.total)
                 self.progress.setValue(event.progress.done)
-            self.job_label.setText(progress_text(job.name, event.progress))
+            self.job_label.setText(progress_text(job.name, event.progress, job.note))
         elif event.kind == JobEventKind.MESSAGE:
-            self.job_label.setText(event.text)
+            self.job_label.setText(job_text(job, event.text))
         elif event.kind == JobEventKind.SUCCEEDED:
             done = JOB_DONE.get(job.kind)
             if done is not None:
@@ -372,6 +455,7 @@ class MainWindow(QMainWindow):
         elif event.kind == JobEventKind.CANCELLED:  # asked for: said, not an error box
             self.job_label.setText(event.text[:1].upper() + event.text[1:] + ".")
         elif event.kind == JobEventKind.FAILED:
+            self.job_label.setText(f"{job.name} failed.")  # not left on what it was doing
             QMessageBox.warning(self, job.name, event.text)
         elif event.kind == JobEventKind.ENDED:
             self.progress.setVisible(False)
@@ -391,6 +475,9 @@ class MainWindow(QMainWindow):
         )
         self.pages.setCurrentWidget(self.workspace)
         self.item_panel.set_editable(not case.read_only)
+        self._show_item(None)  # nothing of the previous case stays shown
+        self.proxy.unpin()
+        self.search.clear()  # a search typed for another case
         self._update_count()
         if self.proxy.rowCount():
             self.table.selectRow(0)
@@ -417,6 +504,8 @@ class MainWindow(QMainWindow):
         holds = now(self.session)
         for spec in ACTIONS:
             self.action_of[spec.id].setEnabled(spec.enabled(holds))
+        undo = self.session.undo_text
+        self.action_of["edit.undo"].setText(f"&Undo {undo}" if undo else "&Undo review change")
 
     # == selection and the item shown =====================================================
 
@@ -426,17 +515,31 @@ class MainWindow(QMainWindow):
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.item_panel.commit_notes()  # leaving the item saves its notes
         item_id = current.data(ItemIdRole) if current.isValid() else None
+        self.proxy.unpin(keep=item_id)  # a reviewed item the filter hides goes once left
         self.session.select(item_id, self.selected_ids())
         self._show_item(item_id)
 
     def _selection_changed(self, *_args: Any) -> None:
-        self.session.select(self.session.current_item, self.selected_ids())
+        selected = self.selected_ids()
+        if not selected and self.session.current_item is not None:  # deselected: none shown
+            self.item_panel.commit_notes()
+            self.session.select(None, ())
+            self._show_item(None)
+            return
+        current = self.table.currentIndex()
+        item_id = current.data(ItemIdRole) if current.isValid() else None
+        if selected and self.session.current_item is None and item_id is not None:
+            self.session.select(item_id, selected)  # selected again after deselecting
+            self._show_item(item_id)
+            return
+        self.session.select(self.session.current_item, selected)
 
     def _show_item(self, item_id: int | None) -> None:
         item, heatmap = (None, None)
         if item_id is not None and self.session.case is not None:
             item, heatmap = self.session.item(item_id)
         self.item_panel.show_item(item, self.session.settings.bands())
+        self.item_panel.set_integrity(self._integrity_text(item_id))
         if (
             item is None
             or item.sha256 is None
@@ -463,6 +566,12 @@ class MainWindow(QMainWindow):
         if item is not None:
             self.item_panel.show_item(item, self.session.settings.bands())
 
+    def _integrity_text(self, item_id: int | None) -> str | None:
+        problem = self.session.integrity.get(item_id) if item_id is not None else None
+        if problem is None:
+            return None
+        return f"{PROBLEM_TEXT.get(problem, problem)}: found by the newest integrity check."
+
     def _rows_added(self, *_args: Any) -> None:
         if self.session.current_item is None and self.proxy.rowCount():
             self.table.selectRow(0)
@@ -479,11 +588,12 @@ class MainWindow(QMainWindow):
             flag=self.flag_filter.currentData(),
             status=self.status_filter.currentData(),
             review=self.review_filter.currentData(),
+            pinned=None,
         )
         self._update_count()
 
     def _update_count(self, *_args: Any) -> None:
-        self.count_label.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} items")
+        self.count_label.setText(f"{self.proxy.matching()} of {self.model.rowCount()} items")
 
     def _switch_view(self, list_on: bool) -> None:
         self.views.setCurrentWidget(self.table if list_on else self.gallery)

@@ -27,6 +27,7 @@ from opensight_desktop.pipeline.evidence_pixels import load_evidence_rgb
 from opensight_desktop.resources import resource
 from opensight_desktop.session.jobs import Job, JobContext, JobKind, Outcome
 
+OPACITY_MIN_WIDTH = 80  # px: enough travel to set the heatmap's opacity by mouse
 DISPLAY_LIMIT = 40_000_000  # pixels shown at most; bigger images are shown reduced
 
 
@@ -64,6 +65,7 @@ class ViewerPanel(QWidget):
         self.opacity.setRange(5, 100)
         self.opacity.setValue(55)
         self.opacity.setMaximumWidth(120)
+        self.opacity.setMinimumWidth(OPACITY_MIN_WIDTH)  # still usable in a narrow viewer
         self.opacity.setToolTip("Heatmap opacity")
         self.side_button = self._tool(
             "Side by side", "Show the original next to the annotated view (S)", checkable=True

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from opensight_desktop.case import review, triage
+from opensight_desktop import present
+from opensight_desktop.case import audit, review, triage
+from opensight_desktop.case.review import UndoResult
 from opensight_desktop.case.store import Case
 from opensight_desktop.case.views import HeatmapView, ItemView
 from opensight_desktop.detector.store import ModelStore, StoredModel
@@ -39,6 +42,7 @@ from opensight_desktop.session.jobs import (
     ThreadRunner,
 )
 from opensight_desktop.settings import Settings, load_settings, save_settings
+from opensight_desktop.textsafe import visible
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +70,19 @@ class CaseSession:
         self.selected_ids: tuple[int, ...] = ()
         self.job: Job | None = None
         # Triage (issue 15): near-duplicate stacks {item id: stack id} as last computed,
-        # the ids the current filter shows (None: no filter, every item), and the
-        # examiner's bulk review actions of this session, for undo.
+        # and the ids the current filter shows (None: no filter, every item).
         self.stacks: dict[int, int] = {}
         self.stacks_collapsed = True  # a stack stands for all its items unless expanded
         self.expanded_stacks: set[int] = set()
         self.filtered_ids: tuple[int, ...] | None = None
-        self.review_actions = review.UndoStack()
+        # The examiner making this session's changes (audit entries name them); None: each
+        # case's own examiner.
+        self.examiner: str | None = None
+        # This case's review actions in this session, newest last (Edit > Undo).
+        self.undo_stack = review.UndoStack()
+        # {item id: changed | missing | unreadable}: the newest recorded integrity check's
+        # findings for the items' files, until the next check.
+        self.integrity: dict[int, str] = {}
         self._detector: tuple[DetectorKey, Any] | None = None  # a LoadedDetector
         self._models_installed: bool | None = None
         self._listeners: list[Callable[[Changes], None]] = []
@@ -130,6 +140,12 @@ class CaseSession:
         self.case = case
         self.current_item, self.selected_ids = None, ()
         self._forget_triage()
+        self.undo_stack = review.UndoStack()
+        try:
+            self.integrity = reads.integrity_problems(case)
+        except Exception:  # a damaged case: it opens without the marks, and verify says more
+            log.exception("the recorded integrity findings could not be read")
+            self.integrity = {}
         self._models_installed = None  # the store may have changed meanwhile
         recent = [str(case.path)] + [
             p for p in (self.settings.recent_cases or []) if p != str(case.path)
@@ -150,6 +166,8 @@ class CaseSession:
         case, self.case = self.case, None
         self.current_item, self.selected_ids = None, ()
         self._forget_triage()
+        self.undo_stack = review.UndoStack()
+        self.integrity = {}
         try:
             case.close()
         finally:
@@ -197,34 +215,116 @@ class CaseSession:
         return item
 
     # == review =========================================================================
+    # Every review change goes through :meth:`review`: one audit entry per action, and
+    # each action can be taken back (:meth:`undo`).
 
-    def set_review_state(self, state: str, item_ids: Iterable[int] | None = None) -> Changes:
-        """On ``item_ids``, else the selection; audit-logged."""
-        case = self._writable_case("change review states")
+    def set_examiner(self, name: str | None) -> None:
+        """The examiner the audit entries of this session's changes name; None or blank:
+        each case's own examiner."""
+        self.examiner = " ".join((name or "").split()) or None
+        audit.set_acting_examiner(self.examiner)
+
+    def review(
+        self,
+        item_ids: Iterable[int] | None = None,
+        *,
+        state: str | None = None,
+        add_tags: list[str] | None = None,
+        remove_tags: list[str] | None = None,
+        notes: str | None = None,
+        category: int | str | None = "keep",
+    ) -> Changes:
+        """One review action on ``item_ids``, else the selection: a state, tags added or
+        removed, the notes replaced, a VICS category (None clears it; the default keeps
+        it). Audit-logged once; undone by :meth:`undo`."""
+        case = self._writable_case("change the review")
         ids = self.targets() if item_ids is None else list(item_ids)
         if not ids:
             return NOTHING
-        review.set_review_state(case, ids, state)
-        return self._notify(Changes.of_items(ids))
+        action = review.bulk_review(
+            case,
+            ids,
+            state=state,
+            add_tags=add_tags,
+            remove_tags=remove_tags,
+            notes=notes,
+            category=category,
+        )
+        if action is None:
+            return NOTHING
+        self.undo_stack.push(action)
+        return self._notify(Changes.of_items(action.items))
+
+    def set_review_state(self, state: str, item_ids: Iterable[int] | None = None) -> Changes:
+        """On ``item_ids``, else the selection."""
+        return self.review(item_ids, state=state)
 
     def set_tags(self, tags: list[str], item_id: int | None = None) -> Changes:
+        """The tags of the item (else the current one) as typed. What was typed differently
+        from its tags (added, removed) is done to every selected item when it is one of
+        them, as review states are."""
         item = self._item_or_current(item_id)
-        if not review.set_tags(self._writable_case("change tags"), item, tags):
+        case = self._writable_case("change tags")
+        rows = reads.item_rows(case, [item])
+        if not rows:
+            raise UsageError(f"there is no item {item} in this case")
+        current = list(rows[0].tags)
+        wanted = review.normalise_tags(tags)
+        added = [tag for tag in wanted if tag not in current]
+        removed = [tag for tag in current if tag not in wanted]
+        if not added and not removed:
             return NOTHING
-        return self._notify(Changes.of_items([item]))
+        ids = self.selected_ids if item in self.selected_ids else (item,)
+        return self.review(ids, add_tags=added, remove_tags=removed)
 
     def set_notes(self, notes: str, item_id: int | None = None) -> Changes:
-        item = self._item_or_current(item_id)
-        if not review.set_notes(self._writable_case("change notes"), item, notes):
-            return NOTHING
-        return self._notify(Changes.of_items([item]))
+        return self.review([self._item_or_current(item_id)], notes=notes)
+
+    @property
+    def undo_text(self) -> str | None:
+        """What :meth:`undo` would take back ("review state Follow up on 3 items")."""
+        action = self.undo_stack.peek()
+        return action.description if action is not None else None
+
+    def undo(self) -> UndoResult | None:
+        """Take back the newest review action of this session (audit-logged as an undo);
+        items changed again since are kept as they are. None: nothing to undo."""
+        case = self._writable_case("undo a review change")
+        result = self.undo_stack.undo(case)
+        if result is None:
+            return None
+        self._notify(Changes.of_items(result.undone))
+        return result
+
+    # == what the window shows about items =================================================
+
+    def containing_folder(self, item_id: int | None = None) -> Path:
+        """The folder that holds the item's file (its first recorded path): what "open
+        containing folder" shows, never the file itself (opening evidence runs programs)."""
+        item, _heatmap = self.item(self._item_or_current(item_id))
+        if item is None or not item.locations:
+            raise UsageError("the item has no recorded file path")
+        return Path(os.fsdecode(item.locations[0].path_raw)).parent
+
+    def hash_lines(self, item_ids: Iterable[int] | None = None) -> str:
+        """The items' file names with MD5, SHA-1 and SHA-256, one line each (to copy)."""
+        case = self._open_case()
+        ids = self.targets() if item_ids is None else list(item_ids)
+        lines = []
+        for item_id in ids:
+            item, _heatmap = reads.item_view(case, item_id)
+            if item is None:
+                continue
+            lines.append(f"{visible(item.file_name or present.UNKNOWN)} (item {item.id})")
+            for name, value in (("MD5", item.md5), ("SHA-1", item.sha1), ("SHA-256", item.sha256)):
+                lines.append(f"{name}: {value or 'not computed (unreadable at import)'}")
+        return "\n".join(lines)
 
     # == triage: stacks, filters, bulk review ===========================================
 
     def _forget_triage(self) -> None:
         self.stacks, self.filtered_ids = {}, None
         self.stacks_collapsed, self.expanded_stacks = True, set()
-        self.review_actions = review.UndoStack()
 
     def collapse_stacks(self, collapsed: bool) -> None:
         self.stacks_collapsed = collapsed
@@ -249,16 +349,6 @@ class CaseSession:
             ids.update(item_id for item_id, stack in self.stacks.items() if stack in closed)
         return sorted(ids)
 
-    def review_targets(self, state: str) -> list[int]:
-        """Set a review state on the targets; a collapsed stack among them is reviewed
-        whole, as one bulk action (one audit entry, one undo step). Returns the items."""
-        ids, whole = self.targets(), self.stack_targets()
-        if sorted(ids) == whole:
-            self.set_review_state(state, ids)
-        else:
-            self.bulk_review(whole, state=state)
-        return whole
-
     def set_stacks(self, stacks: dict[int, int]) -> None:
         """The near-duplicate stacks as computed (``reads.stacks``, off the GUI thread)."""
         self.stacks = dict(stacks)
@@ -281,28 +371,10 @@ class CaseSession:
         *,
         state: str | None = None,
         category: int | str | None = "keep",
-    ) -> review.ReviewAction | None:
-        """A review state and/or VICS category (None clears it) on these items at once:
-        one audit entry, one undo step. None when nothing changed."""
-        case = self._writable_case("change review states")
+    ) -> Changes:
+        """A review state and/or VICS category on these items at once (:meth:`review`)."""
         ids = sorted(set(item_ids))
-        if not ids:
-            return None
-        action = self.review_actions.push(
-            review.bulk_review(case, ids, state=state, category=category)
-        )
-        if action is not None:
-            self._notify(Changes.of_items(action.items))
-        return action
-
-    def undo_review(self) -> review.UndoResult | None:
-        """Take back the newest bulk review action of this session (None: there is none)."""
-        case = self._writable_case("undo a review action")
-        action = self.review_actions.peek()
-        result = self.review_actions.undo(case)
-        if result is not None and action is not None:
-            self._notify(Changes.of_items(action.items))
-        return result
+        return self.review(ids, state=state, category=category) if ids else NOTHING
 
     # == jobs ===========================================================================
 
@@ -367,7 +439,9 @@ class CaseSession:
             ).run()
             return detector, summary
 
-        return self._start(JobKind.ANALYSIS, "Analysis", work, self._keeping_detector(key))
+        return self._start(
+            JobKind.ANALYSIS, "Analysis", work, self._keeping_detector(key), _weights_note(key)
+        )
 
     def tile_scan(self, item_id: int | None = None) -> Job:
         """Scan the item (else the current one) in tiles at full resolution; stored."""
@@ -385,7 +459,9 @@ class CaseSession:
             ).run()
             return detector, result
 
-        return self._start(JobKind.TILE_SCAN, "Tile scan", work, self._keeping_detector(key))
+        return self._start(
+            JobKind.TILE_SCAN, "Tile scan", work, self._keeping_detector(key), _weights_note(key)
+        )
 
     def verify(self) -> Job:
         case = self._open_case()
@@ -395,19 +471,57 @@ class CaseSession:
 
             return verify_case(case, progress=context.progress, cancel=context.cancel)
 
-        return self._start(JobKind.VERIFY, "Integrity check", work, _case_details)
+        def finish(report: Any) -> tuple[Any, Changes]:
+            from opensight_desktop.case.integrity import problem_items
+
+            if not report.cancelled:  # a partial check does not clear earlier findings
+                self.integrity = problem_items(report)
+            return report, Changes(case_details=True, integrity=True)
+
+        return self._start(JobKind.VERIFY, "Integrity check", work, finish)
+
+    def verify_report(self, path: str) -> Job:
+        """Is this PDF a report the case recorded? The result is a ReportCheck
+        (``report.verification.describe`` says it in words). Nothing is written."""
+        case = self._open_case()
+
+        def work(_context: JobContext) -> Any:
+            from opensight_desktop.report.verification import verify_report
+
+            return verify_report(case, path)
+
+        return self._start(JobKind.REPORT_CHECK, "Report check", work, None)
 
     def report(
-        self, path: str, scope: str, selected: Sequence[int] = (), appendix: bool = True
+        self,
+        path: str,
+        scope: str,
+        selected: Sequence[int] = (),
+        appendix: bool = True,
+        *,
+        review_states: Sequence[str] | None = None,
+        only: Sequence[int] | None = None,
     ) -> Job:
-        """A PDF report of all items, the flagged ones, or ``selected`` (scope "selected")."""
+        """A PDF report of the items of ``scope`` (all, flagged, reviewed, summary: no item
+        pages, or ``selected``), narrowed to ``review_states`` and to the items ``only``
+        names (the list's filter) when given."""
         case = self._open_case()
-        item_ids = list(selected) if scope == "selected" else None
+        if scope == "selected":
+            item_ids: list[int] | None = list(selected)
+        elif only is not None:
+            if not only:
+                raise UsageError("the current filter shows no items: there is nothing to report")
+            item_ids = list(only)
+        else:
+            item_ids = None
+        states = list(review_states) if review_states else None
 
         def work(context: JobContext) -> Any:
             from opensight_desktop.report.pdf import ReportBuilder, ReportOptions
 
-            options = ReportOptions(scope=scope, item_ids=item_ids, audit_appendix=appendix)
+            options = ReportOptions(
+                scope=scope, item_ids=item_ids, audit_appendix=appendix, review_states=states
+            )
             builder = ReportBuilder(case, options, progress=context.progress, cancel=context.cancel)
             return builder.write(path)
 
@@ -522,9 +636,10 @@ class CaseSession:
         name: str,
         work: Callable[[JobContext], Any],
         finish: Callable[[Any], tuple[Any, Changes]] | None,
+        note: str = "",
     ) -> Job:
         self._require_idle()
-        job = Job(kind, name, work, finish)
+        job = Job(kind, name, work, finish, note=note)
         events = JobEvents(
             progress=functools.partial(self._job_progress, job),
             message=functools.partial(self._job_message, job),
@@ -661,6 +776,11 @@ class CaseSession:
 
 def _hashsets_changed(result: Any) -> tuple[Any, Changes]:
     return result, Changes(hashsets=True)
+
+
+def _weights_note(key: DetectorKey) -> str:
+    """Which published release the weights of an analysis are, or that they match none."""
+    return f"weights: {present.release_text(key[0])}"
 
 
 def _case_details(result: Any) -> tuple[Any, Changes]:

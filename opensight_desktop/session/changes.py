@@ -21,6 +21,7 @@ class Changes:
     models: bool = False  # detector models installed, or which one is active
     settings: bool = False
     hashsets: bool = False  # hash sets added to or removed from the store
+    integrity: bool = False  # which items' files the newest integrity check found changed
 
     @classmethod
     def of_items(

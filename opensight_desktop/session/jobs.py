@@ -39,6 +39,7 @@ class JobKind(StrEnum):
     MODEL_DOWNLOAD = "model-download"
     HASHSET_IMPORT = "hashset-import"
     MATCH = "match"  # the case against the hash sets (and perceptual hashes filled in)
+    REPORT_CHECK = "report-check"
     OTHER = "other"  # a front end's own background work (e.g. decoding a picture)
 
 
@@ -73,6 +74,8 @@ class Job:
     # On the owner thread, with the work's result: what front ends get, and what changed.
     finish: Callable[[Any], tuple[Any, Any]] | None = None
     cancel_token: CancelToken = field(default_factory=CancelToken)
+    # What people should know while it runs, shown with its progress ("weights: ...").
+    note: str = ""
 
     def cancel(self) -> None:
         self.cancel_token.cancel()

@@ -148,3 +148,11 @@ def cameras(case: Case) -> list[tuple[str | None, str | None, int]]:
     """(make, model, items) of the cameras named in the case's metadata, most items first."""
     with case.read() as session:
         return triage.cameras(session)
+
+
+def integrity_problems(case: Case) -> dict[int, str]:
+    """{item id: changed | missing | unreadable} as the newest recorded check found them."""
+    from opensight_desktop.case.integrity import recorded_problems
+
+    with case.read() as session:
+        return recorded_problems(session)

@@ -48,4 +48,5 @@ JOB_DONE: dict[JobKind, Callable[[MainWindow, Any], None]] = {
     JobKind.MODEL_DOWNLOAD: models.model_added,
     JobKind.HASHSET_IMPORT: triage.hashset_imported,
     JobKind.MATCH: triage.match_done,
+    JobKind.REPORT_CHECK: case.report_checked,
 }

@@ -1,41 +1,52 @@
-"""The case: new, open, close, its integrity check, audit log and information."""
+"""The case: new, open, close, the examiner working on it, its integrity check, checking a
+report, the audit log and information."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from opensight_desktop.case import audit
 from opensight_desktop.errors import OpenSightError
+from opensight_desktop.gui import examiner, prefs
 from opensight_desktop.gui.actions.jobs import start_job
 from opensight_desktop.gui.actions.registry import Action, Menu, Place, Tool, When
-from opensight_desktop.gui.dialogs import AuditLogDialog, NewCaseDialog, show_text
+from opensight_desktop.gui.dialogs import AuditLogDialog, NewCaseDialog, show_outcome, show_text
 
 if TYPE_CHECKING:
     from opensight_desktop.gui.main_window import MainWindow
 
 
 def new_case(window: MainWindow) -> None:
-    dialog = NewCaseDialog(window, default_folder=str(Path.home() / "case.osc"))
-    if dialog.exec() != NewCaseDialog.DialogCode.Accepted:
+    dialog = NewCaseDialog(window, default_folder=str(Path(prefs.last_folder("case")) / "case.osc"))
+    # Until the case is created or the form cancelled: a case that cannot be created keeps
+    # the form open with everything typed, and says why.
+    while dialog.exec() == NewCaseDialog.DialogCode.Accepted:
+        values = dialog.values()
+        path = values.pop("path")
+        if not confirm_stop_job(window, "open the new case"):
+            return
+        window.item_panel.commit_notes()
+        try:
+            window.session.create(path, **values)
+        except OpenSightError as exc:
+            QMessageBox.warning(window, "New case", str(exc))
+            continue
+        prefs.remember_folder("case", path)
+        # the examiner who creates the case is the one working
+        choose_examiner(window, values["examiner"], ask=False)
         return
-    values = dialog.values()
-    path = values.pop("path")
-    if not confirm_stop_job(window, "open the new case"):
-        return
-    window.item_panel.commit_notes()
-    try:
-        window.session.create(path, **values)
-    except OpenSightError as exc:
-        QMessageBox.warning(window, "New case", str(exc))
 
 
 def open_case_dialog(window: MainWindow) -> None:
     name, _ = QFileDialog.getOpenFileName(
-        window, "Open case", str(Path.home()), "OpenSight cases (*.osc);;All files (*)"
+        window, "Open case", prefs.last_folder("case"), "OpenSight cases (*.osc);;All files (*)"
     )
     if name:
+        prefs.remember_folder("case", name)
         open_case(window, name)
 
 
@@ -63,7 +74,34 @@ def open_case(window: MainWindow, path: str) -> bool:
             f"{case.upgraded.to_revision}. A backup copy of the old file was made "
             f"first:\n{case.upgraded.backup}",
         )
+    if not window.examiner_asked and not case.read_only:
+        choose_examiner(window, case.summary().examiner)
     return True
+
+
+def choose_examiner(window: MainWindow, case_examiner: str, ask: bool = True) -> None:
+    """Who makes this session's changes (audit entries name them): asked, with the name
+    remembered from last time (else the case's examiner) filled in; not asked when the
+    environment names the examiner (``OPENSIGHT_EXAMINER``)."""
+    name: str | None = case_examiner
+    given = " ".join(os.environ.get(audit.EXAMINER_ENV, "").split())
+    if ask and given:  # named by the environment (a shared workstation's set-up, benchmarks)
+        name, ask = given, False
+    if ask:
+        default = prefs.remembered_examiner() or case_examiner
+        name = examiner.ask_examiner(window, default, case_examiner)
+        if name is None:  # not answered: the case's examiner, asked again next time
+            return
+    window.examiner_asked = True
+    window.session.set_examiner(name or None)
+    if name:
+        prefs.remember_examiner(name)
+    window.show_examiner()
+
+
+def change_examiner(window: MainWindow) -> None:
+    case = window.session.case
+    choose_examiner(window, case.summary().examiner if case is not None else "")
 
 
 def close_case(window: MainWindow) -> bool:
@@ -102,7 +140,30 @@ def verify_done(window: MainWindow, report: Any) -> None:
     from opensight_desktop.case.integrity import describe
 
     window.job_label.setText("Integrity: " + ("verified" if report.ok else "PROBLEMS FOUND"))
-    show_text(window, "Integrity check", "\n".join(describe(report)))
+    headline = (
+        "Verified: every check passed."
+        if report.ok
+        else "PROBLEMS FOUND: the case or its evidence is not as recorded (details below)."
+    )
+    show_outcome(window, "Integrity check", report.ok, headline, "\n".join(describe(report)))
+
+
+def verify_report(window: MainWindow) -> None:
+    """Is a PDF a report this case recorded? (hashed off the GUI thread)"""
+    name, _ = QFileDialog.getOpenFileName(
+        window, "Verify a report", prefs.last_folder("report"), "PDF (*.pdf);;All files (*)"
+    )
+    if name:
+        prefs.remember_folder("report", name)
+        start_job(window, "Verify a report", lambda: window.session.verify_report(name))
+
+
+def report_checked(window: MainWindow, check: Any) -> None:
+    from opensight_desktop.report.verification import describe
+
+    lines = describe(check)
+    window.job_label.setText(f"Report check: {lines[-1].removeprefix('Result: ')}")
+    show_outcome(window, "Verify a report", check.ok, lines[-1], "\n".join(lines))
 
 
 def show_audit_log(window: MainWindow) -> None:
@@ -158,14 +219,28 @@ ACTIONS = (
         when=When.CASE | When.IDLE,
     ),
     Action(
-        "case.audit_log", "Audit &log", show_audit_log, place=Place(Menu.CASE, 1, 1), when=When.CASE
+        "case.verify_report",
+        "Verify a &report...",
+        verify_report,
+        place=Place(Menu.CASE, 1, 1),
+        when=When.CASE | When.IDLE,
+    ),
+    Action(
+        "case.audit_log", "Audit &log", show_audit_log, place=Place(Menu.CASE, 1, 2), when=When.CASE
     ),
     Action(
         "case.info",
         "Case &information",
         show_case_info,
-        place=Place(Menu.CASE, 1, 2),
+        place=Place(Menu.CASE, 1, 3),
         when=When.CASE,
+    ),
+    Action(
+        "case.examiner",
+        "Acting &examiner...",
+        change_examiner,
+        place=Place(Menu.CASE, 1, 4),
+        when=When.WRITABLE,
     ),
     Action("app.quit", "&Quit", quit_app, "Ctrl+Q", Place(Menu.CASE, 9, 0)),
 )

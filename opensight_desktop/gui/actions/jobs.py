@@ -39,13 +39,20 @@ def cancel_job(window: MainWindow) -> None:
         window.job_label.setText(f"Cancelling {job.name} (finishing the current batch)...")
 
 
-def progress_text(name: str, progress: Progress) -> str:
+def progress_text(name: str, progress: Progress, note: str = "") -> str:
     counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in progress.counts.items() if v)
     eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s else ""
     total = f"/{progress.total}" if progress.total else ""
-    return f"{name}: {progress.done}{total} ({progress.rate:.1f}/s{eta})" + (
-        f" — {counts}" if counts else ""
+    return (
+        f"{name}: {progress.done}{total} ({progress.rate:.1f}/s{eta})"
+        + (f" — {counts}" if counts else "")
+        + (f" — {note}" if note else "")
     )
+
+
+def job_text(job: Job, text: str) -> str:
+    """What a job says, with what people should know while it runs (its weights)."""
+    return f"{text} ({job.note})" if job.note else text
 
 
 ACTIONS = (

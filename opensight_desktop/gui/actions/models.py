@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QMessageBox
 
+from opensight_desktop import present
 from opensight_desktop.gui.actions.jobs import start_job
 from opensight_desktop.gui.actions.registry import Action, Menu, Place
 from opensight_desktop.gui.dialogs import ModelManagerDialog, choose_model_file
@@ -48,16 +49,19 @@ def model_added(window: MainWindow, result: tuple[Any, bool]) -> None:
     model, created = result
     for dialog in window.findChildren(ModelManagerDialog):
         dialog.refresh()
-    text = (
-        f"{'Imported' if created else 'Already installed'}: {model.name} "
-        f"[{model.format}]\nweights SHA-256 {model.id}\n"
-    )
-    text += (
-        f"Matches the published {model.published_match}."
-        if model.published_match
-        else "\n".join(model.warnings)
-    )
-    QMessageBox.information(window, "Detector model", text)
+    done = "Imported" if created else "Already installed"
+    release = present.release_text(model.id)
+    window.job_label.setText(f"Model {done.lower()}: {model.name} ({release})")
+    text = f"{done}: {model.name} [{model.format}]\nweights SHA-256 {model.id}\n\n"
+    if present.is_unpublished(model.id):
+        QMessageBox.warning(
+            window,
+            "Detector model: weights not published",
+            text + present.UNPUBLISHED_WEIGHTS + "\n\nThey were not made the active model. "
+            "To analyse with them anyway, choose them in Tools > Detector models > Use selected.",
+        )
+        return
+    QMessageBox.information(window, "Detector model", text + present.weights_sentence(model.id))
 
 
 ACTIONS = (

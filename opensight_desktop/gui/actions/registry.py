@@ -1,7 +1,8 @@
-"""How an action of the window is declared: once, with its id, text, shortcut, place in a
-menu and on the toolbar, and when it is enabled (napari's declarative actions are the
-model). The window builds menus, toolbar and shortcuts from the declarations and checks
-every action's rule again whenever the session says something changed."""
+"""How an action of the window is declared: once, with its id, text, shortcuts, place in a
+menu, on the toolbar and in the evidence list's right-click menu, and when it is enabled
+(napari's declarative actions are the model). The window builds menus, toolbar, context
+menu, shortcuts and the shortcut help from the declarations and checks every action's rule
+again whenever the session says something changed."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class When(Flag):
     SELECTION = auto()  # items are selected
     IDLE = auto()  # no job is running
     JOB = auto()  # a job is running
+    UNDO = auto()  # a review change of this session can be taken back
 
 
 def now(session: CaseSession) -> When:
@@ -39,6 +41,8 @@ def now(session: CaseSession) -> When:
             holds |= When.CURRENT
         if session.selected_ids:
             holds |= When.SELECTION
+        if session.writable and len(session.undo_stack):
+            holds |= When.UNDO
     holds |= When.JOB if session.job is not None else When.IDLE
     return holds
 
@@ -47,6 +51,7 @@ class Menu(Enum):
     """The menu bar, in this order."""
 
     CASE = "&Case"
+    EDIT = "&Edit"
     EVIDENCE = "&Evidence"
     TOOLS = "&Tools"
     HELP = "&Help"
@@ -71,6 +76,16 @@ class Tool:
 
 
 @dataclass(frozen=True)
+class ContextPlace:
+    """In the right-click menu of the list and the gallery (on the items it was opened on):
+    groups are separated, ``order`` sorts within a group, ``submenu`` gathers entries."""
+
+    group: int = 0
+    order: int = 0
+    submenu: str | None = None
+
+
+@dataclass(frozen=True)
 class Action:
     id: str
     text: str
@@ -80,6 +95,12 @@ class Action:
     place: Place | None = None
     tool: Tool | None = None
     when: When = When.ALWAYS
+    context: ContextPlace | None = None
+    more_keys: tuple[str, ...] = ()  # further shortcuts for the same action ("?" for F1)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return ((self.shortcut,) if self.shortcut else ()) + self.more_keys
 
     def enabled(self, holds: When) -> bool:
         return self.when in holds
@@ -106,3 +127,25 @@ def toolbar_actions(actions: Iterable[Action]) -> list[Action]:
         (spec for spec in actions if spec.tool is not None),
         key=lambda spec: spec.tool.order if spec.tool else 0,
     )
+
+
+def context_groups(actions: Iterable[Action]) -> list[list[Action]]:
+    """The right-click menu's actions in their groups, all in order."""
+    groups: dict[int, list[Action]] = {}
+    for spec in actions:
+        if spec.context is not None:
+            groups.setdefault(spec.context.group, []).append(spec)
+    return [
+        sorted(group, key=lambda spec: spec.context.order if spec.context else 0)
+        for _number, group in sorted(groups.items())
+    ]
+
+
+def shortcut_rows(actions: Iterable[Action]) -> list[tuple[str, str]]:
+    """(keys, what they do) for every declared shortcut, in declaration order; the text
+    without its menu accelerator (``&``) and ellipsis."""
+    return [
+        (", ".join(spec.keys), spec.text.replace("&&", "\0").replace("&", "").replace("\0", "&"))
+        for spec in actions
+        if spec.keys
+    ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QAbstractButton, QFileDialog, QMessageBox
 
+from opensight_desktop.gui import prefs
 from opensight_desktop.gui.actions.jobs import start_job
 from opensight_desktop.gui.actions.registry import Action, Menu, Place, Tool, When
 from opensight_desktop.gui.dialogs import ReportDialog
@@ -22,23 +24,47 @@ def generate_report(window: MainWindow) -> None:
     if case is None:
         return
     selected = list(window.session.selected_ids)
-    dialog = ReportDialog(len(selected), window)
+    filtered = window.filtered_ids() if window.filter_active() else None
+    dialog = ReportDialog(len(selected), window, None if filtered is None else len(filtered))
     if dialog.exec() != ReportDialog.DialogCode.Accepted:
         return
     name, _ = QFileDialog.getSaveFileName(
-        window, "Report", str(case.path.with_suffix(".report.pdf")), "PDF (*.pdf)"
+        window,
+        "Report",
+        str(Path(prefs.last_folder("report")) / case.path.with_suffix(".report.pdf").name),
+        "PDF (*.pdf)",
     )
     if not name:
         return
+    prefs.remember_folder("report", name)
     window.item_panel.commit_notes()
-    report_to(window, name, dialog.scope(), selected, dialog.appendix.isChecked())
+    report_to(
+        window,
+        name,
+        dialog.scope(),
+        selected,
+        dialog.appendix.isChecked(),
+        review_states=dialog.review_states(),
+        only=filtered if dialog.in_filter.isChecked() else None,
+    )
 
 
 def report_to(
-    window: MainWindow, path: str, scope: str, selected: list[int], appendix: bool
+    window: MainWindow,
+    path: str,
+    scope: str,
+    selected: list[int],
+    appendix: bool,
+    *,
+    review_states: list[str] | None = None,
+    only: list[int] | None = None,
 ) -> bool:
     return start_job(
-        window, "Report", lambda: window.session.report(path, scope, selected, appendix)
+        window,
+        "Report",
+        lambda: window.session.report(
+            path, scope, selected, appendix, review_states=review_states, only=only
+        ),
     )
 
 
@@ -83,10 +109,11 @@ def _export(window: MainWindow, fmt: str) -> None:
     name, _ = QFileDialog.getSaveFileName(
         window,
         f"Export {fmt.upper()}",
-        str(case.path.with_suffix(f".{fmt}")),
+        str(Path(prefs.last_folder("report")) / case.path.with_suffix(f".{fmt}").name),
         f"{fmt.upper()} (*.{fmt})",
     )
     if name:
+        prefs.remember_folder("report", name)
         start_job(window, f"Export {fmt.upper()}", lambda: window.session.export(fmt, name))
 
 

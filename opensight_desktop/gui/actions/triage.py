@@ -90,15 +90,15 @@ def set_category(window: MainWindow, category: int | None) -> None:
         window.job_label.setText("The case is open read-only: categories cannot change")
         return
     try:
-        action = session.bulk_review(ids, category=category)
+        changes = session.bulk_review(ids, category=category)
     except OpenSightError as exc:
         QMessageBox.warning(window, "VICS category", str(exc))
         return
     window.model.settle()
     named = "no VICS category" if category is None else f"VICS category {category}"
     window.job_label.setText(
-        f"{named} set on {len(action.items)} item(s)"
-        if action is not None
+        f"{named} set on {len(changes.items)} item(s)"
+        if changes.items
         else f"Already {named}: nothing changed"
     )
 
