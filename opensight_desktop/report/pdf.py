@@ -23,6 +23,7 @@ from typing import Any
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -164,6 +165,16 @@ def _cell(value: object, style: str = "cell") -> Paragraph:
     return _p(text.replace("\n", "<br/>"), style)
 
 
+def _short_cell(value: object, width: float, font: str = parts.SANS) -> str | Paragraph:
+    """A cell of a long table: the text itself when it fits on one line of the column (a
+    string costs a fraction of a Paragraph's memory: 100,000 rows), else a wrapping cell."""
+    text = visible("" if value is None else str(value))
+    # the table's cell padding is 6 pt each side
+    if len(text) <= 120 and stringWidth(text, font, 7.5) <= width - 12:
+        return text
+    return _cell(value, "mono" if font == parts.MONO else "cell")
+
+
 def _fits_cell(text: str) -> bool:
     return len(text) <= CELL_FIT_CHARS and text.count("\n") < CELL_FIT_LINES
 
@@ -213,6 +224,30 @@ def _text_row(
         label,
         _p(f"{len(text):,} characters; the first {FLOW_TEXT_LIMIT:,} below", style),
     ]
+
+
+# Rows per table of a long list: ReportLab splits a table at each page by laying the rest
+# out again, so one table of N rows costs O(N^2) (30,000 items: 85 s; LongTable is no
+# faster). Tables of a few pages each, one after another, cost O(N); each repeats its
+# header at the top of its pages (and where it starts).
+TABLE_CHUNK = 250
+
+
+def _tables(
+    rows: list[list[Any]],
+    widths: list[float],
+    split_rows: bool = True,
+    mono_columns: tuple[int, ...] = (),
+) -> list[Table]:
+    """A table of any length (first row: the header) as tables of :data:`TABLE_CHUNK` rows."""
+    header, body = rows[0], rows[1:]
+    tables = []
+    for start in range(0, max(len(body), 1), TABLE_CHUNK):
+        table = _table([header, *body[start : start + TABLE_CHUNK]], widths, split_rows=split_rows)
+        for column in mono_columns:  # text cells there (not Paragraphs) in the mono font
+            table.setStyle(TableStyle([("FONT", (column, 1), (column, -1), parts.MONO, 7.5)]))
+        tables.append(table)
+    return tables
 
 
 def _table(
@@ -620,27 +655,29 @@ class ReportBuilder:
         errors = [r for r in records if r.status == ItemStatus.ERROR]
         if errors:
             story.append(_p("Items with errors", "h2"))
-            story.append(
-                _table(
-                    [["Item", "File", "Reason"]]
-                    + [[str(r.id), _cell(r.file_name), _cell(r.error)] for r in errors],
-                    [14 * mm, 55 * mm, 111 * mm],
-                )
+            story += _tables(
+                [["Item", "File", "Reason"]]
+                + [[str(r.id), _cell(r.file_name), _cell(r.error)] for r in errors],
+                [14 * mm, 55 * mm, 111 * mm],
             )
         story.append(_p("All items", "h2"))
         rows = [["Item", "File", "SHA-256 (first 16)", "P(gen.)", "Verdict", "Flags"]]
+        widths = [12 * mm, 50 * mm, 30 * mm, 14 * mm, 24 * mm, 50 * mm]
         for r in records:
+            probability = r.detection.probability if r.detection else None
             rows.append(
                 [
                     str(r.id),
-                    _cell(r.file_name),
-                    _cell((r.sha256 or "unreadable")[:16], "mono"),
-                    _cell(present.probability_text(r.detection.probability)) if r.detection else "",
-                    _cell(present.outcome_label(r)),
-                    _cell(", ".join(present.flag_title(flag.code) for flag in r.flags)),
+                    _short_cell(r.file_name, widths[1]),
+                    _short_cell((r.sha256 or "unreadable")[:16], widths[2], parts.MONO),
+                    present.probability_text(probability) if r.detection else "",
+                    _short_cell(present.outcome_label(r), widths[4]),
+                    _short_cell(
+                        ", ".join(present.flag_title(flag.code) for flag in r.flags), widths[5]
+                    ),
                 ]
             )
-        story.append(_table(rows, [12 * mm, 50 * mm, 30 * mm, 14 * mm, 24 * mm, 50 * mm]))
+        story += _tables(rows, widths, mono_columns=(2,))
         story.append(PageBreak())
         return story
 
@@ -1018,7 +1055,7 @@ class ReportBuilder:
                 table.append([str(entry.seq), [_p(heading, "cell"), _cell(text, "mono")]])
                 continue
             if len(table) > 1:
-                story.append(_audit_table(table))
+                story += _audit_tables(table)
                 table = [["#", "Entry"]]
             story.append(_p(f"<b>#{entry.seq}</b> {heading}", "cell"))
             story += _flowing(text[:AUDIT_TEXT_LIMIT], "mono")
@@ -1033,14 +1070,14 @@ class ReportBuilder:
                 )
             story.append(Spacer(1, 2 * mm))
         if len(table) > 1:
-            story.append(_audit_table(table))
+            story += _audit_tables(table)
         return story
 
 
-def _audit_table(rows: list[list[Any]]) -> Table:
+def _audit_tables(rows: list[list[Any]]) -> list[Table]:
     # Whole rows only (each is at most a cell's worth of text): an entry is never cut from
     # its number and heading.
-    return _table(rows, [12 * mm, 168 * mm], split_rows=False)
+    return _tables(rows, [12 * mm, 168 * mm], split_rows=False)
 
 
 # An entry the application writes holds at most two notes texts (old and new, 100,000
