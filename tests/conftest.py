@@ -7,9 +7,16 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+import signal
 from pathlib import Path
 
 import pytest
+
+# The Ctrl-C tests need Python's own SIGINT handling, here and in the programs they start;
+# a test run started in the background of a shell without job control inherits SIGINT
+# ignored (bash does that for `&`), and so would every program it starts.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from opensight_desktop.case.store import Case
 
