@@ -143,8 +143,15 @@ class EvidenceFilter(QAbstractProxyModel):
         return self.stack_sizes.get(stack, 1), not self.collapsed or stack in self.expanded
 
     def visible_ids(self) -> list[int]:
-        """The items the filters show, in id order."""
-        return sorted(self.accepted_ids)
+        """The items the filters show, in id order (not a pinned item they no longer match:
+        it is only kept in view until the examiner moves on)."""
+        shown = set(self.accepted_ids)
+        model = self.sourceModel()
+        if self.pinned in shown and isinstance(model, EvidenceModel):
+            source = model.source_row(self.pinned)
+            if source is not None and not self._accepts(model.rows[source], pinned=False):
+                shown.discard(self.pinned)
+        return sorted(shown)
 
     def refilter(self) -> None:
         """Judge every row again and show the result as one layout change (selection and

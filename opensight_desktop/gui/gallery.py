@@ -60,7 +60,7 @@ class TileDelegate(QStyledItemDelegate):
             # expanding re-lays the rows out, and the view's pending selection would then
             # clear the selection instead
             item_id = index.data(ItemIdRole)
-            QTimer.singleShot(0, lambda: self.stack_clicked.emit(item_id))
+            QTimer.singleShot(0, self, lambda: self.stack_clicked.emit(item_id))
             return True
         return super().editorEvent(event, model, option, index)
 
