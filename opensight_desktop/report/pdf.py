@@ -413,6 +413,10 @@ class ReportBuilder:
                 f"{__version__}"
             )
             notice = _page_notice(records)
+            # the story holds what it prints: the item views can go before the layout, the
+            # report's peak (100,000 items: ~150 MB)
+            count = len(records)
+            del records, visuals, groups
             buffer = io.BytesIO()
             document = SimpleDocTemplate(
                 buffer,
@@ -434,7 +438,7 @@ class ReportBuilder:
                     header, footer, self.options.generated_at, page_count, notice
                 ),
             )
-        return buffer.getvalue(), page_count[-1], len(records)
+        return buffer.getvalue(), page_count[-1], count
 
     # -- data ----------------------------------------------------------------------------
 
