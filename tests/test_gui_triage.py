@@ -32,26 +32,12 @@ from opensight_desktop.pipeline.import_job import ImportJob
 from opensight_desktop.session import CaseSession, JobEventKind
 from opensight_desktop.settings import load_settings
 from tests import imagegen
+from tests.seized import write_seized
 
 
 @pytest.fixture
 def seized(tmp_path) -> Path:
-    """1 a.jpg, 2 b.jpg: camera photos with GPS (2 and 3 May 2024); a_small.png: a smaller
-    copy of a.jpg (one stack); icon.png: in the known set "OS files"; other.png."""
-    folder = tmp_path / "seized"
-    (folder / "DCIM").mkdir(parents=True)
-    (folder / "Downloads").mkdir()
-    base = synthetic_photo(480, 360, seed=1)
-    (folder / "DCIM" / "a.jpg").write_bytes(camera_jpeg(base, seed=1))
-    (folder / "DCIM" / "b.jpg").write_bytes(camera_jpeg(synthetic_photo(480, 360, 2), seed=2))
-    base.resize((240, 180)).save(folder / "Downloads" / "a_small.png")
-    imagegen.save(folder / "Downloads" / "icon.png", "PNG", seed=7)
-    imagegen.save(folder / "Downloads" / "other.png", "PNG", seed=8)
-    known = tmp_path / "known.txt"
-    icon = (folder / "Downloads" / "icon.png").read_bytes()
-    known.write_text(hashlib.md5(icon).hexdigest() + "\n", encoding="utf-8")
-    import_set(known, "OS files", "known")
-    return folder
+    return write_seized(tmp_path)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import sqlite3
 import pytest
 from sqlalchemy import select
 
-from opensight_desktop.benchmarks.synthetic import camera_jpeg, synthetic_photo
 from opensight_desktop.case import audit, review
 from opensight_desktop.case.integrity import describe, verify_case
 from opensight_desktop.case.models import AuditEntry
@@ -16,9 +15,9 @@ from opensight_desktop.case.store import Case
 from opensight_desktop.case.triage import NOT_ANALYSED, Filter, capture_histogram, filter_items
 from opensight_desktop.case.views import item_views
 from opensight_desktop.errors import UsageError
-from opensight_desktop.hashsets.store import import_set
 from opensight_desktop.pipeline.import_job import ImportJob
 from tests import imagegen
+from tests.seized import write_seized
 
 
 @pytest.fixture
@@ -124,22 +123,7 @@ def test_tampered_bulk_result_is_a_difference(five, case_path):
 
 @pytest.fixture
 def triage_case(case, tmp_path) -> Case:
-    folder = tmp_path / "seized"
-    (folder / "DCIM").mkdir(parents=True)
-    (folder / "Downloads").mkdir()
-    base = synthetic_photo(480, 360, seed=1)
-    # 1, 2: camera photos with GPS (May 2024); 3: a smaller copy of 1; 4, 5: other images
-    (folder / "DCIM" / "a.jpg").write_bytes(camera_jpeg(base, seed=1))
-    (folder / "DCIM" / "b.jpg").write_bytes(camera_jpeg(synthetic_photo(480, 360, 2), seed=2))
-    base.resize((240, 180)).save(folder / "Downloads" / "a_small.png")
-    imagegen.save(folder / "Downloads" / "icon.png", "PNG", seed=7)
-    imagegen.save(folder / "Downloads" / "other.png", "PNG", seed=8)
-    icon = (folder / "Downloads" / "icon.png").read_bytes()
-    import hashlib
-
-    known = tmp_path / "known.txt"
-    known.write_text(hashlib.md5(icon).hexdigest() + "\n", encoding="utf-8")
-    import_set(known, "OS files", "known")
+    folder = write_seized(tmp_path)  # 1, 2: camera photos; 3: a smaller copy of 1; 4, 5
     ImportJob(case, [str(folder)]).run()
     return case
 

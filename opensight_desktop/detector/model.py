@@ -80,6 +80,29 @@ class ModelIdentity:
     files: dict[str, str] = field(default_factory=dict)  # name -> SHA-256
 
 
+def detector_of(
+    checkpoint: Checkpoint,
+    model_id: str,
+    name: str,
+    format: str,
+    source: str,
+    published_match: str | None,
+    device: str = "auto",
+) -> LoadedDetector:
+    """The detector of a checkpoint read from the store (or shipped to a cluster node), with
+    the identity every result records."""
+    identity = ModelIdentity(
+        model_id,
+        name,
+        format,
+        source,
+        published_match,
+        identity_sha256=checkpoint.identity,
+        files={n: f.sha256 for n, f in checkpoint.files.items()},
+    )
+    return LoadedDetector(checkpoint, identity, resolve_device(device))
+
+
 class LoadedDetector:
     def __init__(self, checkpoint: Checkpoint, identity: ModelIdentity, device: torch.device):
         self.identity = identity

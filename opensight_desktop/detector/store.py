@@ -323,19 +323,17 @@ class ModelStore:
             raise _damaged(model, f"{', '.join(extra)} was added to its folder after import")
 
     def load(self, model: StoredModel, device: str = "auto") -> LoadedDetector:
-        from opensight_desktop.detector.model import LoadedDetector, ModelIdentity, resolve_device
+        from opensight_desktop.detector.model import detector_of
 
-        checkpoint = self.read(model)
-        identity = ModelIdentity(
+        return detector_of(
+            self.read(model),
             model.id,
             model.name,
             model.format,
             model.source,
             model.published_match,
-            identity_sha256=checkpoint.identity,
-            files={n: f.sha256 for n, f in checkpoint.files.items()},
+            device,
         )
-        return LoadedDetector(checkpoint, identity, resolve_device(device))
 
     # -- downloading ---------------------------------------------------------------------
 

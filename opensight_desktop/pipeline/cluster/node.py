@@ -80,7 +80,7 @@ def _sha256(path: Path) -> str:
 def load_shipped(payload: ModelPayload, device: str) -> Any:
     """A LoadedDetector from the shipped files, each verified before it is parsed."""
     from opensight_desktop.detector.checkpoints import read_checkpoint
-    from opensight_desktop.detector.model import LoadedDetector, ModelIdentity, resolve_device
+    from opensight_desktop.detector.model import detector_of
 
     folder = place_files(payload)
     single = len(payload.files) == 1
@@ -95,16 +95,15 @@ def load_shipped(payload: ModelPayload, device: str) -> Any:
             f"(identity {checkpoint.identity[:16]}..., expected "
             f"{payload.identity_sha256[:16]}...)"
         )
-    identity = ModelIdentity(
+    return detector_of(
+        checkpoint,
         payload.model_id,
         payload.name,
         payload.format,
         payload.source,
         payload.published_match,
-        identity_sha256=checkpoint.identity,
-        files={n: f.sha256 for n, f in checkpoint.files.items()},
+        device,
     )
-    return LoadedDetector(checkpoint, identity, resolve_device(device))
 
 
 class NodeWorker:
