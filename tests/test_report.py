@@ -178,6 +178,9 @@ def test_report_without_results_and_with_changed_evidence(tmp_path, capsys):
     text, _ = pdf_text(out)
     assert "PROBLEMS FOUND" in text and "CHANGED" in text
     assert "integrity check found problems" in capsys.readouterr().err
+    # the changed file is a row of the integrity section's table: item, problem, path
+    section = text[text.index("Evidence files that changed or could not be read") :]
+    assert re.search(r"\b1\s+CHANGED\s+/", section) and "SHA-256 now" in section
 
 
 def test_bad_report_arguments(tmp_path):
@@ -642,7 +645,9 @@ def test_a_long_item_table_is_printed_in_page_sized_tables_and_lists_every_item(
     make_case(path, items, np.random.default_rng(3))
     with Case.open(path) as case:
         builder = ReportBuilder(case, ReportOptions(scope="summary", audit_appendix=False))
-        story_tables = pdf._tables([["h"], *([str(i)] for i in range(items))], [20])
+        (rows,) = pdf._tables([["h"], *([str(i)] for i in range(items))], [20])
+        assert isinstance(rows, pdf._TableRows)
+        story_tables = rows.tables()
         assert len(story_tables) == 3
         assert all(len(table._cellvalues) <= pdf.TABLE_CHUNK + 1 for table in story_tables)
         out = tmp_path / "long.pdf"

@@ -254,11 +254,14 @@ def _check_file(
     return None
 
 
-def describe(report: IntegrityReport, mark_local_key: bool = True) -> list[str]:
+def describe(
+    report: IntegrityReport, mark_local_key: bool = True, list_files: bool = True
+) -> list[str]:
     """The outcome in lines of text (command line, GUI and report use these words).
 
     ``mark_local_key`` marks the key of the user running the check; the report leaves it
-    out so that it stays the same whoever regenerates it.
+    out so that it stays the same whoever regenerates it. ``list_files=False`` leaves out
+    the line per changed or missing file (the report lists them in a table).
     """
     lines = [
         f"Evidence files: {report.files_checked} checked, {report.files_ok} unchanged"
@@ -269,7 +272,7 @@ def describe(report: IntegrityReport, mark_local_key: bool = True) -> list[str]:
         )
         + (" (CANCELLED before all files were checked)" if report.cancelled else "")
     ]
-    for problem in report.file_problems:
+    for problem in report.file_problems if list_files else ():
         lines.append(
             f"  {problem.kind.upper()}: {problem.path} (item {problem.item_id}): {problem.detail}"
         )

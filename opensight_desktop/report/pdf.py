@@ -233,21 +233,83 @@ def _text_row(
 TABLE_CHUNK = 250
 
 
+class _TableRows(Flowable):
+    """A table of any length (first row: the header) laid out as tables of
+    :data:`TABLE_CHUNK` rows, each made only when the layout reaches it.
+
+    A Table keeps a style object per cell: 400 tables made up front for a 100,000-item
+    case were most of the report's memory. This flowable never fits where it stands, so
+    the layout asks it to split: it makes the next table, hands back what of it fits
+    here, and itself (the remaining rows) to follow.
+    """
+
+    def __init__(
+        self,
+        header: list[Any],
+        body: list[list[Any]],
+        widths: list[float],
+        split_rows: bool,
+        mono_columns: tuple[int, ...],
+        start: int = 0,
+    ) -> None:
+        super().__init__()
+        self._header, self._body, self._widths = header, body, widths
+        self._split_rows, self._mono_columns = split_rows, mono_columns
+        self._start = start  # the first of the body's rows still to lay out
+
+    def tables(self) -> list[Table]:
+        """Every table at once (tests look at them)."""
+        return [
+            self._chunk(start)
+            for start in range(self._start, max(len(self._body), self._start + 1), TABLE_CHUNK)
+        ]
+
+    def _chunk(self, start: int) -> Table:
+        rows = [self._header, *self._body[start : start + TABLE_CHUNK]]
+        table = _table(rows, self._widths, split_rows=self._split_rows)
+        for column in self._mono_columns:  # text cells there (not Paragraphs) in the mono font
+            table.setStyle(TableStyle([("FONT", (column, 1), (column, -1), parts.MONO, 7.5)]))
+        return table
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return available_width, available_height + 1  # never fits: the layout splits it
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        table = self._chunk(self._start)
+        _, height = table.wrap(available_width, available_height)
+        pieces = (
+            [table]
+            if height <= available_height
+            else table.split(available_width, available_height)
+        )
+        if not pieces:  # not even the header and a row fit here: on to the next frame
+            return []
+        following = self._start + TABLE_CHUNK
+        if following < len(self._body):
+            pieces.append(
+                _TableRows(
+                    self._header,
+                    self._body,
+                    self._widths,
+                    self._split_rows,
+                    self._mono_columns,
+                    following,
+                )
+            )
+        return pieces
+
+    def draw(self) -> None:  # never drawn itself: only the tables it splits into
+        raise AssertionError("_TableRows is always split")
+
+
 def _tables(
     rows: list[list[Any]],
     widths: list[float],
     split_rows: bool = True,
     mono_columns: tuple[int, ...] = (),
-) -> list[Table]:
-    """A table of any length (first row: the header) as tables of :data:`TABLE_CHUNK` rows."""
-    header, body = rows[0], rows[1:]
-    tables = []
-    for start in range(0, max(len(body), 1), TABLE_CHUNK):
-        table = _table([header, *body[start : start + TABLE_CHUNK]], widths, split_rows=split_rows)
-        for column in mono_columns:  # text cells there (not Paragraphs) in the mono font
-            table.setStyle(TableStyle([("FONT", (column, 1), (column, -1), parts.MONO, 7.5)]))
-        tables.append(table)
-    return tables
+) -> list[Flowable]:
+    """A table of any length (first row: the header), as :class:`_TableRows`."""
+    return [_TableRows(rows[0], rows[1:], widths, split_rows, mono_columns)]
 
 
 def _table(
@@ -839,7 +901,26 @@ class ReportBuilder:
         )
         story.append(Spacer(1, 3 * mm))
         # Nothing about the machine generating it: anyone with the case can regenerate it.
-        story += [_cell(line, "mono") for line in describe(integrity, mark_local_key=False)]
+        lines = describe(integrity, mark_local_key=False, list_files=False)
+        story += [_cell(line, "mono") for line in lines]
+        if integrity.file_problems:
+            # a table of plain-text cells: an unplugged evidence drive makes every item a
+            # row (100,000 Paragraphs were the report's peak memory)
+            story.append(_p("Evidence files that changed or could not be read", "h2"))
+            widths = [12 * mm, 20 * mm, 78 * mm, 70 * mm]
+            story += _tables(
+                [["Item", "Problem", "File", "Detail"]]
+                + [
+                    [
+                        str(problem.item_id),
+                        problem.kind.upper(),
+                        _short_cell(problem.path, widths[2]),
+                        _short_cell(problem.detail, widths[3]),
+                    ]
+                    for problem in integrity.file_problems
+                ],
+                widths,
+            )
         story.append(Spacer(1, 3 * mm))
         story.append(
             _p(
@@ -1078,7 +1159,7 @@ class ReportBuilder:
         return story
 
 
-def _audit_tables(rows: list[list[Any]]) -> list[Table]:
+def _audit_tables(rows: list[list[Any]]) -> list[Flowable]:
     # Whole rows only (each is at most a cell's worth of text): an entry is never cut from
     # its number and heading.
     return _tables(rows, [12 * mm, 168 * mm], split_rows=False)
