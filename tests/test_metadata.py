@@ -307,6 +307,52 @@ def test_damaged_exif_never_stops_extraction(damage):
         assert "bad" in record.exif["Image ImageDescription"]
 
 
+def _with_app1(payload: bytes) -> bytes:
+    """A JPEG with one APP1 segment of ``payload`` right after its start marker."""
+    plain = jpeg_bytes()
+    return plain[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + plain[2:]
+
+
+@pytest.mark.parametrize("damage", ["past_the_segment", "no_byte_order"])
+def test_a_malformed_exif_segment_is_not_used(damage):
+    """Pillow's hopper_bad_exif.jpg and invalid-exif.jpg: exifread read an IFD0 past the
+    end of its APP1 segment (the JPEG data after it as tags), and guessed a byte order
+    where the header had none (ffff), giving an "Orientation: 1" where ExifTool says "Bad
+    IFD0 directory" / "Malformed APP1 EXIF segment" and shows nothing. Nothing from such a
+    block is used, and the problem is recorded."""
+    ifd0 = struct.pack(">HHHIHH", 1, 0x0112, 3, 1, 6, 0)  # one entry: Orientation 6
+    if damage == "past_the_segment":
+        # IFD0 claims 32 entries; the segment holds one
+        tiff = b"MM\x00\x2a" + struct.pack(">I", 8) + struct.pack(">H", 32) + ifd0[2:]
+    else:
+        tiff = b"\xff\xff\x00\x2a" + struct.pack(">I", 8) + ifd0 + b"\x00" * 4
+    record = extract(_with_app1(b"Exif\x00\x00" + tiff))
+    assert record.normalised["orientation"] is None
+    assert not record.exif
+    reason = {
+        "past_the_segment": "IFD0 of 32 entries runs past the end of its",
+        "no_byte_order": "EXIF block without a byte-order mark (starts ffff002a)",
+    }[damage]
+    assert any(p.startswith("EXIF not used: ") and reason in p for p in record.problems)
+    # the same block well formed is read
+    sound = b"MM\x00\x2a" + struct.pack(">I", 8) + ifd0 + b"\x00" * 4
+    assert extract(_with_app1(b"Exif\x00\x00" + sound)).normalised["orientation"] == 6
+
+
+def test_casio_qvci_capture_time():
+    """Casio QV-7000SX JPEGs carry their capture time in an APP1 "QVCI" segment instead of
+    EXIF (ExifTool's t/images/CasioQVCI.jpg); ExifTool reads it as a maker note."""
+    segment = bytearray(b"QVCI\x00" + b"\x00" * 0x90)
+    segment[0x4D : 0x4D + 20] = b"1998.10.24.12.08.57\x00"
+    record = extract(_with_app1(bytes(segment)))
+    assert record.normalised["datetime_original"] == "1998-10-24T12:08:57"
+    assert record.extra["sources"]["datetime_original"] == "MakerNote"
+    # a segment cut short, or a date that is not one, gives nothing
+    assert extract(_with_app1(bytes(segment[:0x50]))).normalised["datetime_original"] is None
+    segment[0x4D : 0x4D + 20] = b"not a date at all!\x00\x00"
+    assert extract(_with_app1(bytes(segment))).normalised["datetime_original"] is None
+
+
 def test_c2pa_manifest_validated_offline():
     from tests.c2pa_signing import sign_jpeg
 

@@ -102,7 +102,7 @@ def extract_metadata(
             (fields.XMP, xmp_values),
             (
                 fields.MAKER_NOTE,
-                _guard(problems, "maker note", lambda: maker_note_fields(exif.raw)) or {},
+                _guard(problems, "maker note", lambda: _maker_fields(exif, data, sniffed)) or {},
             ),
             (fields.IPTC, iptc.iptc_fields(iptc_values)),
             (fields.PNG, {"software": (png_text.get("Software") or "").strip() or None}),
@@ -167,6 +167,15 @@ def extract_metadata(
     return record
 
 
+def _maker_fields(exif: ExifData, data: bytes, sniffed: str | None) -> dict[str, Any]:
+    """Fields from a maker's own block: exifread's decoded maker note, else a Casio QVCI
+    segment (ExifTool groups both as MakerNotes)."""
+    found = maker_note_fields(exif.raw)
+    if sniffed == "JPEG":
+        found = {**containers.casio_qvci_fields(data), **found}
+    return found
+
+
 def _read_exif(
     data: bytes, sniffed: str | None, chunks: png_chunks.PngChunks, problems: list[str]
 ) -> ExifData:
@@ -187,6 +196,9 @@ def _read_exif(
             return read_exif(block)
         # exifread walks HEIF boxes only for three major brands; the walk is the same for all
         return read_exif(data[:8] + b"heic" + data[12:]) if data[4:8] == b"ftyp" else ExifData()
+    if sniffed in ("JPEG", "MPO") and (problem := containers.jpeg_exif_problem(data)):
+        # nothing from a damaged block is used (ExifTool shows none of it either)
+        return ExifData(problems=[f"EXIF not used: {problem}"])
     exif = read_exif(data)
     if not exif.raw and chunks.exif_profile:
         return read_exif(chunks.exif_profile)

@@ -277,10 +277,10 @@ class _TableRows(Flowable):
     def split(self, available_width: float, available_height: float) -> list[Flowable]:
         table = self._chunk(self._start)
         _, height = table.wrap(available_width, available_height)
-        pieces = (
+        pieces: list[Flowable] = (
             [table]
             if height <= available_height
-            else table.split(available_width, available_height)
+            else list(table.split(available_width, available_height))
         )
         if not pieces:  # not even the header and a row fit here: on to the next frame
             return []
