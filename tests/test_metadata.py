@@ -659,3 +659,35 @@ def test_a_generator_named_deep_in_long_text_is_quoted_where_it_is_named():
     record = extract(exifgen.jpeg_with_app1(jpeg_bytes(), exifgen.build_tiff(ifd0)))
     ai = {f.code: f.explanation for f in record.flags}[AI_GENERATOR]
     assert 'EXIF ImageDescription (IFD0) "…' in ai and "Midjourney v6" in ai
+
+
+def _phase_one_note(software: bytes, order: str = "<") -> bytes:
+    """A Phase One maker note as ExifTool's PhaseOne module reads it: "IIII" + "CwaR",
+    the directory's offset, then (count, unused) and 16-byte entries."""
+    head = (b"IIIICwaR" if order == "<" else b"MMMMRawC") + struct.pack(order + "I", 16)
+    head += b"\x00" * 4
+    values_at = 16 + 8 + 16 * 2
+    entries = struct.pack(order + "4I", 0x0100, 4, 4, 7)  # some other entry, inline
+    entries += struct.pack(order + "4I", 0x0203, 1, len(software), values_at)
+    return head + struct.pack(order + "2I", 2, 0) + entries + software
+
+
+def test_phase_one_maker_note_software():
+    """ExifTool's t/images/PhaseOne.iiq: the software of a Phase One back is in its maker
+    note (exifread keeps it undecoded); ExifTool reads "Camera back, Firmware: 1.01.4"."""
+    from opensight_desktop.metadata.exif import phase_one_software
+
+    text = b"Camera back, Firmware: 1.01.4\x00"
+    assert phase_one_software(_phase_one_note(text)) == "Camera back, Firmware: 1.01.4"
+    assert phase_one_software(_phase_one_note(text, ">")) == "Camera back, Firmware: 1.01.4"
+    # bounds: a value past the end, a directory past the end, another maker's note
+    assert phase_one_software(_phase_one_note(text)[:-10]) is None
+    assert phase_one_software(_phase_one_note(text)[:30]) is None
+    assert phase_one_software(b"Nikon\x00\x02\x10\x00\x00" + b"\x00" * 40) is None
+    # through the import's extraction: the field, and where it came from
+    ifd0, exif, _gps = exifgen.camera_ifds(make="Phase One", model="P 25")
+    del ifd0.entries[0x0131]  # no EXIF Software: the maker note's is the one there is
+    exif.entries[0x927C] = ("UNDEFINED", _phase_one_note(text))
+    record = extract(exifgen.jpeg_with_app1(jpeg_bytes(), exifgen.build_tiff(ifd0, exif, None)))
+    assert record.normalised["software"] == "Camera back, Firmware: 1.01.4"
+    assert record.extra["sources"]["software"] == "MakerNote"

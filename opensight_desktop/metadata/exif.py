@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,13 +152,48 @@ def normalise(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
 
 def maker_note_fields(raw: dict[str, Any]) -> dict[str, Any]:
     """Normalised fields that only a decoded maker note gives: the model by its ID (Canon,
-    Sony), named as exifread's table names it (sometimes several regional names)."""
+    Sony), named as exifread's table names it (sometimes several regional names); the
+    software of a Phase One camera back (a maker note exifread does not decode)."""
     for name in _MAKER_MODEL_TAGS:
         text = _text(raw, name)
         # an ID missing from exifread's table is shown as its number: not a model name
         if text and any(ch.isalpha() for ch in text) and text.lower() != "unknown":
             return {"camera_model": text}
-    return {}
+    note = _first(raw, "EXIF MakerNote")
+    data = ints_to_bytes(getattr(note, "values", None) or [])
+    software = phase_one_software(data) if data else None
+    return {"software": software} if software else {}
+
+
+_PHASE_ONE = re.compile(rb"^(IIII.waR|MMMMRaw.)", re.DOTALL)
+_PHASE_ONE_SOFTWARE = 0x0203
+
+
+def phase_one_software(note: bytes) -> str | None:
+    """The Software entry (0x0203) of a Phase One maker note, read as ExifTool's PhaseOne
+    module reads it: a header, the directory's offset at 8, then 16-byte entries (tag,
+    format, size, value or offset). Anything out of bounds: None."""
+    if not _PHASE_ONE.match(note):
+        return None
+    endian = "<" if note[:2] == b"II" else ">"
+    (start,) = struct.unpack_from(endian + "I", note, 8)
+    if start + 8 > len(note):
+        return None
+    (count,) = struct.unpack_from(endian + "I", note, start)
+    if not 2 <= count <= 300 or start + 8 + 16 * count > len(note):
+        return None
+    for index in range(count):
+        tag, _format, size, value = struct.unpack_from(endian + "4I", note, start + 8 + 16 * index)
+        if tag != _PHASE_ONE_SOFTWARE:
+            continue
+        if size <= 4:
+            text = note[start + 8 + 16 * index + 12 :][:size]
+        elif value + size <= len(note):
+            text = note[value : value + size]
+        else:
+            return None
+        return printable(text.split(b"\x00")[0]) or None
+    return None
 
 
 def parse_offset(text: str) -> str | None:
