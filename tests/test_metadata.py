@@ -334,6 +334,8 @@ def test_a_malformed_exif_segment_is_not_used(damage):
         "no_byte_order": "EXIF block without a byte-order mark (starts ffff002a)",
     }[damage]
     assert any(p.startswith("EXIF not used: ") and reason in p for p in record.problems)
+    (damaged,) = [flag for flag in record.flags if flag.code == METADATA_PROBLEMS]
+    assert "EXIF not used: " in damaged.explanation
     # the same block well formed is read
     sound = b"MM\x00\x2a" + struct.pack(">I", 8) + ifd0 + b"\x00" * 4
     assert extract(_with_app1(b"Exif\x00\x00" + sound)).normalised["orientation"] == 6
