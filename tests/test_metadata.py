@@ -686,6 +686,7 @@ def test_phase_one_maker_note_software():
     assert phase_one_software(_phase_one_note(text)[:-10]) is None
     assert phase_one_software(_phase_one_note(text)[:30]) is None
     assert phase_one_software(b"Nikon\x00\x02\x10\x00\x00" + b"\x00" * 40) is None
+    assert phase_one_software(b"IIIICwaR\x10") is None  # cut inside the header
     # through the import's extraction: the field, and where it came from
     ifd0, exif, _gps = exifgen.camera_ifds(make="Phase One", model="P 25")
     del ifd0.entries[0x0131]  # no EXIF Software: the maker note's is the one there is

@@ -173,7 +173,7 @@ def phase_one_software(note: bytes) -> str | None:
     """The Software entry (0x0203) of a Phase One maker note, read as ExifTool's PhaseOne
     module reads it: a header, the directory's offset at 8, then 16-byte entries (tag,
     format, size, value or offset). Anything out of bounds: None."""
-    if not _PHASE_ONE.match(note):
+    if len(note) < 12 or not _PHASE_ONE.match(note):
         return None
     endian = "<" if note[:2] == b"II" else ">"
     (start,) = struct.unpack_from(endian + "I", note, 8)
