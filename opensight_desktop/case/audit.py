@@ -39,6 +39,19 @@ GENESIS_HASH = "0" * 64
 # Keys every writer adds to details (see the module's docstring).
 EXAMINER_KEY = "acting_examiner"
 FILE_NAME_KEY = "file_name"
+# Actions that record one item each, written once per file or result by the import,
+# analysis, tile scan and matching jobs (case.replay lists what each holds): a large case
+# has hundreds of thousands of them.
+PER_ITEM_ACTIONS = frozenset(
+    {
+        "item.added",
+        "item.duplicate_found",
+        "item.phash",
+        "item.analyzed",
+        "item.analysis_failed",
+        "item.tile_scanned",
+    }
+)
 # The examiner for this process's changes, overriding the case's (`set_acting_examiner`).
 EXAMINER_ENV = "OPENSIGHT_EXAMINER"
 _chosen_examiner: str | None = None

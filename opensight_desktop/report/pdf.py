@@ -14,6 +14,7 @@ import hashlib
 import io
 import logging
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, tzinfo
 from html import escape
@@ -29,6 +30,7 @@ from reportlab.platypus import (
     Flowable,
     KeepTogether,
     PageBreak,
+    PageBreakIfNotEmpty,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -251,11 +253,15 @@ class _TableRows(Flowable):
         split_rows: bool,
         mono_columns: tuple[int, ...],
         start: int = 0,
+        make_row: Callable[[Any], list[Any]] | None = None,
     ) -> None:
         super().__init__()
         self._header, self._body, self._widths = header, body, widths
         self._split_rows, self._mono_columns = split_rows, mono_columns
         self._start = start  # the first of the body's rows still to lay out
+        # the body holds data, each made into a row of cells when its table is made
+        # (Paragraphs cost kilobytes each once laid out)
+        self._make_row = make_row
 
     def tables(self) -> list[Table]:
         """Every table at once (tests look at them)."""
@@ -265,8 +271,10 @@ class _TableRows(Flowable):
         ]
 
     def _chunk(self, start: int) -> Table:
-        rows = [self._header, *self._body[start : start + TABLE_CHUNK]]
-        table = _table(rows, self._widths, split_rows=self._split_rows)
+        body = self._body[start : start + TABLE_CHUNK]
+        if self._make_row is not None:
+            body = [self._make_row(data) for data in body]
+        table = _table([self._header, *body], self._widths, split_rows=self._split_rows)
         for column in self._mono_columns:  # text cells there (not Paragraphs) in the mono font
             table.setStyle(TableStyle([("FONT", (column, 1), (column, -1), parts.MONO, 7.5)]))
         return table
@@ -294,6 +302,7 @@ class _TableRows(Flowable):
                     self._split_rows,
                     self._mono_columns,
                     following,
+                    self._make_row,
                 )
             )
         return pieces
@@ -303,13 +312,15 @@ class _TableRows(Flowable):
 
 
 def _tables(
-    rows: list[list[Any]],
+    rows: list[Any],
     widths: list[float],
     split_rows: bool = True,
     mono_columns: tuple[int, ...] = (),
+    make_row: Callable[[Any], list[Any]] | None = None,
 ) -> list[Flowable]:
-    """A table of any length (first row: the header), as :class:`_TableRows`."""
-    return [_TableRows(rows[0], rows[1:], widths, split_rows, mono_columns)]
+    """A table of any length (first row: the header; with ``make_row``, the others are
+    data it makes rows of), as :class:`_TableRows`."""
+    return [_TableRows(rows[0], rows[1:], widths, split_rows, mono_columns, 0, make_row)]
 
 
 def _table(
@@ -446,10 +457,9 @@ class ReportBuilder:
             records = list(item_views(session, self._item_ids(session), groups))
             hash_sets = list(session.scalars(select(HashSet).order_by(HashSet.name, HashSet.id)))
             visuals = current_heatmaps(session, [r.id for r in records])
-            audit_rows = (
-                list(session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
-                if self.options.audit_appendix
-                else []
+            # streamed: the appendix keeps what it prints, not the entries
+            audit_entries = session.scalars(
+                select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000)
             )
             offset = self._offset(info)
             zone = fixed_zone(offset)
@@ -464,8 +474,8 @@ class ReportBuilder:
             story += self._limitations(records)
             story += self._integrity(integrity)
             story += items
-            if audit_rows:
-                story += self._audit(audit_rows)
+            if self.options.audit_appendix:
+                story += self._audit(audit_entries)
             header = " ".join(f"Case {info.number} — {info.title}".split())
             header = header if len(header) <= 110 else header[:109] + "…"  # one line
             generated_local = self.options.generated_at.astimezone(zone)
@@ -1118,26 +1128,48 @@ class ReportBuilder:
             )
         return story
 
-    def _audit(self, rows: list[AuditEntry]) -> list[Any]:
+    def _audit(self, entries: Iterable[AuditEntry]) -> list[Any]:
         """Every entry in full: who, when, what, on which item, and all its details (long
-        details flow below the table, in order)."""
+        details flow below the table, in order). In a summary, the entries that record one
+        item each are counted in runs (a 100,000-item import writes 100,000 of them)."""
+        summary = self.options.scope == "summary"
         story: list[Any] = [
-            PageBreak(),
+            PageBreakIfNotEmpty(),  # the section before it may have ended its page
             _p("Appendix: audit log", "h1"),
             _p(
-                "Every change to the case, in order, each entry complete. Each entry carries "
-                "the SHA-256 of its content and of the previous entry (the chain checked in the "
-                "Integrity section). “By” names the examiner the entry records, then the "
-                "computer account that wrote it; times are UTC as recorded.",
+                "Every change to the case, in order"
+                + (
+                    ". In this summary, consecutive entries that each record one item (added, "
+                    "analysed, …) are counted in one row per run; a report of scope “all” and "
+                    "the case file hold each of them in full, and the chain check in the "
+                    "Integrity section covers every one. Each other entry is complete. "
+                    if summary
+                    else ", each entry complete. "
+                )
+                + "Each entry carries the SHA-256 of its content and of the previous entry (the "
+                "chain checked in the Integrity section). “By” names the examiner the entry "
+                "records, then the computer account that wrote it; times are UTC as recorded.",
                 "small",
             ),
         ]
-        table: list[list[Any]] = [["#", "Entry"]]
-        for entry in rows:
+        table: list[Any] = [["#", "Entry"]]
+        run: _AuditRun | None = None
+        for entry in entries:
+            if summary and entry.action in audit.PER_ITEM_ACTIONS:
+                if run is not None and run.action == entry.action:
+                    run.add(entry)
+                    continue
+                if run is not None:
+                    table.append(run)
+                run = _AuditRun(entry)
+                continue
+            if run is not None:
+                table.append(run)
+                run = None
             heading = _audit_heading(entry)
             text = _details_text(entry.details)
             if _fits_cell(text):
-                table.append([str(entry.seq), [_p(heading, "cell"), _cell(text, "mono")]])
+                table.append((entry.seq, heading, text))
                 continue
             if len(table) > 1:
                 story += _audit_tables(table)
@@ -1154,15 +1186,84 @@ class ReportBuilder:
                     )
                 )
             story.append(Spacer(1, 2 * mm))
+        if run is not None:
+            table.append(run)
         if len(table) > 1:
             story += _audit_tables(table)
         return story
 
 
-def _audit_tables(rows: list[list[Any]]) -> list[Flowable]:
+class _AuditRun:
+    """Consecutive entries of one per-item action, counted for a summary's appendix."""
+
+    WHO_SHOWN = 3
+
+    def __init__(self, entry: AuditEntry) -> None:
+        self.action = str(entry.action)
+        self.first = self.last = entry.seq
+        self.count = 0
+        self.first_time = self.last_time = str(entry.ts_utc)
+        self.items: list[int] = []  # lowest and highest item number
+        self.who: dict[str, None] = {}  # in order of appearance
+        self.add(entry)
+
+    def add(self, entry: AuditEntry) -> None:
+        self.count += 1
+        self.last, self.last_time = entry.seq, str(entry.ts_utc)
+        if entry.item_id is not None:
+            low, high = (self.items or [entry.item_id, entry.item_id])[:2]
+            self.items = [min(low, entry.item_id), max(high, entry.item_id)]
+        if len(self.who) <= self.WHO_SHOWN:
+            self.who.setdefault(_audit_who(entry), None)
+
+    def row(self) -> list[Any]:
+        who = list(self.who)
+        shown = ", ".join(who[: self.WHO_SHOWN]) + (" and others" if len(who) > 3 else "")
+        items = ""
+        if self.items:
+            low, high = self.items
+            items = f" · item {low}" if low == high else f" · items {low}–{high}"
+        times = self.first_time if self.count == 1 else f"{self.first_time} – {self.last_time}"
+        heading = (
+            f"<b>{_e(_clip(self.action, 300))}</b> × {self.count:,} · "
+            f"{_e(_clip(times.replace('T', ' '), 200))}{items} · by {_e(_clip(shown, 900))}"
+        )
+        number = str(self.first) if self.count == 1 else f"{self.first}–\n{self.last}"
+        return [
+            number,
+            [
+                _p(heading, "cell"),
+                _p(
+                    "One entry per item, counted here; each is in full in a report of scope "
+                    "“all” and in the case file.",
+                    "small",
+                ),
+            ],
+        ]
+
+
+def _audit_row(data: Any) -> list[Any]:
+    """A row of the audit table from what ``_audit`` collected."""
+    if isinstance(data, _AuditRun):
+        return data.row()
+    seq, heading, text = data
+    return [str(seq), [_p(heading, "cell"), _cell(text, "mono")]]
+
+
+def _audit_tables(rows: list[Any]) -> list[Flowable]:
     # Whole rows only (each is at most a cell's worth of text): an entry is never cut from
-    # its number and heading.
-    return _tables(rows, [12 * mm, 168 * mm], split_rows=False)
+    # its number and heading. The number column holds six digits.
+    return _tables(rows, [15 * mm, 165 * mm], split_rows=False, make_row=_audit_row)
+
+
+def _audit_who(entry: AuditEntry) -> str:
+    """The examiner the entry records, then the account that wrote it."""
+    details = audit.parse_details(entry.details) or {}
+    examiner = details.get(audit.EXAMINER_KEY)
+    return present.actor_text(
+        examiner if isinstance(examiner, str) and examiner else None,
+        f"{entry.user}@{entry.host}",
+    )
 
 
 # An entry the application writes holds at most two notes texts (old and new, 100,000
@@ -1173,11 +1274,8 @@ AUDIT_TEXT_LIMIT = 500_000
 def _audit_heading(entry: AuditEntry) -> str:
     """Markup: the action, time, item (number and file name) and who."""
     details = audit.parse_details(entry.details) or {}
-    examiner, name = details.get(audit.EXAMINER_KEY), details.get(audit.FILE_NAME_KEY)
-    who = present.actor_text(
-        examiner if isinstance(examiner, str) and examiner else None,
-        f"{entry.user}@{entry.host}",
-    )
+    name = details.get(audit.FILE_NAME_KEY)
+    who = _audit_who(entry)
     item = ""
     if entry.item_id is not None:
         item = f" · item {entry.item_id}" + (
