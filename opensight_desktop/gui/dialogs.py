@@ -523,7 +523,7 @@ REPORT_SCOPES = (
     ("all", "All items"),
     ("flagged", "Only flagged items (metadata flags, hash-set hits)"),
     ("reviewed", "Only reviewed items (a review state other than Not reviewed)"),
-    ("summary", "Summary only (no page per item)"),
+    ("summary", "Summary only (no page per item; per-item audit entries counted)"),
 )
 
 
