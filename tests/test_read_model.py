@@ -178,6 +178,15 @@ def test_views_stream_in_batches_and_only_the_items_asked_for(rich_case, monkeyp
         assert [item.id for item in item_views(session, [6, 2, 99, 2, 4])] == [2, 4, 6]
         assert item_view(session, 4) == whole[3]
         assert item_view(session, 99) is None
+        # a summary's reading: everything but the metadata, which stays empty
+        light = list(item_views(session, with_metadata=False))
+        camera = whole[CAMERA - 1]
+        assert camera.metadata.camera_make == "Canon"
+        assert light[CAMERA - 1].metadata.camera_make is None
+        assert light[CAMERA - 1].metadata.exif == {}
+        assert [dataclasses.replace(item, metadata=views.MetadataView({})) for item in light] == [
+            dataclasses.replace(item, metadata=views.MetadataView({})) for item in whole
+        ]
 
 
 def test_the_export_record_is_made_from_the_view(rich_case):

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from opensight_desktop.case import audit, replay, signing
 from opensight_desktop.case.models import AuditEntry, EvidenceFile, EvidenceItem
 from opensight_desktop.case.store import Case
-from opensight_desktop.evidence.hashing import hash_file
+from opensight_desktop.evidence.hashing import sha256_file
 from opensight_desktop.evidence.reading import os_error_reason
 from opensight_desktop.progress import CancelToken, Progress, ProgressCallback, Throttle
 
@@ -235,7 +235,7 @@ def _check_file(
     item_id: int, path: str, path_raw: bytes, sha256: str, size: int | None
 ) -> FileProblem | None:
     try:
-        digests, read = hash_file(os.fsdecode(path_raw))
+        digest, read = sha256_file(os.fsdecode(path_raw))
     except FileNotFoundError:
         return FileProblem(item_id, path, "missing", "file no longer exists at its recorded path")
     except OSError as exc:
@@ -244,12 +244,12 @@ def _check_file(
         return FileProblem(
             item_id, path, "unreadable", "the recorded path is not a usable file path"
         )
-    if digests.sha256 != sha256:
+    if digest != sha256:
         return FileProblem(
             item_id,
             path,
             "changed",
-            f"SHA-256 now {digests.sha256}, recorded {sha256} ({read} bytes now, {size} recorded)",
+            f"SHA-256 now {digest}, recorded {sha256} ({read} bytes now, {size} recorded)",
         )
     return None
 

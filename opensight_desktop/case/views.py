@@ -336,20 +336,34 @@ def item_views(
     session: Session,
     item_ids: Sequence[int] | None = None,
     groups: Mapping[int, int] | None = None,
+    with_metadata: bool = True,
 ) -> Iterator[ItemView]:
     """The items (all, or those of ``item_ids`` that exist), in id order, read in batches.
-    ``groups``: {item id: near-duplicate group} (case/similar.py), to name each item's."""
+    ``groups``: {item id: near-duplicate group} (case/similar.py), to name each item's.
+    ``with_metadata=False``: every item's metadata left empty (a camera's EXIF is kilobytes
+    an item: a summary of 100,000 items that shows none of it need not hold it)."""
     groups = groups or {}
     if item_ids is not None:
         wanted = sorted(set(item_ids))
         for start in range(0, len(wanted), BATCH):
             yield from _batch(
-                session, EvidenceItem.id.in_(wanted[start : start + BATCH]), groups=groups
+                session,
+                EvidenceItem.id.in_(wanted[start : start + BATCH]),
+                groups=groups,
+                with_metadata=with_metadata,
             )
         return
     last = 0
     while True:
-        batch = list(_batch(session, EvidenceItem.id > last, limit=BATCH, groups=groups))
+        batch = list(
+            _batch(
+                session,
+                EvidenceItem.id > last,
+                limit=BATCH,
+                groups=groups,
+                with_metadata=with_metadata,
+            )
+        )
         yield from batch
         if len(batch) < BATCH:
             return
@@ -397,6 +411,7 @@ def _batch(
     where: ColumnElement[bool],
     limit: int | None = None,
     groups: Mapping[int, int] = EMPTY,
+    with_metadata: bool = True,
 ) -> Iterator[ItemView]:
     query = select(EvidenceItem).where(where).order_by(EvidenceItem.id).limit(limit)
     items = list(session.scalars(query))
@@ -419,10 +434,14 @@ def _batch(
     )
     flags = _grouped(session, ItemFlag, (ItemFlag.code, ItemFlag.explanation), ids, ItemFlag.id)
     tags = _grouped(session, ItemTag, (ItemTag.tag,), ids, ItemTag.tag)
-    metadata = {
-        row.item_id: row
-        for row in session.scalars(select(ItemMetadata).where(ItemMetadata.item_id.in_(ids)))
-    }
+    metadata = (
+        {
+            row.item_id: row
+            for row in session.scalars(select(ItemMetadata).where(ItemMetadata.item_id.in_(ids)))
+        }
+        if with_metadata
+        else {}
+    )
     detections = _detections(session, ids)
     reviews = _review_settings(session, ids)
     hits = stored_hits(session, ids)

@@ -454,9 +454,13 @@ class ReportBuilder:
             info = case_view(session)
             threshold = load_settings().similar_threshold
             groups = similar_groups(session, threshold)
-            records = list(item_views(session, self._item_ids(session), groups))
+            summary = self.options.scope == "summary"
+            # a summary shows no item's metadata or heatmap: they are not read
+            records = list(
+                item_views(session, self._item_ids(session), groups, with_metadata=not summary)
+            )
             hash_sets = list(session.scalars(select(HashSet).order_by(HashSet.name, HashSet.id)))
-            visuals = current_heatmaps(session, [r.id for r in records])
+            visuals = {} if summary else current_heatmaps(session, [r.id for r in records])
             # streamed: the appendix keeps what it prints, not the entries
             audit_entries = session.scalars(
                 select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000)
@@ -464,9 +468,7 @@ class ReportBuilder:
             offset = self._offset(info)
             zone = fixed_zone(offset)
             # first: it finds what the front reports
-            items = (
-                [] if self.options.scope == "summary" else self._items(records, visuals, integrity)
-            )
+            items = [] if summary else self._items(records, visuals, integrity)
             story = self._cover(info, records, integrity, zone, offset)
             story += self._summary(records)
             story += self._method(records)
