@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -574,11 +575,15 @@ def _hit_flags(hits: Sequence[HashSetHitView]) -> list[FlagView]:
     return [FlagView(code, " ".join(parts)) for code, parts in texts.items()]
 
 
+_NO_METADATA = MetadataView(MappingProxyType(finite_or_null(dict(EMPTY_METADATA))))
+
+
 def _metadata(row: ItemMetadata | None) -> MetadataView:
+    if row is None:  # one view shared by every item without metadata (it is not changed)
+        return _NO_METADATA
     fields = dict(EMPTY_METADATA)
-    if row is not None:
-        fields.update({key: getattr(row, key) for key in CONTRACT_COLUMNS}, exif=row.exif)
-        fields.update(row.extra)
+    fields.update({key: getattr(row, key) for key in CONTRACT_COLUMNS}, exif=row.exif)
+    fields.update(row.extra)
     return MetadataView(finite_or_null(fields))
 
 
