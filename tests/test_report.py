@@ -8,6 +8,7 @@ import itertools
 import json
 import re
 import shutil
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -507,6 +508,20 @@ def test_a_summary_counts_per_item_entries_in_runs_and_lists_every_other_entry(t
     text, _ = pdf_text(full)
     appendix = re.sub(r"\s+", " ", text[text.index("Appendix: audit log") :])
     assert appendix.count("item.added · ") == 13 and "item.added × " not in appendix
+    # a crafted case: text where an entry's item number belongs is shown, not a crash
+    with sqlite3.connect(case_path) as db:
+        guards = db.execute(
+            "SELECT name, sql FROM sqlite_master "
+            "WHERE type = 'trigger' AND tbl_name = 'audit_entry'"
+        ).fetchall()
+        for name, _sql in guards:
+            db.execute(f"DROP TRIGGER {name}")
+        db.execute("UPDATE audit_entry SET item_id = 'x' WHERE action = 'item.added' AND seq = 5")
+        for _name, sql in guards:
+            db.execute(sql)
+    _report(case_path, summary, scope="summary")
+    text, _ = pdf_text(summary)
+    assert "PROBLEMS FOUND" in text and "item.added × " in text
 
 
 def test_audit_entries_name_the_examiner_and_the_items_file(tmp_path, monkeypatch):

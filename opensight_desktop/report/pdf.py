@@ -1212,15 +1212,17 @@ class _AuditRun:
     def add(self, entry: AuditEntry) -> None:
         self.count += 1
         self.last, self.last_time = entry.seq, str(entry.ts_utc)
-        if entry.item_id is not None:
-            low, high = (self.items or [entry.item_id, entry.item_id])[:2]
-            self.items = [min(low, entry.item_id), max(high, entry.item_id)]
-        if len(self.who) <= self.WHO_SHOWN:
+        item = entry.item_id
+        if isinstance(item, int):  # a crafted case can hold anything in the column
+            low, high = self.items or [item, item]
+            self.items = [min(low, item), max(high, item)]
+        if len(self.who) <= self.WHO_SHOWN:  # one more than shown: "and others"
             self.who.setdefault(_audit_who(entry), None)
 
     def row(self) -> list[Any]:
         who = list(self.who)
-        shown = ", ".join(who[: self.WHO_SHOWN]) + (" and others" if len(who) > 3 else "")
+        shown = ", ".join(who[: self.WHO_SHOWN])
+        shown += " and others" if len(who) > self.WHO_SHOWN else ""
         items = ""
         if self.items:
             low, high = self.items
@@ -1258,9 +1260,11 @@ def _audit_tables(rows: list[Any]) -> list[Flowable]:
     return _tables(rows, [15 * mm, 165 * mm], split_rows=False, make_row=_audit_row)
 
 
-def _audit_who(entry: AuditEntry) -> str:
-    """The examiner the entry records, then the account that wrote it."""
-    details = audit.parse_details(entry.details) or {}
+def _audit_who(entry: AuditEntry, details: dict[str, Any] | None = None) -> str:
+    """The examiner the entry records, then the account that wrote it (``details``: the
+    entry's, parsed already)."""
+    if details is None:
+        details = audit.parse_details(entry.details) or {}
     examiner = details.get(audit.EXAMINER_KEY)
     return present.actor_text(
         examiner if isinstance(examiner, str) and examiner else None,
@@ -1277,7 +1281,7 @@ def _audit_heading(entry: AuditEntry) -> str:
     """Markup: the action, time, item (number and file name) and who."""
     details = audit.parse_details(entry.details) or {}
     name = details.get(audit.FILE_NAME_KEY)
-    who = _audit_who(entry)
+    who = _audit_who(entry, details)
     item = ""
     if entry.item_id is not None:
         item = f" · item {entry.item_id}" + (
