@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 import pillow_heif
@@ -63,22 +64,29 @@ def _jpeg_app1_exif(data: bytes) -> bytes | None:
 
 
 def _jpeg_app1(data: bytes, prefix: bytes) -> bytes | None:
-    """The payload of a JPEG's first APP1 segment that starts with ``prefix``, or None.
-    The walk stops at the first scan."""
+    """The payload of a JPEG's first APP1 segment that starts with ``prefix``, or None."""
+    for marker, _position, payload in jpeg_segments(data):
+        if marker == 0xE1 and payload.startswith(prefix):
+            return payload
+    return None
+
+
+def jpeg_segments(data: bytes) -> Iterator[tuple[int, int, bytes]]:
+    """A JPEG's header segments: (marker, position, payload bounded by the segment's own
+    length), up to and including the first start-of-scan marker (pixels follow it; its
+    payload is not given)."""
     position = 2
     while position + 4 <= len(data) and data[position] == 0xFF:
         marker = data[position + 1]
         if marker == 0xDA:
-            return None
+            yield marker, position, b""
+            return
         if marker in (0xD8, 0x01, 0xFF) or 0xD0 <= marker <= 0xD7:
             position += 1 if marker == 0xFF else 2
             continue
         end = position + 2 + int.from_bytes(data[position + 2 : position + 4], "big")
-        payload = data[position + 4 : end]
-        if marker == 0xE1 and payload.startswith(prefix):
-            return payload
+        yield marker, position, data[position + 4 : end]
         position = end
-    return None
 
 
 QVCI_DATE = slice(0x4D, 0x4D + 20)

@@ -207,17 +207,9 @@ def _read_exif(
 
 def jpeg_header(data: bytes) -> bytes:
     """A JPEG's bytes up to its first start-of-scan marker (all APPn segments)."""
-    position = 2
-    while position + 4 <= len(data):
-        if data[position] != 0xFF:
-            break
-        marker = data[position + 1]
+    for marker, position, _payload in containers.jpeg_segments(data):
         if marker == 0xDA:  # start of scan: pixels follow
             return data[:position]
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
-            position += 1 if marker == 0xFF else 2
-            continue
-        position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
     return data
 
 

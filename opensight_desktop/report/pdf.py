@@ -263,13 +263,6 @@ class _TableRows(Flowable):
         # (Paragraphs cost kilobytes each once laid out)
         self._make_row = make_row
 
-    def tables(self) -> list[Table]:
-        """Every table at once (tests look at them)."""
-        return [
-            self._chunk(start)
-            for start in range(self._start, max(len(self._body), self._start + 1), TABLE_CHUNK)
-        ]
-
     def _chunk(self, start: int) -> Table:
         body = self._body[start : start + TABLE_CHUNK]
         if self._make_row is not None:
